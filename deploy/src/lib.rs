@@ -1,0 +1,1 @@
+//! Deploys bootstrap.zip to AWS Lambda (blocking, SigV4 written here).

@@ -1,0 +1,1 @@
+//! Blocking AWS Lambda Runtime API client.

@@ -1,1 +1,180 @@
-//! Blocking AWS Lambda Runtime API client.
+//! A blocking AWS Lambda Runtime API client: hand-written HTTP/1.1 over one kept-alive
+//! `TcpStream`, no async runtime, no threads, nothing at start-up but reading the environment.
+//!
+//! ```no_run
+//! use runtime_api::{Context, Diagnostic};
+//!
+//! fn main() -> Result<(), runtime_api::Error> {
+//!     runtime_api::run(|event: &[u8], _ctx: &Context| -> Result<Vec<u8>, Diagnostic> {
+//!         Ok(event.to_vec())
+//!     })
+//! }
+//! ```
+//!
+//! Typed handlers use miniserde:
+//!
+//! ```no_run
+//! use miniserde::{Deserialize, Serialize};
+//! use runtime_api::{service_fn, Diagnostic, LambdaEvent};
+//!
+//! #[derive(Deserialize)]
+//! struct Request { name: String }
+//! #[derive(Serialize)]
+//! struct Response { greeting: String }
+//!
+//! fn hello(event: LambdaEvent<Request>) -> Result<Response, Diagnostic> {
+//!     Ok(Response { greeting: format!("hello, {}", event.payload.name) })
+//! }
+//!
+//! fn main() -> Result<(), runtime_api::Error> {
+//!     runtime_api::run(service_fn(hello))
+//! }
+//! ```
+//!
+//! What it deliberately does not do: response streaming, Lambda extensions, and async. A
+//! panic is reported to Lambda as `Runtime.Panic` (see [`Runtime`]).
+
+mod client;
+mod context;
+mod endpoint;
+mod error;
+mod http;
+mod panic;
+
+use std::sync::Arc;
+
+pub use context::{Config, Context};
+pub use endpoint::Endpoint;
+pub use error::{write_json_string, Diagnostic, Error};
+
+use client::{Client, Posted};
+
+/// An event handler: the event's bytes and its context in, the response's bytes out.
+/// Every `FnMut(&[u8], &Context) -> Result<Vec<u8>, Diagnostic>` is one.
+pub trait Handler {
+    fn call(&mut self, event: &[u8], ctx: &Context) -> Result<Vec<u8>, Diagnostic>;
+}
+
+impl<F> Handler for F
+where
+    F: FnMut(&[u8], &Context) -> Result<Vec<u8>, Diagnostic>,
+{
+    fn call(&mut self, event: &[u8], ctx: &Context) -> Result<Vec<u8>, Diagnostic> {
+        self(event, ctx)
+    }
+}
+
+/// A decoded event and its context, the argument of a [`service_fn`] handler.
+#[derive(Clone, Debug)]
+pub struct LambdaEvent<T> {
+    pub payload: T,
+    pub context: Context,
+}
+
+/// Wraps a typed handler: the event is decoded from JSON with miniserde (a bad event is
+/// answered with an `InvalidEvent` error) and the result encoded back to JSON.
+pub fn service_fn<T, R, F>(mut f: F) -> impl FnMut(&[u8], &Context) -> Result<Vec<u8>, Diagnostic>
+where
+    T: miniserde::Deserialize,
+    R: miniserde::Serialize,
+    F: FnMut(LambdaEvent<T>) -> Result<R, Diagnostic>,
+{
+    move |event: &[u8], ctx: &Context| {
+        let text = std::str::from_utf8(event)
+            .map_err(|e| Diagnostic::new("InvalidEvent", format!("the event is not UTF-8: {e}")))?;
+        let payload: T = miniserde::json::from_str(text)?;
+        let out = f(LambdaEvent {
+            payload,
+            context: ctx.clone(),
+        })?;
+        Ok(miniserde::json::to_string(&out).into_bytes())
+    }
+}
+
+/// Reads the environment and serves events with `handler` until the Runtime API fails.
+/// Returns only with the error that stopped it; `main` returning it exits non-zero, so
+/// Lambda starts a fresh environment.
+pub fn run<H: Handler>(handler: H) -> Result<(), Error> {
+    Runtime::from_env()?.run(handler)
+}
+
+/// The runtime, for functions with initialisation that can fail:
+///
+/// ```no_run
+/// # fn load_model() -> Result<Vec<f32>, String> { Ok(vec![]) }
+/// let rt = runtime_api::Runtime::from_env()?;
+/// let model = match load_model() {
+///     Ok(m) => m,
+///     Err(e) => rt.fail_init(runtime_api::Diagnostic::new("ModelLoadError", e)),
+/// };
+/// rt.run(move |event: &[u8], _: &runtime_api::Context| Ok(event.to_vec()))
+/// # ; Ok::<(), runtime_api::Error>(())
+/// ```
+///
+/// Creating it installs a panic hook that reports a panic to the Runtime API (as an
+/// invocation error while an event is being handled, as an init error before the first
+/// one), then lets the panic go on (abort in Lambda builds).
+pub struct Runtime {
+    client: Client,
+    config: Arc<Config>,
+}
+
+impl Runtime {
+    /// Reads `AWS_LAMBDA_RUNTIME_API` and the function's settings. Does not connect yet.
+    pub fn from_env() -> Result<Runtime, Error> {
+        let endpoint = Endpoint::from_env()?;
+        let config = Arc::new(Config::from_env()?);
+        panic::install(&endpoint);
+        Ok(Runtime {
+            client: Client::new(endpoint),
+            config,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Reports a failed initialisation to `/init/error` and exits with status 1: Lambda
+    /// shows the error to the caller and will retry in a fresh environment.
+    pub fn fail_init(mut self, d: Diagnostic) -> ! {
+        eprintln!("rayo: initialisation failed: {d}");
+        panic::initialised();
+        if let Err(e) = self.client.init_error(&d) {
+            eprintln!("rayo: could not report the init error: {e}");
+        }
+        std::process::exit(1)
+    }
+
+    /// Serves events forever; returns only with the error that stopped it.
+    pub fn run<H: Handler>(mut self, mut handler: H) -> Result<(), Error> {
+        panic::initialised();
+        loop {
+            let (ctx, event) = self.client.next(&self.config)?;
+            set_trace_id(ctx.xray_trace_id.as_deref());
+            panic::set_in_flight(&ctx.request_id);
+            let outcome = handler.call(&event, &ctx);
+            panic::clear_in_flight();
+            let posted = match &outcome {
+                Ok(body) => self.client.respond(&ctx.request_id, body)?,
+                Err(d) => self.client.error(&ctx.request_id, d)?,
+            };
+            if let Posted::Refused(status) = posted {
+                let what = if outcome.is_ok() { "response" } else { "error" };
+                eprintln!(
+                    "rayo: the Runtime API refused the {what} for request {} with status {status}; going on",
+                    ctx.request_id
+                );
+            }
+        }
+    }
+}
+
+/// X-Ray and the AWS SDKs read the trace id from this variable during the invocation.
+fn set_trace_id(id: Option<&str>) {
+    // The runtime is single-threaded: nothing reads the environment concurrently.
+    match id {
+        Some(id) => std::env::set_var("_X_AMZN_TRACE_ID", id),
+        None => std::env::remove_var("_X_AMZN_TRACE_ID"),
+    }
+}

@@ -1,0 +1,294 @@
+//! The Runtime API's four calls over one kept-alive connection, and the status policy.
+
+use std::net::TcpStream;
+use std::sync::Arc;
+
+use crate::context::{check_request_id, Config, Context};
+use crate::endpoint::Endpoint;
+use crate::http::{Conn, HttpError, Response};
+use crate::{Diagnostic, Error};
+
+const NEXT: &str = "/2018-06-01/runtime/invocation/next";
+const INVOCATION: &str = "/2018-06-01/runtime/invocation/";
+const INIT_ERROR: &str = "/2018-06-01/runtime/init/error";
+const ERROR_TYPE: &str = "Lambda-Runtime-Function-Error-Type";
+
+pub(crate) struct Client {
+    endpoint: Endpoint,
+    conn: Option<Conn<TcpStream>>,
+    path: String,
+    /// Connections opened so far (for diagnostics and tests).
+    pub connects: u32,
+}
+
+/// What a post of a response or error came to, when the runtime can go on.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Posted {
+    Accepted,
+    /// 400, 403 or 413: this invocation's outcome was refused; logged, and the loop goes on.
+    Refused(u16),
+}
+
+impl Client {
+    pub fn new(endpoint: Endpoint) -> Client {
+        Client {
+            endpoint,
+            conn: None,
+            path: String::with_capacity(128),
+            connects: 0,
+        }
+    }
+
+    /// `GET /next`: blocks (no timeout) until Lambda has an event.
+    pub fn next(&mut self, config: &Arc<Config>) -> Result<(Context, Vec<u8>), Error> {
+        const DURING: &str = "GET /next";
+        self.set_path(&[NEXT]);
+        let resp = self.request(DURING, "GET", &[], b"")?;
+        if resp.status != 200 {
+            return Err(status_error(DURING, resp));
+        }
+        let ctx = context_from(&resp, config)?;
+        Ok((ctx, resp.body))
+    }
+
+    pub fn respond(&mut self, request_id: &str, body: &[u8]) -> Result<Posted, Error> {
+        self.set_path(&[INVOCATION, request_id, "/response"]);
+        let resp = self.request("POST /response", "POST", &[], body)?;
+        posted("POST /response", resp)
+    }
+
+    pub fn error(&mut self, request_id: &str, d: &Diagnostic) -> Result<Posted, Error> {
+        self.set_path(&[INVOCATION, request_id, "/error"]);
+        let kind = header_safe(&d.error_type);
+        let resp = self.request(
+            "POST /error",
+            "POST",
+            &[(ERROR_TYPE, kind.as_bytes())],
+            &d.to_json(),
+        )?;
+        posted("POST /error", resp)
+    }
+
+    pub fn init_error(&mut self, d: &Diagnostic) -> Result<Posted, Error> {
+        self.set_path(&[INIT_ERROR]);
+        let kind = header_safe(&d.error_type);
+        let resp = self.request(
+            "POST /init/error",
+            "POST",
+            &[(ERROR_TYPE, kind.as_bytes())],
+            &d.to_json(),
+        )?;
+        posted("POST /init/error", resp)
+    }
+
+    fn set_path(&mut self, parts: &[&str]) {
+        self.path.clear();
+        self.path.push_str(&self.endpoint.prefix);
+        for p in parts {
+            self.path.push_str(p);
+        }
+    }
+
+    /// One request and its response. A reused connection that turns out to be closed by the
+    /// server is replaced once, transparently; every other failure is the caller's.
+    fn request(
+        &mut self,
+        during: &'static str,
+        method: &str,
+        extra: &[(&str, &[u8])],
+        body: &[u8],
+    ) -> Result<Response, Error> {
+        let reused = self.conn.is_some();
+        let result = match self.attempt(during, method, extra, body) {
+            Err(Attempt::Stale) if reused => {
+                self.conn = None;
+                self.attempt(during, method, extra, body)
+            }
+            r => r,
+        };
+        match result {
+            Ok(resp) => {
+                if resp.close {
+                    self.conn = None;
+                }
+                Ok(resp)
+            }
+            Err(e) => {
+                // Whatever state the stream is in, it cannot be trusted for the next request.
+                self.conn = None;
+                Err(match e {
+                    Attempt::Stale => Error::Http {
+                        during,
+                        detail: "the server closed the connection without answering".into(),
+                    },
+                    Attempt::Fatal(e) => e,
+                })
+            }
+        }
+    }
+
+    fn attempt(
+        &mut self,
+        during: &'static str,
+        method: &str,
+        extra: &[(&str, &[u8])],
+        body: &[u8],
+    ) -> Result<Response, Attempt> {
+        if self.conn.is_none() {
+            let connected = match self.endpoint.addr {
+                Some(addr) => TcpStream::connect(addr),
+                None => connect_by_name(&self.endpoint.authority),
+            };
+            let stream = connected.map_err(|source| {
+                Attempt::Fatal(Error::Io {
+                    during: "connecting to the Runtime API",
+                    source,
+                })
+            })?;
+            // Requests are written whole; never wait for an ACK before sending.
+            let _ = stream.set_nodelay(true);
+            self.conn = Some(Conn::new(stream));
+            self.connects += 1;
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            unreachable!("connected just above")
+        };
+        conn.send(method, &self.path, &self.endpoint.authority, extra, body)
+            .map_err(|e| classify(during, HttpError::Io(e)))?;
+        conn.receive().map_err(|e| classify(during, e))
+    }
+}
+
+#[cfg(feature = "dns")]
+fn connect_by_name(authority: &str) -> std::io::Result<TcpStream> {
+    TcpStream::connect(authority)
+}
+
+#[cfg(not(feature = "dns"))]
+fn connect_by_name(authority: &str) -> std::io::Result<TcpStream> {
+    // Endpoint::parse refuses host names without the feature; this keeps it that way.
+    Err(std::io::Error::other(format!(
+        "{authority}: host names need runtime-api's `dns` feature"
+    )))
+}
+
+enum Attempt {
+    /// Nothing came back on a connection the server may have dropped: worth one retry.
+    Stale,
+    Fatal(Error),
+}
+
+fn classify(during: &'static str, e: HttpError) -> Attempt {
+    use std::io::ErrorKind::*;
+    match e {
+        HttpError::ClosedBeforeResponse => Attempt::Stale,
+        HttpError::Io(e)
+            if matches!(e.kind(), ConnectionReset | BrokenPipe | ConnectionAborted) =>
+        {
+            Attempt::Stale
+        }
+        HttpError::Io(source) => Attempt::Fatal(Error::Io { during, source }),
+        HttpError::Malformed(detail) => Attempt::Fatal(Error::Http { during, detail }),
+    }
+}
+
+fn posted(during: &'static str, resp: Response) -> Result<Posted, Error> {
+    match resp.status {
+        200..=299 => Ok(Posted::Accepted),
+        400 | 403 | 413 => Ok(Posted::Refused(resp.status)),
+        _ => Err(status_error(during, resp)),
+    }
+}
+
+fn status_error(during: &'static str, resp: Response) -> Error {
+    let mut body = String::from_utf8_lossy(&resp.body[..resp.body.len().min(512)]).into_owned();
+    if resp.body.len() > 512 {
+        body.push_str("...");
+    }
+    Error::Status {
+        during,
+        status: resp.status,
+        body,
+    }
+}
+
+/// An error type becomes a header value: keep it to printable ASCII.
+fn header_safe(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .take(256)
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if cleaned.is_empty() {
+        "Error".into()
+    } else {
+        cleaned
+    }
+}
+
+fn context_from(resp: &Response, config: &Arc<Config>) -> Result<Context, Error> {
+    fn text<'a>(resp: &'a Response, header: &'static str) -> Result<Option<&'a str>, Error> {
+        match resp.header(header) {
+            None => Ok(None),
+            Some(v) => std::str::from_utf8(v)
+                .map(Some)
+                .map_err(|_| Error::Invocation {
+                    header,
+                    value: Some(String::from_utf8_lossy(v).into_owned()),
+                    reason: "not valid UTF-8",
+                }),
+        }
+    }
+    fn required<'a>(resp: &'a Response, header: &'static str) -> Result<&'a str, Error> {
+        text(resp, header)?.ok_or(Error::Invocation {
+            header,
+            value: None,
+            reason: "Lambda always sends it",
+        })
+    }
+    let id_header = "Lambda-Runtime-Aws-Request-Id";
+    let request_id = required(resp, id_header)?;
+    check_request_id(request_id).map_err(|reason| Error::Invocation {
+        header: id_header,
+        value: Some(request_id.to_string()),
+        reason,
+    })?;
+    let deadline_header = "Lambda-Runtime-Deadline-Ms";
+    let deadline = required(resp, deadline_header)?;
+    let deadline_ms = deadline.parse::<u64>().map_err(|_| Error::Invocation {
+        header: deadline_header,
+        value: Some(deadline.to_string()),
+        reason: "expected milliseconds since the epoch",
+    })?;
+    let optional = |h| Ok::<_, Error>(text(resp, h)?.filter(|s| !s.is_empty()).map(String::from));
+    Ok(Context {
+        request_id: request_id.to_string(),
+        deadline_ms,
+        invoked_function_arn: text(resp, "Lambda-Runtime-Invoked-Function-Arn")?
+            .unwrap_or_default()
+            .to_string(),
+        xray_trace_id: optional("Lambda-Runtime-Trace-Id")?,
+        client_context: optional("Lambda-Runtime-Client-Context")?,
+        identity: optional("Lambda-Runtime-Cognito-Identity")?,
+        tenant_id: optional("Lambda-Runtime-Aws-Tenant-Id")?,
+        env_config: Arc::clone(config),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_type_header_cannot_inject() {
+        assert_eq!(header_safe("Bad\r\nX-Evil: 1"), "Bad__X-Evil: 1");
+        assert_eq!(header_safe(""), "Error");
+        assert_eq!(header_safe("Runtime.Panic"), "Runtime.Panic");
+    }
+}

@@ -1,0 +1,160 @@
+//! What a handler knows about its invocation and its function.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::Error;
+
+/// The function's own settings, read once from the environment Lambda gives the bootstrap.
+/// A variable that is not set reads as empty (or `None`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Config {
+    /// `AWS_LAMBDA_FUNCTION_NAME`
+    pub function_name: String,
+    /// `AWS_LAMBDA_FUNCTION_VERSION`
+    pub version: String,
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, in MB.
+    pub memory_size_mb: Option<u32>,
+    /// `AWS_LAMBDA_LOG_GROUP_NAME`
+    pub log_group: String,
+    /// `AWS_LAMBDA_LOG_STREAM_NAME`
+    pub log_stream: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, Error> {
+        let memory = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
+        let memory_size_mb = match var(memory)? {
+            s if s.is_empty() => None,
+            s => Some(s.parse::<u32>().map_err(|_| Error::Env {
+                var: memory,
+                value: Some(s.clone()),
+                reason: "expected a whole number of MB",
+            })?),
+        };
+        Ok(Config {
+            function_name: var("AWS_LAMBDA_FUNCTION_NAME")?,
+            version: var("AWS_LAMBDA_FUNCTION_VERSION")?,
+            memory_size_mb,
+            log_group: var("AWS_LAMBDA_LOG_GROUP_NAME")?,
+            log_stream: var("AWS_LAMBDA_LOG_STREAM_NAME")?,
+        })
+    }
+}
+
+fn var(name: &'static str) -> Result<String, Error> {
+    match std::env::var(name) {
+        Ok(v) => Ok(v),
+        Err(std::env::VarError::NotPresent) => Ok(String::new()),
+        Err(std::env::VarError::NotUnicode(v)) => Err(Error::Env {
+            var: name,
+            value: Some(v.to_string_lossy().into_owned()),
+            reason: "not valid UTF-8",
+        }),
+    }
+}
+
+/// One invocation's context, from the headers of `GET /next`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Context {
+    /// `Lambda-Runtime-Aws-Request-Id`
+    pub request_id: String,
+    /// `Lambda-Runtime-Deadline-Ms`: when Lambda stops the invocation, in ms since the epoch.
+    pub deadline_ms: u64,
+    /// `Lambda-Runtime-Invoked-Function-Arn`
+    pub invoked_function_arn: String,
+    /// `Lambda-Runtime-Trace-Id`; also set as `_X_AMZN_TRACE_ID` during the invocation.
+    pub xray_trace_id: Option<String>,
+    /// `Lambda-Runtime-Client-Context`: the mobile SDK's client context, as raw JSON.
+    pub client_context: Option<String>,
+    /// `Lambda-Runtime-Cognito-Identity`: the Cognito identity, as raw JSON.
+    pub identity: Option<String>,
+    /// `Lambda-Runtime-Aws-Tenant-Id`, for functions with tenant isolation.
+    pub tenant_id: Option<String>,
+    /// The function's settings from the environment.
+    pub env_config: Arc<Config>,
+}
+
+impl Context {
+    pub fn deadline(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(self.deadline_ms)
+    }
+
+    /// Time left before the deadline; zero once it has passed.
+    pub fn remaining(&self) -> Duration {
+        self.deadline()
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO)
+    }
+}
+
+/// A request id goes into a URL path: accept only a plain token, so no header or path can be
+/// injected through it.
+pub(crate) fn check_request_id(id: &str) -> Result<(), &'static str> {
+    if id.is_empty() {
+        return Err("empty");
+    }
+    if id.len() > 128 {
+        return Err("longer than 128 bytes");
+    }
+    if id.as_bytes().windows(2).any(|w| w == b"..") {
+        return Err("contains '..'");
+    }
+    if !id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'+' | b'='))
+    {
+        return Err("has a character other than letters, digits and -_.:+=");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids() {
+        assert!(check_request_id("8476a536-e9f4-11e8-9739-2dfe598c3fcd").is_ok());
+        assert!(check_request_id(&"a".repeat(128)).is_ok());
+        for bad in [
+            "",
+            "a/b",
+            "a b",
+            "a\r\nX: y",
+            "..",
+            "a..b",
+            "a%2fb",
+            "a?b",
+            "a#b",
+            "é",
+        ] {
+            assert!(check_request_id(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_request_id(&"a".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn remaining_saturates() {
+        let ctx = Context {
+            request_id: "x".into(),
+            deadline_ms: 1,
+            invoked_function_arn: String::new(),
+            xray_trace_id: None,
+            client_context: None,
+            identity: None,
+            tenant_id: None,
+            env_config: Arc::default(),
+        };
+        assert_eq!(ctx.remaining(), Duration::ZERO);
+        let later = Context {
+            deadline_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as u64
+                + 60_000,
+            ..ctx
+        };
+        assert!(later.remaining() > Duration::from_secs(50));
+    }
+}

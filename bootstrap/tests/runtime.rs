@@ -27,7 +27,10 @@ impl Running {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
                 return status;
             }
-            assert!(start.elapsed() < T, "the bootstrap did not exit within {T:?}");
+            assert!(
+                start.elapsed() < T,
+                "the bootstrap did not exit within {T:?}"
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
     }
@@ -37,13 +40,15 @@ impl Running {
     }
 }
 
-fn start_with(config: Config, env: &[(&str, &str)]) -> Running {
-    let emu = Emulator::start(config).expect("emulator starts");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_echo"));
+fn start_with(mut config: Config, env: &[(&str, &str)]) -> Running {
+    // spawn() clears the environment: extra variables go through the config.
     for (k, v) in env {
-        cmd.env(k, v);
+        config.env.push((k.to_string(), v.to_string()));
     }
-    let child = emu.spawn(cmd).expect("spawn echo");
+    let emu = Emulator::start(config).expect("emulator starts");
+    let child = emu
+        .spawn(Command::new(env!("CARGO_BIN_EXE_echo")))
+        .expect("spawn echo");
     Running { emu, child }
 }
 
@@ -86,9 +91,11 @@ fn every_header_reaches_the_context() {
     inv.request_id = "5a1f-request".into();
     inv.deadline_ms = 1_900_000_000_123;
     inv.function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:ctx-fn:live".into();
-    inv.trace_id = Some("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1".into());
+    inv.trace_id =
+        Some("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1".into());
     inv.client_context = Some(r#"{"client":{"app_title":"t"},"custom":{"k":"v \"q\""}}"#.into());
-    inv.cognito_identity = Some(r#"{"cognitoIdentityId":"id-1","cognitoIdentityPoolId":"pool-1"}"#.into());
+    inv.cognito_identity =
+        Some(r#"{"cognitoIdentityId":"id-1","cognitoIdentityPoolId":"pool-1"}"#.into());
     inv.tenant_id = Some("tenant-42".into());
     let id = r.emu.enqueue(inv.clone());
     let out = r.emu.wait(&id, T).unwrap();
@@ -114,7 +121,10 @@ fn every_header_reaches_the_context() {
     assert_eq!(seen.deadline_ms, "1900000000123");
     assert_eq!(seen.invoked_function_arn, inv.function_arn);
     assert_eq!(seen.xray_trace_id, inv.trace_id);
-    assert_eq!(seen.trace_env, inv.trace_id, "_X_AMZN_TRACE_ID is set per invocation");
+    assert_eq!(
+        seen.trace_env, inv.trace_id,
+        "_X_AMZN_TRACE_ID is set per invocation"
+    );
     assert_eq!(seen.client_context, inv.client_context);
     assert_eq!(seen.identity, inv.cognito_identity);
     assert_eq!(seen.tenant_id.as_deref(), Some("tenant-42"));
@@ -160,7 +170,10 @@ fn handler_error_is_posted_with_its_type() {
 
 #[test]
 fn init_error_is_posted_and_the_process_exits_non_zero() {
-    let mut r = start_with(Config::default(), &[("RAYO_ECHO_FAIL_INIT", "no model \"m.bin\"")]);
+    let mut r = start_with(
+        Config::default(),
+        &[("RAYO_ECHO_FAIL_INIT", "no model \"m.bin\"")],
+    );
     let init = r.emu.wait_init_error(T).expect("init error posted");
     assert_eq!(init.error_type.as_deref(), Some("EchoInitError"));
     assert_eq!(
@@ -183,7 +196,10 @@ fn panic_is_reported_before_the_process_dies() {
     );
     let body = body_str(&out.body);
     assert!(body.contains("echo was asked to panic"), "{body}");
-    assert!(body.contains("echo.rs:"), "the location is reported: {body}");
+    assert!(
+        body.contains("echo.rs:"),
+        "the location is reported: {body}"
+    );
     assert!(!r.exit_status().success());
 }
 
@@ -270,7 +286,10 @@ fn a_connection_closed_mid_body_stops_the_function() {
 fn chunked_events_and_delays_are_fine() {
     let r = start();
     r.emu.inject(Fault::ChunkedNext);
-    assert_eq!(r.emu.invoke(b"chunked event".to_vec(), T).unwrap().body, b"chunked event");
+    assert_eq!(
+        r.emu.invoke(b"chunked event".to_vec(), T).unwrap().body,
+        b"chunked event"
+    );
     r.emu.inject(Fault::DelayNext(Duration::from_millis(300)));
     assert_eq!(r.emu.invoke(b"late".to_vec(), T).unwrap().body, b"late");
 }
@@ -283,7 +302,10 @@ fn url_form_with_a_prefix_is_accepted() {
     };
     let r = start_with(config, &[]);
     assert!(r.emu.runtime_api().starts_with("http://127.0.0.1:"));
-    assert_eq!(r.emu.invoke(b"prefixed".to_vec(), T).unwrap().body, b"prefixed");
+    assert_eq!(
+        r.emu.invoke(b"prefixed".to_vec(), T).unwrap().body,
+        b"prefixed"
+    );
 }
 
 #[test]

@@ -3,7 +3,6 @@
 use std::fmt;
 
 /// Everything that can stop the runtime. Each message names what failed and the value.
-#[derive(Debug)]
 pub enum Error {
     /// An environment variable is missing or malformed.
     Env {
@@ -60,6 +59,13 @@ impl fmt::Display for Error {
                 None => write!(f, "invocation header {header} is missing: {reason}"),
             },
         }
+    }
+}
+
+/// `main` returning an `Error` prints its `Debug`: make that the same readable sentence.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

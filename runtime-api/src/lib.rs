@@ -178,3 +178,64 @@ fn set_trace_id(id: Option<&str>) {
         None => std::env::remove_var("_X_AMZN_TRACE_ID"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(miniserde::Deserialize)]
+    struct Req {
+        name: String,
+        times: u32,
+    }
+
+    #[derive(miniserde::Serialize)]
+    struct Resp {
+        greeting: String,
+        request_id: String,
+    }
+
+    fn ctx() -> Context {
+        Context {
+            request_id: "req-1".into(),
+            deadline_ms: 0,
+            invoked_function_arn: String::new(),
+            xray_trace_id: None,
+            client_context: None,
+            identity: None,
+            tenant_id: None,
+            env_config: Arc::default(),
+        }
+    }
+
+    fn typed() -> impl FnMut(&[u8], &Context) -> Result<Vec<u8>, Diagnostic> {
+        service_fn(|e: LambdaEvent<Req>| {
+            if e.payload.times == 0 {
+                return Err(Diagnostic::new("ZeroTimes", "times must be at least 1"));
+            }
+            Ok(Resp {
+                greeting: e.payload.name.repeat(e.payload.times as usize),
+                request_id: e.context.request_id,
+            })
+        })
+    }
+
+    #[test]
+    fn service_fn_decodes_calls_and_encodes() {
+        let mut h = typed();
+        let out = h.call(br#"{"name":"ab","times":2}"#, &ctx()).unwrap();
+        assert_eq!(out, br#"{"greeting":"abab","request_id":"req-1"}"#);
+    }
+
+    #[test]
+    fn service_fn_reports_bad_events_and_handler_errors() {
+        let mut h = typed();
+        let e = h.call(br#"{"name":"ab"}"#, &ctx()).unwrap_err();
+        assert_eq!(e.error_type, "InvalidEvent");
+        let e = h.call(b"\xff\xfe", &ctx()).unwrap_err();
+        assert_eq!(e.error_type, "InvalidEvent");
+        assert!(e.error_message.contains("not UTF-8"), "{e}");
+        let e = h.call(br#"{"name":"ab","times":0}"#, &ctx()).unwrap_err();
+        assert_eq!(e, Diagnostic::new("ZeroTimes", "times must be at least 1"));
+    }
+}

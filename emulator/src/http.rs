@@ -255,6 +255,7 @@ pub struct Reader<R> {
     pos: usize,
     /// Instant of the most recent read that returned data.
     last_read_at: Instant,
+    stall_limit: Duration,
 }
 
 /// Whether a read error is the socket read timeout firing (used as a poll tick).
@@ -269,7 +270,14 @@ impl<R: Read> Reader<R> {
             buf: Vec::with_capacity(16 * 1024),
             pos: 0,
             last_read_at: Instant::now(),
+            stall_limit: STALL_LIMIT,
         }
+    }
+
+    /// How long a started request may take to arrive in full (default `STALL_LIMIT`).
+    pub fn with_stall_limit(mut self, limit: Duration) -> Reader<R> {
+        self.stall_limit = limit;
+        self
     }
 
     fn buffered(&self) -> &[u8] {
@@ -278,7 +286,7 @@ impl<R: Read> Reader<R> {
 
     /// Reads more bytes into the buffer. `Ok(false)` on EOF. While `idle` (no byte of a
     /// request seen yet) read-timeout ticks only check `stop`; once a request has begun, it
-    /// must complete within `STALL_LIMIT` of `started`.
+    /// must complete within the stall limit of `started`.
     fn fill(
         &mut self,
         started: Option<Instant>,
@@ -305,7 +313,7 @@ impl<R: Read> Reader<R> {
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if is_tick(&e) => {
-                    if started.is_some_and(|t| t.elapsed() > STALL_LIMIT) {
+                    if started.is_some_and(|t| t.elapsed() > self.stall_limit) {
                         return Err(EmuError::Timeout("the rest of a started request"));
                     }
                 }
@@ -820,6 +828,28 @@ GET /c HTTP/1.1\r\n\r\n";
         assert!(matches!(
             Reader::new(Ticks).read_request(10, &stop),
             Err(EmuError::Stopped)
+        ));
+    }
+
+    #[test]
+    fn a_stalled_request_times_out() {
+        /// Half a head, then only read-timeout ticks.
+        struct Stall(bool);
+        impl Read for Stall {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if std::mem::replace(&mut self.0, true) {
+                    std::thread::sleep(Duration::from_millis(5));
+                    return Err(ErrorKind::TimedOut.into());
+                }
+                let part = b"GET / HTTP/1.1\r\nHost:";
+                buf[..part.len()].copy_from_slice(part);
+                Ok(part.len())
+            }
+        }
+        let mut r = Reader::new(Stall(false)).with_stall_limit(Duration::from_millis(30));
+        assert!(matches!(
+            r.read_request(10, &never),
+            Err(EmuError::Timeout(_))
         ));
     }
 

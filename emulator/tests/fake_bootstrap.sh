@@ -17,7 +17,7 @@ exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}"
 read_response() {
     local line len=0
     IFS= read -r line <&3 || exit 10
-    status=$(echo "$line" | cut -d' ' -f2)
+    status=${line#* }; status=${status%% *}
     req_id=
     while IFS= read -r line <&3; do
         line=${line%$'\r'}
@@ -31,9 +31,15 @@ read_response() {
     if [ "$len" -gt 0 ]; then IFS= read -r -N "$len" body <&3; fi
 }
 
+# Each request goes out in one write: bash's printf flushes at newlines, and Nagle then
+# holds the rest back for a delayed ACK (40 ms). dd with fullblock writes it whole.
+send() { printf '%s' "$1" | dd bs=1M iflag=fullblock status=none >&3; }
+
 post() { # path, extra header line (or empty), body
-    printf 'POST %s%s HTTP/1.1\r\nHost: x\r\n%sContent-Length: %d\r\n\r\n%s' \
-        "$prefix" "$1" "$2" "${#3}" "$3" >&3
+    local req
+    printf -v req 'POST %s%s HTTP/1.1\r\nHost: x\r\n%sContent-Length: %d\r\n\r\n%s' \
+        "$prefix" "$1" "$2" "${#3}" "$3"
+    send "$req"
     read_response
 }
 
@@ -46,7 +52,8 @@ case "$mode" in
 esac
 
 while true; do
-    printf 'GET %s/2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n' "$prefix" >&3
+    printf -v req 'GET %s/2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n' "$prefix"
+    send "$req"
     read_response
     [ "$status" = 200 ] || exit 11
     id=$req_id

@@ -3,14 +3,22 @@
 //! CONTRACT (used by runtime-api's integration tests and by bench-coldstart; keep these
 //! signatures, extend freely):
 //!
-//! ```ignore
+//! ```no_run
+//! use emulator::{Config, Emulator, Fault, OutcomeKind};
+//! use std::process::Command;
+//! use std::time::{Duration, Instant};
+//!
 //! let emu = Emulator::start(Config::default())?;          // binds 127.0.0.1:0
+//! let spawned = Instant::now();
 //! let mut child = emu.spawn(Command::new("target/debug/bootstrap"))?; // Lambda-like env
 //! let init_at: Instant = emu.wait_next(Duration::from_secs(5))?;      // first GET /next bytes arrived
-//! let out: Outcome = emu.invoke(b"{\"x\":1}".to_vec(), Duration::from_secs(5))?;
+//! println!("init: {:?}", init_at - spawned);
+//! let out = emu.invoke(b"{\"x\":1}".to_vec(), Duration::from_secs(5))?;
 //! assert_eq!(out.kind, OutcomeKind::Response);
 //! emu.inject(Fault::CloseAfterResponse);
 //! assert_eq!(emu.stats().connections, 1);
+//! child.kill()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! What it does not do: TLS, the Extensions and Telemetry APIs, response streaming, more
@@ -23,6 +31,7 @@ use std::time::{Duration, Instant};
 mod http;
 mod ids;
 mod invoke;
+mod pool;
 mod process;
 mod server;
 mod state;

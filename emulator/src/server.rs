@@ -2,7 +2,7 @@
 use crate::http::{self, error_json, Body, Reader, Request};
 use crate::state::Shared;
 use crate::MAX_RESPONSE_BYTES;
-use crate::{invoke, Config, EmuError, Fault, InitError, Invocation, Outcome, OutcomeKind};
+use crate::{invoke, pool, Config, EmuError, Fault, InitError, Invocation, Outcome, OutcomeKind};
 use std::io::{ErrorKind, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 pub const POLL: Duration = Duration::from_millis(500);
 /// A client that stops reading our answer for this long is dropped.
 const WRITE_LIMIT: Duration = Duration::from_secs(10);
+/// How often a long-polling `/next` checks that its client is still there, so the thread
+/// of a killed bootstrap (cold-start runs kill many) does not linger.
+const LIVENESS_TICK: Duration = Duration::from_millis(100);
 
 const OK_BODY: &[u8] = b"{\"status\":\"OK\"}";
 
@@ -26,52 +29,18 @@ pub enum Service {
 pub fn start(config: Config) -> std::io::Result<(Arc<Shared>, SocketAddr)> {
     let shared = Arc::new(Shared::new(config));
     let listener = TcpListener::bind("127.0.0.1:0")?;
-    let addr = spawn_acceptor(&shared, listener, Service::Runtime)?;
+    let addr = pool::start(&shared, listener, Service::Runtime)?;
     Ok((shared, addr))
 }
 
-pub fn spawn_acceptor(
-    shared: &Arc<Shared>,
-    listener: TcpListener,
-    service: Service,
-) -> std::io::Result<SocketAddr> {
-    let addr = listener.local_addr()?;
-    let sh = Arc::clone(shared);
-    let handle = thread::Builder::new()
-        .name(format!("emulator-accept-{}", addr.port()))
-        .spawn(move || accept_loop(&sh, &listener, service))?;
-    shared.add_acceptor(addr, handle);
-    Ok(addr)
-}
-
-fn accept_loop(shared: &Arc<Shared>, listener: &TcpListener, service: Service) {
-    loop {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                if shared.stopping() {
-                    break;
-                }
-                if service == Service::Runtime {
-                    shared.lock().stats.connections += 1;
-                }
-                let Some(id) = shared.register_conn(&stream) else {
-                    continue;
-                };
-                let sh = Arc::clone(shared);
-                let spawned = thread::Builder::new()
-                    .name(format!("emulator-conn-{id}"))
-                    .spawn(move || {
-                        serve_connection(&sh, stream, service);
-                        sh.unregister_conn(id);
-                    });
-                if spawned.is_err() {
-                    shared.unregister_conn(id);
-                }
-            }
-            Err(_) if shared.stopping() => break,
-            // E.g. out of file descriptors: back off instead of spinning.
-            Err(_) => thread::sleep(Duration::from_millis(10)),
-        }
+/// Serves one accepted connection on the calling (pool) thread.
+pub fn serve_accepted(shared: &Shared, stream: TcpStream, service: Service) {
+    if service == Service::Runtime {
+        shared.lock().stats.connections += 1;
+    }
+    if let Some(id) = shared.register_conn(&stream) {
+        serve_connection(shared, stream, service);
+        shared.unregister_conn(id);
     }
 }
 
@@ -234,8 +203,8 @@ fn handle_next(shared: &Shared, stream: &mut TcpStream, req: &Request, keep: boo
                 st.pending.insert(inv.request_id.clone(), Instant::now());
                 break Plan::Deliver(inv, fault);
             }
-            st = shared.wait_for(st, POLL);
-            if last_check.elapsed() >= POLL {
+            st = shared.wait_for(st, LIVENESS_TICK);
+            if last_check.elapsed() >= LIVENESS_TICK {
                 last_check = Instant::now();
                 if peer_closed(stream) {
                     return false;

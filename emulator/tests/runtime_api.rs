@@ -581,3 +581,50 @@ fn random_garbage_connections_never_wedge_the_server() {
         Some(id.as_str())
     );
 }
+
+/// More simultaneous long-polls than the accept pool keeps waiting: every one is served,
+/// and Drop still ends them all.
+#[test]
+fn many_concurrent_long_polls_are_all_served() {
+    let emu = start();
+    let addr = emu.addr();
+    let pollers: Vec<_> = (0..12)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut c = Client::connect(addr);
+                c.get(NEXT)
+                    .header("Lambda-Runtime-Aws-Request-Id")
+                    .map(str::to_string)
+            })
+        })
+        .collect();
+    for _ in 0..12 {
+        emu.wait_next(WAIT).expect("every long-poll arrives");
+    }
+    let mut ids: Vec<String> = (0..12)
+        .map(|i| emu.enqueue(Invocation::new(format!("{i}").into_bytes())))
+        .collect();
+    let mut got: Vec<String> = pollers
+        .into_iter()
+        .map(|p| p.join().expect("poller").expect("a request id"))
+        .collect();
+    ids.sort();
+    got.sort();
+    assert_eq!(got, ids);
+    assert_eq!(emu.stats().connections, 12);
+    // Idle connections (nothing sent yet) are ended by Drop too.
+    let parked: Vec<_> = (0..6)
+        .map(|_| std::thread::spawn(move || Client::connect(addr).read_response().is_err()))
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    let t = Instant::now();
+    drop(emu);
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "drop took {:?}",
+        t.elapsed()
+    );
+    for p in parked {
+        assert!(p.join().expect("parked client"));
+    }
+}

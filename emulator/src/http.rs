@@ -256,6 +256,9 @@ pub struct Reader<R> {
     /// Instant of the most recent read that returned data.
     last_read_at: Instant,
     stall_limit: Duration,
+    /// Where `100 Continue` goes when a client sends `Expect: 100-continue` (curl does for
+    /// bodies over 1 KB, and would otherwise wait a second before sending the body).
+    interim: Option<Box<dyn Write + Send>>,
 }
 
 /// Whether a read error is the socket read timeout firing (used as a poll tick).
@@ -271,10 +274,18 @@ impl<R: Read> Reader<R> {
             pos: 0,
             last_read_at: Instant::now(),
             stall_limit: STALL_LIMIT,
+            interim: None,
         }
     }
 
+    /// Sends `100 Continue` to `w` for requests that expect it.
+    pub fn with_interim(mut self, w: Box<dyn Write + Send>) -> Reader<R> {
+        self.interim = Some(w);
+        self
+    }
+
     /// How long a started request may take to arrive in full (default `STALL_LIMIT`).
+    #[cfg(test)]
     pub fn with_stall_limit(mut self, limit: Duration) -> Reader<R> {
         self.stall_limit = limit;
         self
@@ -358,7 +369,29 @@ impl<R: Read> Reader<R> {
         let head = parse_head(&self.buffered()[..head_len])?;
         self.pos += head_len + 4;
         let mut last_byte_at = self.last_read_at;
-        let body = match head.framing()? {
+        let framing = head.framing()?;
+        let expects_continue = head
+            .header("expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+        if expects_continue && framing != Framing::None {
+            if let Framing::Length(n) = framing {
+                if n > body_limit as u64 {
+                    // Refuse before the body is sent; the connection cannot be reused.
+                    return Ok(Some(Request {
+                        head,
+                        body: Body::TooLarge { drained: false },
+                        first_byte_at,
+                        last_byte_at,
+                    }));
+                }
+            }
+            if let Some(w) = self.interim.as_mut() {
+                w.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    .and_then(|_| w.flush())
+                    .map_err(EmuError::Io)?;
+            }
+        }
+        let body = match framing {
             Framing::None => Body::Complete(Vec::new()),
             Framing::Length(n) => {
                 let body = self.read_length(n, body_limit, started, stop)?;
@@ -806,6 +839,40 @@ GET /c HTTP/1.1\r\n\r\n";
             Ok(r) => panic!("{r:?}"),
         };
         assert!(msg.len() < 150, "{msg}");
+    }
+
+    #[test]
+    fn expect_100_continue_is_answered_before_the_body() {
+        #[derive(Clone, Default)]
+        struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Sink {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0
+                    .lock()
+                    .map_err(|_| ErrorKind::Other)?
+                    .extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink::default();
+        let input = b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok";
+        let mut r = Reader::new(&input[..]).with_interim(Box::new(sink.clone()));
+        let req = r.read_request(10, &never).unwrap().unwrap();
+        assert!(matches!(req.body, Body::Complete(ref b) if b == b"ok"));
+        assert_eq!(
+            sink.0.lock().unwrap().as_slice(),
+            b"HTTP/1.1 100 Continue\r\n\r\n"
+        );
+        // Too large: refused without waiting for (or reading) the body.
+        let sink = Sink::default();
+        let input = b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 99\r\n\r\n";
+        let mut r = Reader::new(&input[..]).with_interim(Box::new(sink.clone()));
+        let req = r.read_request(10, &never).unwrap().unwrap();
+        assert!(matches!(req.body, Body::TooLarge { drained: false }));
+        assert!(sink.0.lock().unwrap().is_empty());
     }
 
     #[test]

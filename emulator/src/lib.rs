@@ -36,9 +36,6 @@ mod process;
 mod server;
 mod state;
 
-#[doc(hidden)]
-pub use http::{parse_head as __parse_head_for_fuzzing, Reader as __Reader};
-
 use state::Shared;
 
 /// The largest response or error body Lambda accepts (6 MB as Lambda counts it).
@@ -87,6 +84,15 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The defaults, for a function called `name` (its log group follows the name).
+    pub fn for_function(name: &str) -> Config {
+        Config {
+            function_name: name.to_string(),
+            log_group: format!("/aws/lambda/{name}"),
+            ..Config::default()
+        }
+    }
+
     /// `arn:aws:lambda:REGION:123456789012:function:NAME`.
     pub fn function_arn(&self) -> String {
         format!(

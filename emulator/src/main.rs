@@ -296,7 +296,17 @@ fn run_events(
     }
 }
 
-fn run_serve(emu: &Emulator, child: &mut Child, port: u16) -> Result<(), Failure> {
+fn run_serve(
+    emu: &Emulator,
+    child: &mut Child,
+    port: u16,
+    spawned_at: Instant,
+) -> Result<(), Failure> {
+    let first_next = wait_init(emu, child, emu.config().timeout)?;
+    eprintln!(
+        "init: {} (spawn to first GET /next)",
+        ms(first_next - spawned_at)
+    );
     let addr = emu.serve_invoke(port).map_err(|e| {
         Failure::Emulator(format!(
             "cannot serve the invoke endpoint on 127.0.0.1:{port}: {e}"
@@ -344,7 +354,7 @@ fn run(args: Args) -> Result<(), Failure> {
         .map_err(|e| Failure::Emulator(format!("cannot start {:?}: {e}", args.command[0])))?;
     let result = match (&event, args.serve) {
         (Some(event), _) => run_events(&emu, &mut child, event, &args, spawned_at),
-        (None, Some(port)) => run_serve(&emu, &mut child, port),
+        (None, Some(port)) => run_serve(&emu, &mut child, port, spawned_at),
         (None, None) => Ok(()),
     };
     stop_child(&mut child);

@@ -115,6 +115,8 @@ fn spawn_worker(shared: &Arc<Shared>, pool: &Arc<Pool>) -> std::io::Result<()> {
         .name(format!("emulator-{}", pool.addr.port()))
         .spawn(move || {
             worker(&sh, &p);
+            // Release the listener before reporting the exit: Drop promises it is closed.
+            drop(p);
             sh.thread_exited();
         });
     if let Err(e) = spawned {

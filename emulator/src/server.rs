@@ -29,8 +29,14 @@ pub enum Service {
 pub fn start(config: Config) -> std::io::Result<(Arc<Shared>, SocketAddr)> {
     let shared = Arc::new(Shared::new(config));
     let listener = TcpListener::bind("127.0.0.1:0")?;
-    let addr = pool::start(&shared, listener, Service::Runtime)?;
-    Ok((shared, addr))
+    match pool::start(&shared, listener, Service::Runtime) {
+        Ok(addr) => Ok((shared, addr)),
+        Err(e) => {
+            // Threads already started must not outlive a failed start.
+            shared.shutdown();
+            Err(e)
+        }
+    }
 }
 
 /// Serves one accepted connection on the calling (pool) thread.
@@ -48,10 +54,10 @@ fn serve_connection(shared: &Shared, stream: TcpStream, service: Service) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(POLL));
     let _ = stream.set_write_timeout(Some(WRITE_LIMIT));
-    let Ok(read_half) = stream.try_clone() else {
+    let (Ok(read_half), Ok(interim)) = (stream.try_clone(), stream.try_clone()) else {
         return;
     };
-    let mut reader = Reader::new(read_half);
+    let mut reader = Reader::new(read_half).with_interim(Box::new(interim));
     let mut stream = stream;
     let stop = || shared.stopping();
     loop {

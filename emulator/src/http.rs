@@ -161,7 +161,7 @@ pub fn parse_head(raw: &[u8]) -> Result<Head, EmuError> {
             return Err(bad("too many headers", &MAX_HEADERS.to_string()));
         }
         let shown = || String::from_utf8_lossy(line).into_owned();
-        if line[0] == b' ' || line[0] == b'\t' {
+        if matches!(line.first(), Some(b' ' | b'\t')) {
             return Err(bad("folded header line (obsolete)", &shown()));
         }
         let colon = line

@@ -196,6 +196,11 @@ const SLICE: Duration = Duration::from_millis(10);
 fn wait_init(emu: &Emulator, child: &mut Child, timeout: Duration) -> Result<Instant, Failure> {
     let deadline = Instant::now() + timeout;
     loop {
+        if signals::received() {
+            return Err(Failure::Emulator(
+                "interrupted while waiting for GET /next".into(),
+            ));
+        }
         if let Ok(e) = emu.wait_init_error(Duration::ZERO) {
             eprintln!(
                 "init error ({}): {}",
@@ -253,6 +258,11 @@ fn run_events(
                 Ok(out) => break out,
                 Err(emulator::EmuError::Timeout(_)) => {}
                 Err(e) => return Err(Failure::Emulator(e.to_string())),
+            }
+            if signals::received() {
+                return Err(Failure::Emulator(format!(
+                    "interrupted during invocation {i}"
+                )));
             }
             if let Some(status) = exited(child) {
                 // A last post may have raced the exit.
@@ -342,16 +352,21 @@ fn run(args: Args) -> Result<(), Failure> {
     if let Some(t) = args.timeout {
         config.timeout = t;
     }
+    // SIGINT/SIGTERM end the run through the normal path, so the child is killed too.
+    signals::install();
     let emu = Emulator::start(config)
         .map_err(|e| Failure::Emulator(format!("cannot start the emulator: {e}")))?;
-    let mut cmd = Command::new(&args.command[0]);
-    cmd.args(&args.command[1..])
+    let Some((program, program_args)) = args.command.split_first() else {
+        return Err(Failure::Usage("no COMMAND given (after `--`)".into()));
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(program_args)
         .stdin(Stdio::null())
         .stdout(child_stdout());
     let spawned_at = Instant::now();
     let mut child = emu
         .spawn(cmd)
-        .map_err(|e| Failure::Emulator(format!("cannot start {:?}: {e}", args.command[0])))?;
+        .map_err(|e| Failure::Emulator(format!("cannot start {program:?}: {e}")))?;
     let result = match (&event, args.serve) {
         (Some(event), _) => run_events(&emu, &mut child, event, &args, spawned_at),
         (None, Some(port)) => run_serve(&emu, &mut child, port, spawned_at),

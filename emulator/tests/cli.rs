@@ -247,3 +247,29 @@ fn serve_answers_invokes_until_sigterm() {
     };
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn sigterm_while_waiting_ends_the_run_and_the_child() {
+    let mut child = Command::new(EMULATOR)
+        .args(["--event", "{}", "--timeout", "60", "--", "sleep", "60"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while child.try_wait().expect("try_wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the emulator ignored SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("interrupted while waiting for GET /next"));
+}

@@ -628,3 +628,27 @@ fn many_concurrent_long_polls_are_all_served() {
         assert!(p.join().expect("parked client"));
     }
 }
+
+#[test]
+fn the_emulator_can_be_shared_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Emulator>();
+    let emu = start();
+    let addr = emu.addr();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut c = Client::connect(addr);
+            let next = c.get(NEXT);
+            let id = next
+                .header("Lambda-Runtime-Aws-Request-Id")
+                .expect("id")
+                .to_string();
+            assert_eq!(
+                c.post(&response_path(&id), "", b"from a thread").status,
+                202
+            );
+        });
+        let out = emu.invoke(b"{}".to_vec(), WAIT).expect("outcome");
+        assert_eq!(out.body, b"from a thread");
+    });
+}

@@ -42,10 +42,11 @@ pub fn handle(shared: &Shared, stream: &mut TcpStream, req: Request) -> bool {
     let event = match req.body {
         Body::Complete(b) => b,
         Body::TooLarge { .. } => {
-            let body = error_json(
-                "RequestEntityTooLargeException",
-                &format!("Request must be smaller than {MAX_RESPONSE_BYTES} bytes for the InvokeFunction operation"),
+            let message = format!(
+                "Request must be smaller than {MAX_RESPONSE_BYTES} bytes \
+                 for the InvokeFunction operation"
             );
+            let body = error_json("RequestEntityTooLargeException", &message);
             return answer(stream, 413, &[], &body, keep);
         }
     };

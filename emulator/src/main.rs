@@ -327,9 +327,8 @@ fn run_serve(
         "Runtime API on {}; invoke endpoint on {addr}",
         emu.runtime_api()
     );
-    eprintln!(
-        "invoke with: curl -s -X POST http://{addr}/2015-03-31/functions/function/invocations -d '{{}}'"
-    );
+    let url = format!("http://{addr}/2015-03-31/functions/function/invocations");
+    eprintln!("invoke with: curl -s -X POST {url} -d '{{}}'");
     loop {
         if signals::received() {
             eprintln!("stopping on signal");

@@ -1,4 +1,4 @@
-//! The Runtime API: accept loop, one thread per connection, and the four endpoints.
+//! The Runtime API: the connection loop (on pool threads) and the four endpoints.
 use crate::http::{self, error_json, Body, Reader, Request};
 use crate::state::Shared;
 use crate::MAX_RESPONSE_BYTES;
@@ -124,14 +124,17 @@ fn handle_runtime(shared: &Shared, stream: &mut TcpStream, req: Request) -> bool
         Some("init/error") if method == "POST" => handle_init_error(shared, stream, req, keep),
         Some("invocation/next" | "init/error") => method_not_allowed(stream, method, path, keep),
         Some(r) if r.starts_with("invocation/") => {
-            let rest = &r["invocation/".len()..];
+            let rest = r.trim_start_matches("invocation/");
             let (id, is_error) = match (rest.strip_suffix("/response"), rest.strip_suffix("/error"))
             {
                 (Some(id), _) => (id.to_string(), false),
                 (_, Some(id)) => (id.to_string(), true),
                 _ => return not_found(stream, path, keep),
             };
-            if method != "POST" || id.is_empty() || id.contains('/') {
+            if id.is_empty() || id.contains('/') {
+                return not_found(stream, path, keep);
+            }
+            if method != "POST" {
                 return method_not_allowed(stream, method, path, keep);
             }
             handle_post(shared, stream, req, &id, is_error, keep)
@@ -188,24 +191,18 @@ fn handle_next(shared: &Shared, stream: &mut TcpStream, req: &Request, keep: boo
             if shared.stopping() {
                 return false;
             }
-            let immediate = st
-                .faults
-                .iter()
-                .position(|f| matches!(f, Fault::NextStatus(_) | Fault::MalformedHeaders));
-            if let Some(i) = immediate {
-                break Plan::Immediate(st.faults.remove(i));
+            let immediate = |f: &Fault| matches!(f, Fault::NextStatus(_) | Fault::MalformedHeaders);
+            if let Some(fault) = take_fault(&mut st.faults, immediate) {
+                break Plan::Immediate(fault);
             }
             if let Some(inv) = st.queue.pop_front() {
-                let fault = st
-                    .faults
-                    .iter()
-                    .position(|f| {
-                        matches!(
-                            f,
-                            Fault::CloseMidBody | Fault::DelayNext(_) | Fault::ChunkedNext
-                        )
-                    })
-                    .map(|i| st.faults.remove(i));
+                let with_event = |f: &Fault| {
+                    matches!(
+                        f,
+                        Fault::CloseMidBody | Fault::DelayNext(_) | Fault::ChunkedNext
+                    )
+                };
+                let fault = take_fault(&mut st.faults, with_event);
                 st.pending.insert(inv.request_id.clone(), Instant::now());
                 break Plan::Deliver(inv, fault);
             }
@@ -332,6 +329,34 @@ fn chunked_response(headers: &[(&str, &str)], body: &[u8], keep: bool) -> Vec<u8
     out
 }
 
+/// What the emulator answers for an oversized post (Lambda's wording).
+fn too_large_answer() -> Vec<u8> {
+    error_json(
+        "RequestEntityTooLarge",
+        &format!("Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."),
+    )
+}
+
+/// What the invoker sees when the function's response was oversized (Lambda's wording).
+fn too_large_outcome() -> (OutcomeKind, Vec<u8>) {
+    let error_type = "Function.ResponseSizeTooLarge";
+    let message = format!(
+        "Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
+    );
+    (
+        OutcomeKind::Error {
+            error_type: Some(error_type.to_string()),
+        },
+        error_json(error_type, &message),
+    )
+}
+
+/// Takes the first queued fault that `applies`, if any.
+fn take_fault(faults: &mut Vec<Fault>, applies: impl Fn(&Fault) -> bool) -> Option<Fault> {
+    let i = faults.iter().position(applies)?;
+    Some(faults.remove(i))
+}
+
 fn handle_post(
     shared: &Shared,
     stream: &mut TcpStream,
@@ -345,85 +370,57 @@ fn handle_post(
         .header("lambda-runtime-function-error-type")
         .map(str::to_string);
     let received_at = req.last_byte_at;
-    let (status, body, close_after) = {
-        let mut st = shared.lock();
-        let post_status = st
-            .faults
-            .iter()
-            .position(|f| matches!(f, Fault::PostStatus(_)))
-            .map(|i| st.faults.remove(i));
-        let close_after = st
-            .faults
-            .iter()
-            .position(|f| matches!(f, Fault::CloseAfterResponse))
-            .map(|i| st.faults.remove(i))
-            .is_some();
-        let (status, body) = if let Some(sent_at) = st.pending.remove(id) {
-            st.answered.insert(id.to_string());
-            let (kind, body, status, answer) = match req.body {
-                Body::Complete(b) if is_error => (OutcomeKind::Error { error_type }, b, 202, OK_BODY.to_vec()),
-                Body::Complete(b) => (OutcomeKind::Response, b, 202, OK_BODY.to_vec()),
-                Body::TooLarge { .. } => (
-                    OutcomeKind::Error {
-                        error_type: Some("Function.ResponseSizeTooLarge".to_string()),
-                    },
-                    error_json(
-                        "Function.ResponseSizeTooLarge",
-                        &format!(
-                            "Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
-                        ),
-                    ),
-                    413,
-                    error_json(
-                        "RequestEntityTooLarge",
-                        &format!("Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."),
-                    ),
-                ),
-            };
-            match kind {
-                OutcomeKind::Response => st.stats.responses += 1,
-                OutcomeKind::Error { .. } => st.stats.errors += 1,
+    let mut st = shared.lock();
+    let post_status = take_fault(&mut st.faults, |f| matches!(f, Fault::PostStatus(_)));
+    let close_after = take_fault(&mut st.faults, |f| matches!(f, Fault::CloseAfterResponse));
+    let (mut status, mut answer_body) = if let Some(sent_at) = st.pending.remove(id) {
+        st.answered.insert(id.to_string());
+        let (status, answer_body, kind, body) = match req.body {
+            Body::Complete(b) if is_error => {
+                (202, OK_BODY.to_vec(), OutcomeKind::Error { error_type }, b)
             }
-            st.outcomes.insert(
-                id.to_string(),
-                Outcome {
-                    request_id: id.to_string(),
-                    kind,
-                    body,
-                    sent_at,
-                    received_at,
-                },
-            );
-            (status, answer)
-        } else if st.answered.contains(id) {
-            (
-                403,
-                error_json(
-                    "InvalidStateTransition",
-                    &format!("invocation {id} already has a response or error"),
-                ),
-            )
-        } else {
-            (
-                400,
-                error_json("InvalidRequestID", &format!("unknown request id: {id}")),
-            )
+            Body::Complete(b) => (202, OK_BODY.to_vec(), OutcomeKind::Response, b),
+            Body::TooLarge { .. } => {
+                let (kind, body) = too_large_outcome();
+                (413, too_large_answer(), kind, body)
+            }
         };
-        match post_status {
-            Some(Fault::PostStatus(code)) => (
-                code,
-                error_json(
-                    "InjectedFault",
-                    &format!("injected status {code} on a post"),
-                ),
-                close_after,
-            ),
-            _ => (status, body, close_after),
+        match kind {
+            OutcomeKind::Response => st.stats.responses += 1,
+            OutcomeKind::Error { .. } => st.stats.errors += 1,
         }
+        let outcome = Outcome {
+            request_id: id.to_string(),
+            kind,
+            body,
+            sent_at,
+            received_at,
+        };
+        st.outcomes.insert(id.to_string(), outcome);
+        (status, answer_body)
+    } else if st.answered.contains(id) {
+        let message = format!("invocation {id} already has a response or error");
+        (403, error_json("InvalidStateTransition", &message))
+    } else {
+        let message = format!("unknown request id: {id}");
+        (400, error_json("InvalidRequestID", &message))
     };
+    drop(st);
     shared.cond.notify_all();
-    let keep = keep && !close_after;
-    answer(stream, status, &[], &body, keep)
+    if let Some(Fault::PostStatus(code)) = post_status {
+        status = code;
+        answer_body = error_json(
+            "InjectedFault",
+            &format!("injected status {code} on a post"),
+        );
+    }
+    answer(
+        stream,
+        status,
+        &[],
+        &answer_body,
+        keep && close_after.is_none(),
+    )
 }
 
 fn handle_init_error(shared: &Shared, stream: &mut TcpStream, req: Request, keep: bool) -> bool {
@@ -433,13 +430,7 @@ fn handle_init_error(shared: &Shared, stream: &mut TcpStream, req: Request, keep
         .map(str::to_string);
     let body = match req.body {
         Body::Complete(b) => b,
-        Body::TooLarge { .. } => {
-            let body = error_json(
-                "RequestEntityTooLarge",
-                &format!("Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."),
-            );
-            return answer(stream, 413, &[], &body, keep);
-        }
+        Body::TooLarge { .. } => return answer(stream, 413, &[], &too_large_answer(), keep),
     };
     {
         let mut st = shared.lock();

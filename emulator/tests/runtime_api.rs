@@ -391,7 +391,8 @@ fn pipelined_requests_are_answered_in_order() {
     let mut c = Client::connect(emu.addr());
     c.get(NEXT);
     let path = response_path(&id);
-    c.send(format!("POST {path} HTTP/1.1\r\nContent-Length: 2\r\n\r\nokPOST {path} HTTP/1.1\r\nContent-Length: 2\r\n\r\nno").as_bytes());
+    let one = |body: &str| format!("POST {path} HTTP/1.1\r\nContent-Length: 2\r\n\r\n{body}");
+    c.send(format!("{}{}", one("ok"), one("no")).as_bytes());
     assert_eq!(c.read_response().expect("first").status, 202);
     assert_eq!(c.read_response().expect("second").status, 403);
     assert_eq!(emu.wait(&id, WAIT).expect("outcome").body, b"ok");

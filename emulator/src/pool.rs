@@ -50,6 +50,9 @@ impl Pool {
 
     /// Ends the spawner and every thread waiting in `accept` (the emulator is stopping).
     pub fn stop(&self) {
+        // Taking the lock orders this after the spawner's check of the stop flag, so the
+        // wake-up cannot fall between its check and its wait.
+        drop(self.lock());
         self.cv.notify_all();
         let spawner = self
             .spawner

@@ -161,7 +161,7 @@ pub fn parse_head(raw: &[u8]) -> Result<Head, EmuError> {
             return Err(bad("too many headers", &MAX_HEADERS.to_string()));
         }
         let shown = || String::from_utf8_lossy(line).into_owned();
-        if line[0] == b' ' || line[0] == b'\t' {
+        if matches!(line.first(), Some(b' ' | b'\t')) {
             return Err(bad("folded header line (obsolete)", &shown()));
         }
         let colon = line
@@ -255,6 +255,10 @@ pub struct Reader<R> {
     pos: usize,
     /// Instant of the most recent read that returned data.
     last_read_at: Instant,
+    stall_limit: Duration,
+    /// Where `100 Continue` goes when a client sends `Expect: 100-continue` (curl does for
+    /// bodies over 1 KB, and would otherwise wait a second before sending the body).
+    interim: Option<Box<dyn Write + Send>>,
 }
 
 /// Whether a read error is the socket read timeout firing (used as a poll tick).
@@ -269,7 +273,22 @@ impl<R: Read> Reader<R> {
             buf: Vec::with_capacity(16 * 1024),
             pos: 0,
             last_read_at: Instant::now(),
+            stall_limit: STALL_LIMIT,
+            interim: None,
         }
+    }
+
+    /// Sends `100 Continue` to `w` for requests that expect it.
+    pub fn with_interim(mut self, w: Box<dyn Write + Send>) -> Reader<R> {
+        self.interim = Some(w);
+        self
+    }
+
+    /// How long a started request may take to arrive in full (default `STALL_LIMIT`).
+    #[cfg(test)]
+    pub fn with_stall_limit(mut self, limit: Duration) -> Reader<R> {
+        self.stall_limit = limit;
+        self
     }
 
     fn buffered(&self) -> &[u8] {
@@ -278,7 +297,7 @@ impl<R: Read> Reader<R> {
 
     /// Reads more bytes into the buffer. `Ok(false)` on EOF. While `idle` (no byte of a
     /// request seen yet) read-timeout ticks only check `stop`; once a request has begun, it
-    /// must complete within `STALL_LIMIT` of `started`.
+    /// must complete within the stall limit of `started`.
     fn fill(
         &mut self,
         started: Option<Instant>,
@@ -305,7 +324,7 @@ impl<R: Read> Reader<R> {
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if is_tick(&e) => {
-                    if started.is_some_and(|t| t.elapsed() > STALL_LIMIT) {
+                    if started.is_some_and(|t| t.elapsed() > self.stall_limit) {
                         return Err(EmuError::Timeout("the rest of a started request"));
                     }
                 }
@@ -350,7 +369,29 @@ impl<R: Read> Reader<R> {
         let head = parse_head(&self.buffered()[..head_len])?;
         self.pos += head_len + 4;
         let mut last_byte_at = self.last_read_at;
-        let body = match head.framing()? {
+        let framing = head.framing()?;
+        let expects_continue = head
+            .header("expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+        if expects_continue && framing != Framing::None {
+            if let Framing::Length(n) = framing {
+                if n > body_limit as u64 {
+                    // Refuse before the body is sent; the connection cannot be reused.
+                    return Ok(Some(Request {
+                        head,
+                        body: Body::TooLarge { drained: false },
+                        first_byte_at,
+                        last_byte_at,
+                    }));
+                }
+            }
+            if let Some(w) = self.interim.as_mut() {
+                w.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    .and_then(|_| w.flush())
+                    .map_err(EmuError::Io)?;
+            }
+        }
+        let body = match framing {
             Framing::None => Body::Complete(Vec::new()),
             Framing::Length(n) => {
                 let body = self.read_length(n, body_limit, started, stop)?;
@@ -801,6 +842,40 @@ GET /c HTTP/1.1\r\n\r\n";
     }
 
     #[test]
+    fn expect_100_continue_is_answered_before_the_body() {
+        #[derive(Clone, Default)]
+        struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Sink {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0
+                    .lock()
+                    .map_err(|_| ErrorKind::Other)?
+                    .extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink::default();
+        let input = b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok";
+        let mut r = Reader::new(&input[..]).with_interim(Box::new(sink.clone()));
+        let req = r.read_request(10, &never).unwrap().unwrap();
+        assert!(matches!(req.body, Body::Complete(ref b) if b == b"ok"));
+        assert_eq!(
+            sink.0.lock().unwrap().as_slice(),
+            b"HTTP/1.1 100 Continue\r\n\r\n"
+        );
+        // Too large: refused without waiting for (or reading) the body.
+        let sink = Sink::default();
+        let input = b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 99\r\n\r\n";
+        let mut r = Reader::new(&input[..]).with_interim(Box::new(sink.clone()));
+        let req = r.read_request(10, &never).unwrap().unwrap();
+        assert!(matches!(req.body, Body::TooLarge { drained: false }));
+        assert!(sink.0.lock().unwrap().is_empty());
+    }
+
+    #[test]
     fn clean_eof_between_requests_is_not_an_error() {
         assert!(matches!(
             Reader::new(&b""[..]).read_request(10, &never),
@@ -820,6 +895,28 @@ GET /c HTTP/1.1\r\n\r\n";
         assert!(matches!(
             Reader::new(Ticks).read_request(10, &stop),
             Err(EmuError::Stopped)
+        ));
+    }
+
+    #[test]
+    fn a_stalled_request_times_out() {
+        /// Half a head, then only read-timeout ticks.
+        struct Stall(bool);
+        impl Read for Stall {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if std::mem::replace(&mut self.0, true) {
+                    std::thread::sleep(Duration::from_millis(5));
+                    return Err(ErrorKind::TimedOut.into());
+                }
+                let part = b"GET / HTTP/1.1\r\nHost:";
+                buf[..part.len()].copy_from_slice(part);
+                Ok(part.len())
+            }
+        }
+        let mut r = Reader::new(Stall(false)).with_stall_limit(Duration::from_millis(30));
+        assert!(matches!(
+            r.read_request(10, &never),
+            Err(EmuError::Timeout(_))
         ));
     }
 

@@ -1,7 +1,8 @@
 //! The invoke endpoint of AWS's Runtime Interface Emulator, so a person can `curl` a local
 //! function: `POST /2015-03-31/functions/function/invocations`.
 use crate::http::{error_json, Body, Request};
-use crate::server::{answer, spawn_acceptor, Service};
+use crate::pool;
+use crate::server::{answer, Service};
 use crate::state::Shared;
 use crate::{EmuError, Invocation, OutcomeKind, MAX_RESPONSE_BYTES};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -9,7 +10,7 @@ use std::sync::Arc;
 
 pub fn serve(shared: &Arc<Shared>, port: u16) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(("127.0.0.1", port))?;
-    spawn_acceptor(shared, listener, Service::Invoke)
+    pool::start(shared, listener, Service::Invoke)
 }
 
 /// `/2015-03-31/functions/{name}/invocations`; any function name is accepted, as the RIE
@@ -41,10 +42,11 @@ pub fn handle(shared: &Shared, stream: &mut TcpStream, req: Request) -> bool {
     let event = match req.body {
         Body::Complete(b) => b,
         Body::TooLarge { .. } => {
-            let body = error_json(
-                "RequestEntityTooLargeException",
-                &format!("Request must be smaller than {MAX_RESPONSE_BYTES} bytes for the InvokeFunction operation"),
+            let message = format!(
+                "Request must be smaller than {MAX_RESPONSE_BYTES} bytes \
+                 for the InvokeFunction operation"
             );
+            let body = error_json("RequestEntityTooLargeException", &message);
             return answer(stream, 413, &[], &body, keep);
         }
     };

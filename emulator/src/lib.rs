@@ -3,14 +3,22 @@
 //! CONTRACT (used by runtime-api's integration tests and by bench-coldstart; keep these
 //! signatures, extend freely):
 //!
-//! ```ignore
+//! ```no_run
+//! use emulator::{Config, Emulator, Fault, OutcomeKind};
+//! use std::process::Command;
+//! use std::time::{Duration, Instant};
+//!
 //! let emu = Emulator::start(Config::default())?;          // binds 127.0.0.1:0
+//! let spawned = Instant::now();
 //! let mut child = emu.spawn(Command::new("target/debug/bootstrap"))?; // Lambda-like env
 //! let init_at: Instant = emu.wait_next(Duration::from_secs(5))?;      // first GET /next bytes arrived
-//! let out: Outcome = emu.invoke(b"{\"x\":1}".to_vec(), Duration::from_secs(5))?;
+//! println!("init: {:?}", init_at - spawned);
+//! let out = emu.invoke(b"{\"x\":1}".to_vec(), Duration::from_secs(5))?;
 //! assert_eq!(out.kind, OutcomeKind::Response);
 //! emu.inject(Fault::CloseAfterResponse);
 //! assert_eq!(emu.stats().connections, 1);
+//! child.kill()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! What it does not do: TLS, the Extensions and Telemetry APIs, response streaming, more
@@ -23,12 +31,10 @@ use std::time::{Duration, Instant};
 mod http;
 mod ids;
 mod invoke;
+mod pool;
 mod process;
 mod server;
 mod state;
-
-#[doc(hidden)]
-pub use http::{parse_head as __parse_head_for_fuzzing, Reader as __Reader};
 
 use state::Shared;
 
@@ -78,6 +84,15 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The defaults, for a function called `name` (its log group follows the name).
+    pub fn for_function(name: &str) -> Config {
+        Config {
+            function_name: name.to_string(),
+            log_group: format!("/aws/lambda/{name}"),
+            ..Config::default()
+        }
+    }
+
     /// `arn:aws:lambda:REGION:123456789012:function:NAME`.
     pub fn function_arn(&self) -> String {
         format!(

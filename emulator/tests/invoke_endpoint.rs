@@ -131,3 +131,53 @@ fn drop_stops_the_invoke_listener_too() {
     }
     assert!(std::net::TcpStream::connect(invoke_addr).is_err());
 }
+
+#[test]
+fn expect_100_continue_gets_an_interim_answer() {
+    let emu = Emulator::start(Config::default()).expect("start");
+    let invoke_addr = emu.serve_invoke(0).expect("serve invoke");
+    let function = fake_function(emu.addr(), 1);
+    let mut c = Client::connect(invoke_addr);
+    c.send(
+        format!("POST {INVOKE} HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+            .as_bytes(),
+    );
+    let interim = c.read_response().expect("100 Continue");
+    assert_eq!(interim.status, 100);
+    c.send(b"[42]");
+    let r = c.read_response().expect("final answer");
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"echo:[42]"[..]));
+    function.join().expect("fake function");
+}
+
+/// The way the README tells people to invoke: real curl, with a body large enough that
+/// curl sends `Expect: 100-continue`.
+#[test]
+fn curl_can_invoke() {
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("SKIPPED curl_can_invoke: curl is not installed on this machine");
+        return;
+    }
+    let emu = Emulator::start(Config::default()).expect("start");
+    let invoke_addr = emu.serve_invoke(0).expect("serve invoke");
+    let function = fake_function(emu.addr(), 1);
+    let event = format!("{{\"pad\":\"{}\"}}", "x".repeat(4000));
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "-i", "--max-time", "5", "-X", "POST", "-d", &event])
+        .arg(format!("http://{invoke_addr}{INVOKE}"))
+        .output()
+        .expect("run curl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("HTTP/1.1 200 OK"), "{text}");
+    assert!(text.ends_with(&format!("echo:{event}")), "{text}");
+    function.join().expect("fake function");
+}

@@ -345,6 +345,67 @@ impl Results {
         }
     }
 
+    /// The `--json` document: options, machine, every sample of every bootstrap, summaries.
+    pub fn json_document(&self, command: &[String], table: &Table) -> String {
+        #[derive(miniserde::Serialize)]
+        struct Boot<'a> {
+            name: &'a str,
+            command: String,
+            cwd: Option<String>,
+            env: Vec<Vec<String>>,
+            size_bytes: Option<u64>,
+            init_only: bool,
+            samples: &'a [Sample],
+        }
+        #[derive(miniserde::Serialize)]
+        struct Doc<'a> {
+            tool: &'static str,
+            version: &'static str,
+            mode: &'static str,
+            date: &'a str,
+            command: &'a [String],
+            machine: &'a Machine,
+            runs: usize,
+            invokes: usize,
+            event_bytes: usize,
+            timeout_s: f64,
+            bootstraps: Vec<Boot<'a>>,
+            summary: Vec<crate::output::SummaryRow>,
+        }
+        let bootstraps = self
+            .series
+            .iter()
+            .map(|s| Boot {
+                name: &s.spec.name,
+                command: s.spec.command_line(),
+                cwd: s.spec.cwd.as_ref().map(|p| p.display().to_string()),
+                env: s
+                    .spec
+                    .env
+                    .iter()
+                    .map(|(k, v)| vec![k.clone(), v.clone()])
+                    .collect(),
+                size_bytes: s.size_bytes,
+                init_only: s.spec.init_only,
+                samples: &s.samples,
+            })
+            .collect();
+        miniserde::json::to_string(&Doc {
+            tool: "bench-coldstart",
+            version: env!("CARGO_PKG_VERSION"),
+            mode: "local",
+            date: &self.date,
+            command,
+            machine: &self.machine,
+            runs: self.options.runs,
+            invokes: self.options.invokes,
+            event_bytes: self.options.event.len(),
+            timeout_s: self.options.timeout.as_secs_f64(),
+            bootstraps,
+            summary: crate::output::summary_rows(table),
+        })
+    }
+
     pub fn init_samples(&self) -> Vec<Vec<f64>> {
         self.series
             .iter()

@@ -41,3 +41,25 @@ pub fn write_file(path: &std::path::Path, text: &str) -> crate::error::Result<()
     std::fs::write(path, text)
         .map_err(|e| crate::error::Error::io(format!("write {}", path.display()), e))
 }
+
+/// Writes `--json` and `--svg` when asked; the JSON is only built if it is wanted.
+pub fn write_outputs(
+    out: &crate::cli::Outputs,
+    svg_title: &str,
+    table: &Table,
+    init_samples: &[Vec<f64>],
+    json: impl FnOnce() -> String,
+) -> crate::error::Result<()> {
+    if let Some(path) = &out.json {
+        write_file(path, &json())?;
+        eprintln!("wrote {}", path.display());
+    }
+    if let Some(path) = &out.svg {
+        write_file(
+            path,
+            &crate::svg::init_chart(svg_title, &table.names, init_samples),
+        )?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}

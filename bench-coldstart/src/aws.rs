@@ -314,7 +314,7 @@ pub fn main(args: &AwsArgs, out: &Outputs, command: &[String]) -> Result<()> {
         "Figures from Lambda's REPORT lines; round trip measured on this client. Date: {} (UTC).",
         results.date
     );
-    println!("Command: `{}`\n", command.join(" "));
+    println!("Command: `{}`\n", crate::cli::shell_join(command));
     print!("{}", table.markdown());
     let init: Vec<Vec<f64>> = results
         .series

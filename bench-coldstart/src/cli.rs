@@ -23,9 +23,10 @@ interleaved, after one uncounted warm-up each; prints a Markdown table on stdout
   --timeout SECS        bound on init and on each invocation (default 10)
   --cwd NAME=DIR        working directory of bootstrap NAME
   --env NAME=KEY=VALUE  extra environment for bootstrap NAME (repeatable)
-  --size NAME=PATH      report the size of PATH (file or directory) for NAME
+  --size NAME=PATH      count PATH (file or directory; repeatable, summed) as NAME's size
   --init-only NAME      NAME never answers invocations: measure init, RSS and CPU only
   --show-output         let the bootstraps' stdout and stderr through
+  --keep-going          drop a bootstrap that fails (and say why) instead of stopping
 
 AWS mode: each run forces a cold start (changes an environment variable and waits for
 the update), invokes with LogType Tail and parses the REPORT line.
@@ -92,6 +93,21 @@ fn name_value(v: std::ffi::OsString, flag: &str) -> Result<(String, String)> {
     }
 }
 
+/// The command line as a shell would need it typed (for "Command:" lines in reports).
+pub fn shell_join(args: &[String]) -> String {
+    let quote = |a: &String| {
+        let plain = !a.is_empty()
+            && a.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+        if plain {
+            a.clone()
+        } else {
+            format!("'{}'", a.replace('\'', "'\\''"))
+        }
+    };
+    args.iter().map(quote).collect::<Vec<_>>().join(" ")
+}
+
 pub fn parse<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Result<Cli> {
     let mut p = lexopt::Parser::from_args(args);
     let mut opts = Options::default();
@@ -151,6 +167,7 @@ pub fn parse<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Result<Cli>
                 init_only.push(string(p.value().map_err(from_lexopt)?, "--init-only")?)
             }
             Long("show-output") if aws.is_none() => opts.show_output = true,
+            Long("keep-going") if aws.is_none() => opts.keep_going = true,
             Long("function") if aws.is_some() => {
                 let f = string(p.value().map_err(from_lexopt)?, "--function")?;
                 aws.get_or_insert_with(AwsArgs::default).functions.push(f);
@@ -216,7 +233,7 @@ pub fn parse<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Result<Cli>
     }
     for (name, path) in sizes {
         let i = find(&mut specs, &name, "--size")?;
-        specs[i].size_path = Some(path.into());
+        specs[i].size_paths.push(path.into());
     }
     for name in init_only {
         let i = find(&mut specs, &name, "--init-only")?;
@@ -262,7 +279,7 @@ mod tests {
         assert_eq!(specs[1].cwd.as_deref(), Some(std::path::Path::new("/tmp")));
         assert_eq!(specs[1].env, [("K".to_string(), "V=W".to_string())]);
         assert!(specs[0].init_only && !specs[1].init_only);
-        assert!(specs[0].size_path.is_some());
+        assert_eq!(specs[0].size_paths, [PathBuf::from("/bin")]);
     }
 
     #[test]
@@ -280,6 +297,18 @@ mod tests {
             let msg = parse(args(a)).unwrap_err().to_string();
             assert!(msg.contains(want), "{a:?} -> {msg}");
         }
+    }
+
+    #[test]
+    fn shell_join_quotes_what_needs_it() {
+        let a: Vec<String> = ["bench", "py=python3 -m x", "--event", "{\"a\":1}", "it's"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            shell_join(&a),
+            r#"bench 'py=python3 -m x' --event '{"a":1}' 'it'\''s'"#
+        );
     }
 
     #[test]

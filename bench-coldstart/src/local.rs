@@ -19,8 +19,8 @@ pub struct Spec {
     pub cwd: Option<PathBuf>,
     /// Extra environment on top of the emulator's Lambda-like one.
     pub env: Vec<(String, String)>,
-    /// File or directory whose size is reported (default: the program itself).
-    pub size_path: Option<PathBuf>,
+    /// Files or directories whose total size is reported (default: the program itself).
+    pub size_paths: Vec<PathBuf>,
     /// The bootstrap never answers invocations (e.g. the bare baseline): measure init only.
     pub init_only: bool,
 }
@@ -46,7 +46,7 @@ impl Spec {
             args: words.collect(),
             cwd: None,
             env: Vec::new(),
-            size_path: None,
+            size_paths: Vec::new(),
             init_only: false,
         })
     }
@@ -60,15 +60,15 @@ impl Spec {
         s
     }
 
-    /// Bytes of `size_path` (a directory counts every regular file under it, symlinks not
-    /// followed), or of the program.
+    /// Total bytes of `size_paths` (a directory counts every regular file under it,
+    /// symlinks not followed), or of the program when none is given.
     pub fn size_bytes(&self) -> Result<u64> {
-        match &self.size_path {
-            Some(p) => tree_size(p),
-            None => std::fs::metadata(&self.program)
+        if self.size_paths.is_empty() {
+            return std::fs::metadata(&self.program)
                 .map(|m| m.len())
-                .map_err(|e| Error::io(format!("stat {}", self.program.display()), e)),
+                .map_err(|e| Error::io(format!("stat {}", self.program.display()), e));
         }
+        self.size_paths.iter().map(|p| tree_size(p)).sum()
     }
 }
 
@@ -120,6 +120,8 @@ pub struct Options {
     pub timeout: Duration,
     /// Let the bootstraps' stdout/stderr through (default: discarded).
     pub show_output: bool,
+    /// A bootstrap that fails a run is dropped (and reported) instead of stopping everything.
+    pub keep_going: bool,
 }
 
 impl Default for Options {
@@ -130,6 +132,7 @@ impl Default for Options {
             event: b"{}".to_vec(),
             timeout: Duration::from_secs(10),
             show_output: false,
+            keep_going: false,
         }
     }
 }
@@ -269,6 +272,8 @@ pub struct Series {
     pub spec: Spec,
     pub size_bytes: Option<u64>,
     pub samples: Vec<Sample>,
+    /// Why this bootstrap was dropped (`--keep-going`); its samples stop there.
+    pub failure: Option<String>,
 }
 
 pub struct Results {
@@ -288,11 +293,24 @@ pub fn run_all(specs: &[Spec], opts: &Options, progress: &mut dyn FnMut(&str)) -
             spec: s.clone(),
             size_bytes: s.size_bytes().ok(),
             samples: Vec::with_capacity(opts.runs),
+            failure: None,
         })
         .collect();
     for run in 0..=opts.runs {
         for s in series.iter_mut() {
-            let m = measure_once(&s.spec, opts, run)?;
+            if s.failure.is_some() {
+                progress(&format!("{} skipped (failed)", s.spec.name));
+                continue;
+            }
+            let m = match measure_once(&s.spec, opts, run) {
+                Ok(m) => m,
+                Err(e) if opts.keep_going => {
+                    s.failure = Some(e.to_string());
+                    progress(&format!("{} FAILED", s.spec.name));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             if let Some(l) = m.sample.load1 {
                 machine.saw_load(l);
             }
@@ -355,6 +373,7 @@ impl Results {
             env: Vec<Vec<String>>,
             size_bytes: Option<u64>,
             init_only: bool,
+            failure: Option<&'a str>,
             samples: &'a [Sample],
         }
         #[derive(miniserde::Serialize)]
@@ -387,6 +406,7 @@ impl Results {
                     .collect(),
                 size_bytes: s.size_bytes,
                 init_only: s.spec.init_only,
+                failure: s.failure.as_deref(),
                 samples: &s.samples,
             })
             .collect();
@@ -404,6 +424,22 @@ impl Results {
             bootstraps,
             summary: crate::output::summary_rows(table),
         })
+    }
+
+    /// A Markdown note per dropped bootstrap (empty when none failed).
+    pub fn failures_markdown(&self) -> String {
+        let mut out = String::new();
+        for s in &self.series {
+            if let Some(why) = &s.failure {
+                out.push_str(&format!(
+                    "\n**`{}` failed and was dropped** after {} counted runs: {}\n",
+                    s.spec.name,
+                    s.samples.len(),
+                    why
+                ));
+            }
+        }
+        out
     }
 
     pub fn init_samples(&self) -> Vec<Vec<f64>> {

@@ -41,8 +41,9 @@ fn run() -> Result<()> {
                 results.machine.describe(),
                 results.date
             );
-            println!("Command: `{}`\n", command.join(" "));
+            println!("Command: `{}`\n", cli::shell_join(&command));
             print!("{}", table.markdown());
+            print!("{}", results.failures_markdown());
             let title = format!(
                 "Cold start (init), {} — {}",
                 results.machine.cpu_model, results.date

@@ -65,6 +65,7 @@ fn harness_timestamps_agree_with_the_bootstraps_own_clock() {
         event: br#"{"hello":"world"}"#.to_vec(),
         timeout: Duration::from_secs(20),
         show_output: true,
+        keep_going: false,
     };
     let clock = Clock::now();
     let (mut next_lags, mut resp_lags, mut deliver_lags) = (vec![], vec![], vec![]);

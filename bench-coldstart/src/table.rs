@@ -83,15 +83,16 @@ impl Table {
     /// then every column's median, p90, min, max and run-by-run ratio.
     pub fn markdown(&self) -> String {
         let mut out = String::new();
+        let ratio_base = self.columns.first().zip(self.names.first());
         let _ = write!(out, "| bootstrap | size |");
         for c in &self.columns {
             let _ = write!(out, " {}{} |", c.label, c.unit.suffix());
         }
-        if let Some(first) = self.columns.first() {
-            let _ = write!(out, " {} vs {} |", first.label, self.names[0]);
+        if let Some((first, base)) = ratio_base {
+            let _ = write!(out, " {} vs {} |", first.label, base);
         }
         out.push('\n');
-        let ncols = self.columns.len() + 2 + usize::from(!self.columns.is_empty());
+        let ncols = self.columns.len() + 2 + usize::from(ratio_base.is_some());
         out.push('|');
         out.push_str(&"---|".repeat(ncols));
         out.push('\n');
@@ -106,7 +107,7 @@ impl Table {
             for c in &self.columns {
                 let _ = write!(out, " {} |", cell(c.summary(b), c.unit, |s| s.median));
             }
-            if let Some(first) = self.columns.first() {
+            if let Some((first, _)) = ratio_base {
                 let _ = write!(out, " {} |", ratio_cell(first.ratio(b)));
             }
             out.push('\n');

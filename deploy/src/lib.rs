@@ -1,1 +1,42 @@
-//! Deploys bootstrap.zip to AWS Lambda (blocking, SigV4 written here).
+//! Put `bootstrap.zip` on AWS Lambda with a blocking client: hand-written SigV4 over `hmac` and
+//! `sha2`, HTTP with `ureq` and rustls, JSON with `miniserde`. No AWS SDK, no async runtime.
+//!
+//! The library is what `bench-coldstart` reuses:
+//!
+//! ```no_run
+//! # fn main() -> Result<(), deploy::Error> {
+//! let creds = deploy::load_credentials(None)?;
+//! let region = deploy::resolve_region(None, None)?;
+//! let lambda = deploy::LambdaClient::new(&region, creds, None)?;
+//! let cfg = lambda.get_function_configuration("rayo-echo")?;
+//! println!("{} {}", cfg.function_name, cfg.code_sha256);
+//! # Ok(()) }
+//! ```
+//!
+//! Not done here: role assumption (`role_arn`), SSO, instance metadata credentials, S3 uploads
+//! (zips over Lambda's 50 MB inline limit), container images.
+
+pub mod credentials;
+pub mod deploy;
+pub mod encoding;
+mod error;
+pub mod iam;
+pub mod lambda;
+pub mod sigv4;
+pub mod time;
+pub mod transport;
+
+pub use credentials::{load_credentials, resolve_region, Credentials};
+pub use error::{ApiError, Error};
+pub use iam::IamClient;
+pub use lambda::{
+    AliasConfiguration, ConfigUpdate, CreateFunction, FunctionConfiguration, FunctionInfo,
+    InvokeOutput, LambdaClient,
+};
+pub use transport::RetryPolicy;
+
+/// Base64 of the SHA-256 of `data`: what Lambda reports as `CodeSha256` for a zip.
+pub fn code_sha256(data: &[u8]) -> String {
+    use sha2::Digest;
+    encoding::base64_encode(&sha2::Sha256::digest(data))
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Builds or installs rayo's peers and measures them beside rayo with bench-coldstart.
+#
+#   bench-coldstart/peers.sh            # from anywhere; writes bench-coldstart/peers/out/
+#   RUNS=30 INVOKES=20 bench-coldstart/peers.sh
+#   RAYO_BOOTSTRAP=/path/to/bootstrap bench-coldstart/peers.sh
+#
+# Rows (first = the ratio base):
+#   baseline        bare static std program: connect, GET /next, wait (init-only)
+#   rayo            rayo's bootstrap (target/lambda/x86_64/bootstrap from build.sh if present,
+#                   else built here: -p bootstrap, release-ultra, x86_64 musl)
+#   rayo-echo       rayo's echo function, when the bootstrap crate has an `echo` bin
+#   lambda_runtime  the official runtime (crates.io latest 1.x) echo function, same profile
+#   awslambdaric    Python's runtime interface client with an echo handler
+#   awslambdaric+numpy  the same handler with `import numpy`
+#
+# Needs: rustup, cargo, python3 (with venv), network access to crates.io and PyPI.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+PEERS="$HERE/peers"
+OUT="$PEERS/out"
+RUNS="${RUNS:-20}"
+INVOKES="${INVOKES:-20}"
+TARGET=x86_64-unknown-linux-musl
+started=$(date +%s)
+mkdir -p "$OUT"
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "toolchain: $TARGET"
+rustup target add "$TARGET" >&2
+
+step "bench-coldstart (release) and the bare baseline (release-ultra, static)"
+cargo build --manifest-path "$ROOT/Cargo.toml" --release -p bench-coldstart >&2
+cargo build --manifest-path "$ROOT/Cargo.toml" -p bench-baseline --profile release-ultra --target "$TARGET" >&2
+BENCH="$ROOT/target/release/bench-coldstart"
+BASELINE="$ROOT/target/$TARGET/release-ultra/bench-baseline"
+
+step "rayo"
+ULTRA="$ROOT/target/$TARGET/release-ultra"
+if [[ -n "${RAYO_BOOTSTRAP:-}" ]]; then
+    RAYO="$RAYO_BOOTSTRAP"
+elif [[ -x "$ROOT/target/lambda/x86_64/bootstrap" ]]; then
+    RAYO="$ROOT/target/lambda/x86_64/bootstrap"
+else
+    cargo build --manifest-path "$ROOT/Cargo.toml" -p bootstrap --bins --profile release-ultra --target "$TARGET" >&2
+    RAYO="$ULTRA/bootstrap"
+fi
+echo "rayo bootstrap: $RAYO" >&2
+
+step "lambda_runtime echo (crates.io latest, release-ultra, static musl)"
+# No lock file is kept: every run takes the latest 1.x, and the version is printed below.
+(cd "$PEERS/lambda-runtime-echo" && cargo update >&2 && cargo build --profile release-ultra --target "$TARGET" >&2)
+LR="$PEERS/lambda-runtime-echo/target/$TARGET/release-ultra/lambda-runtime-echo"
+LR_VERSION=$(grep -A1 '^name = "lambda_runtime"$' "$PEERS/lambda-runtime-echo/Cargo.lock" | sed -n 's/^version = "\(.*\)"/\1/p')
+
+step "awslambdaric and numpy in a venv (PyPI latest)"
+VENV="$PEERS/.venv"
+[[ -x "$VENV/bin/python3" ]] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install --quiet --upgrade awslambdaric numpy >&2
+SITE=$("$VENV/bin/python3" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+PY="$VENV/bin/python3"
+PY_VERSION=$("$PY" -c 'import sys; print(sys.version.split()[0])')
+RIC_VERSION=$("$VENV/bin/pip" show awslambdaric | sed -n 's/^Version: //p')
+NUMPY_VERSION=$("$VENV/bin/pip" show numpy | sed -n 's/^Version: //p')
+
+args=(--runs "$RUNS" --invokes "$INVOKES" --keep-going
+      --json "$OUT/results.json" --svg "$OUT/init.svg"
+      "baseline=$BASELINE" --init-only baseline
+      "rayo=$RAYO")
+if [[ -z "${RAYO_BOOTSTRAP:-}" && -x "$ULTRA/echo" ]]; then
+    args+=("rayo-echo=$ULTRA/echo")
+fi
+args+=("lambda_runtime=$LR"
+       "awslambdaric=$PY -m awslambdaric handler.handler" --cwd "awslambdaric=$PEERS/python"
+       --size "awslambdaric=$SITE/awslambdaric" --size "awslambdaric=$PEERS/python"
+       "awslambdaric+numpy=$PY -m awslambdaric handler.handler" --cwd "awslambdaric+numpy=$PEERS/python-numpy"
+       --size "awslambdaric+numpy=$SITE/awslambdaric" --size "awslambdaric+numpy=$SITE/numpy"
+       --size "awslambdaric+numpy=$SITE/numpy.libs" --size "awslambdaric+numpy=$PEERS/python-numpy")
+
+step "measuring: $RUNS runs x 6 bootstraps, $INVOKES warm invocations each"
+{
+    "$BENCH" "${args[@]}"
+    echo
+    echo "Versions: lambda_runtime $LR_VERSION; Python $PY_VERSION, awslambdaric $RIC_VERSION, numpy $NUMPY_VERSION; $(rustc --version)."
+    echo "Python sizes count the packages on top of the interpreter (awslambdaric, numpy, the handler), not the interpreter."
+    echo "peers.sh took $(( $(date +%s) - started )) s in all (builds included)."
+} | tee "$OUT/table.md"

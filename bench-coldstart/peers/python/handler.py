@@ -1,0 +1,3 @@
+# Trivial awslambdaric handler: echo the event.
+def handler(event, context):
+    return event

@@ -1,0 +1,326 @@
+//! Command-line parsing (lexopt: no derive machinery, every message written here).
+use crate::error::{Error, Result};
+use crate::local::{Options, Spec};
+use lexopt::prelude::*;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const USAGE: &str = "\
+usage: bench-coldstart [OPTIONS] NAME=COMMAND ...
+       bench-coldstart aws --function NAME [--function NAME ...] [--region R] [--profile P]
+                           [--endpoint-url URL] [--runs N] [--invokes M] [--event JSON | --event-file F]
+                           [--json OUT] [--svg OUT]
+
+Local mode: each run cold-starts every COMMAND (split on whitespace) on a fresh emulator,
+interleaved, after one uncounted warm-up each; prints a Markdown table on stdout.
+
+  --runs N              counted runs per bootstrap (default 10)
+  --invokes M           warm invocations after the first one (default 10)
+  --event JSON          the event sent on every invocation (default {})
+  --event-file F        ... read from a file
+  --json OUT            write every sample, the summaries and the machine as JSON
+  --svg OUT             write a chart of the init distributions
+  --timeout SECS        bound on init and on each invocation (default 10)
+  --cwd NAME=DIR        working directory of bootstrap NAME
+  --env NAME=KEY=VALUE  extra environment for bootstrap NAME (repeatable)
+  --size NAME=PATH      count PATH (file or directory; repeatable, summed) as NAME's size
+  --init-only NAME      NAME never answers invocations: measure init, RSS and CPU only
+  --show-output         let the bootstraps' stdout and stderr through
+  --keep-going          drop a bootstrap that fails (and say why) instead of stopping
+
+AWS mode: each run forces a cold start (changes an environment variable and waits for
+the update), invokes with LogType Tail and parses the REPORT line.
+";
+
+#[derive(Debug)]
+pub enum Cli {
+    Help,
+    Local {
+        specs: Vec<Spec>,
+        opts: Options,
+        out: Outputs,
+    },
+    Aws {
+        args: AwsArgs,
+        out: Outputs,
+    },
+}
+
+#[derive(Debug, Default)]
+pub struct Outputs {
+    pub json: Option<PathBuf>,
+    pub svg: Option<PathBuf>,
+}
+
+#[derive(Debug, Default)]
+pub struct AwsArgs {
+    pub functions: Vec<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub runs: usize,
+    pub invokes: usize,
+    pub event: Vec<u8>,
+    /// Bound on each wait for a configuration update.
+    pub update_wait: Duration,
+}
+
+fn usage(msg: impl Into<String>) -> Error {
+    Error::Usage(format!("{}\n\n{USAGE}", msg.into()))
+}
+
+fn from_lexopt(e: lexopt::Error) -> Error {
+    usage(e.to_string())
+}
+
+fn string(v: std::ffi::OsString, flag: &str) -> Result<String> {
+    v.into_string()
+        .map_err(|v| usage(format!("{flag}: value {v:?} is not UTF-8")))
+}
+
+fn number<T: std::str::FromStr>(v: std::ffi::OsString, flag: &str) -> Result<T> {
+    let s = string(v, flag)?;
+    s.parse()
+        .map_err(|_| usage(format!("{flag}: {s:?} is not a valid number")))
+}
+
+/// Splits `NAME=REST` for the per-bootstrap options.
+fn name_value(v: std::ffi::OsString, flag: &str) -> Result<(String, String)> {
+    let s = string(v, flag)?;
+    match s.split_once('=') {
+        Some((n, rest)) if !n.is_empty() => Ok((n.to_string(), rest.to_string())),
+        _ => Err(usage(format!("{flag}: expected NAME=VALUE, got {s:?}"))),
+    }
+}
+
+/// The command line as a shell would need it typed (for "Command:" lines in reports).
+pub fn shell_join(args: &[String]) -> String {
+    let quote = |a: &String| {
+        let plain = !a.is_empty()
+            && a.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+        if plain {
+            a.clone()
+        } else {
+            format!("'{}'", a.replace('\'', "'\\''"))
+        }
+    };
+    args.iter().map(quote).collect::<Vec<_>>().join(" ")
+}
+
+pub fn parse<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Result<Cli> {
+    let mut p = lexopt::Parser::from_args(args);
+    let mut opts = Options::default();
+    let mut out = Outputs::default();
+    let mut aws: Option<AwsArgs> = None;
+    let mut specs: Vec<Spec> = Vec::new();
+    let (mut cwds, mut envs, mut sizes, mut init_only) = (vec![], vec![], vec![], vec![]);
+    let mut event: Option<Vec<u8>> = None;
+    let mut first = true;
+    let mut invokes_given: Option<usize> = None;
+    while let Some(arg) = p.next().map_err(from_lexopt)? {
+        match arg {
+            Long("help") | Short('h') => return Ok(Cli::Help),
+            Value(v) if first && v == "aws" => {
+                aws = Some(AwsArgs {
+                    runs: 10,
+                    invokes: 0,
+                    update_wait: Duration::from_secs(120),
+                    ..AwsArgs::default()
+                });
+            }
+            Long("runs") => opts.runs = number(p.value().map_err(from_lexopt)?, "--runs")?,
+            Long("invokes") => {
+                opts.invokes = number(p.value().map_err(from_lexopt)?, "--invokes")?;
+                invokes_given = Some(opts.invokes);
+            }
+            Long("event") => {
+                event = Some(string(p.value().map_err(from_lexopt)?, "--event")?.into_bytes())
+            }
+            Long("event-file") => {
+                let f = PathBuf::from(p.value().map_err(from_lexopt)?);
+                let bytes = std::fs::read(&f)
+                    .map_err(|e| Error::io(format!("read --event-file {}", f.display()), e))?;
+                event = Some(bytes);
+            }
+            Long("json") => out.json = Some(p.value().map_err(from_lexopt)?.into()),
+            Long("svg") => out.svg = Some(p.value().map_err(from_lexopt)?.into()),
+            Long("timeout") => {
+                let secs: f64 = number(p.value().map_err(from_lexopt)?, "--timeout")?;
+                opts.timeout = Duration::try_from_secs_f64(secs)
+                    .map_err(|_| usage(format!("--timeout: {secs} is not a duration")))?;
+            }
+            Long("cwd") if aws.is_none() => {
+                cwds.push(name_value(p.value().map_err(from_lexopt)?, "--cwd")?)
+            }
+            Long("env") if aws.is_none() => {
+                let (name, kv) = name_value(p.value().map_err(from_lexopt)?, "--env")?;
+                let (k, v) = kv.split_once('=').ok_or_else(|| {
+                    usage(format!("--env: expected NAME=KEY=VALUE, got {name}={kv}"))
+                })?;
+                envs.push((name, k.to_string(), v.to_string()));
+            }
+            Long("size") if aws.is_none() => {
+                sizes.push(name_value(p.value().map_err(from_lexopt)?, "--size")?)
+            }
+            Long("init-only") if aws.is_none() => {
+                init_only.push(string(p.value().map_err(from_lexopt)?, "--init-only")?)
+            }
+            Long("show-output") if aws.is_none() => opts.show_output = true,
+            Long("keep-going") if aws.is_none() => opts.keep_going = true,
+            Long("function") if aws.is_some() => {
+                let f = string(p.value().map_err(from_lexopt)?, "--function")?;
+                aws.get_or_insert_with(AwsArgs::default).functions.push(f);
+            }
+            Long("region") if aws.is_some() => {
+                let r = string(p.value().map_err(from_lexopt)?, "--region")?;
+                aws.get_or_insert_with(AwsArgs::default).region = Some(r);
+            }
+            Long("profile") if aws.is_some() => {
+                let r = string(p.value().map_err(from_lexopt)?, "--profile")?;
+                aws.get_or_insert_with(AwsArgs::default).profile = Some(r);
+            }
+            Long("endpoint-url") if aws.is_some() => {
+                let r = string(p.value().map_err(from_lexopt)?, "--endpoint-url")?;
+                aws.get_or_insert_with(AwsArgs::default).endpoint_url = Some(r);
+            }
+            Value(v) if aws.is_none() => specs.push(Spec::parse(&string(v, "NAME=COMMAND")?)?),
+            other => return Err(usage(other.unexpected().to_string())),
+        }
+        first = false;
+    }
+    if let Some(e) = &event {
+        opts.event = e.clone();
+    }
+    if let Some(mut a) = aws {
+        if a.functions.is_empty() {
+            return Err(usage("aws: give at least one --function NAME"));
+        }
+        if opts.runs == 0 {
+            return Err(usage("--runs must be at least 1"));
+        }
+        a.runs = opts.runs;
+        // Local's default is 10 warm invokes; on AWS each costs a request, so none unless asked.
+        a.invokes = invokes_given.unwrap_or(0);
+        a.event = opts.event;
+        a.update_wait = opts.timeout.max(Duration::from_secs(120));
+        return Ok(Cli::Aws { args: a, out });
+    }
+    if specs.is_empty() {
+        return Err(usage("give at least one NAME=COMMAND"));
+    }
+    if opts.runs == 0 {
+        return Err(usage("--runs must be at least 1"));
+    }
+    let mut names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(usage(format!("bootstrap name {:?} given twice", w[0])));
+    }
+    let find = |specs: &mut Vec<Spec>, name: &str, flag: &str| -> Result<usize> {
+        specs
+            .iter()
+            .position(|s| s.name == name)
+            .ok_or_else(|| usage(format!("{flag}: no bootstrap named {name:?}")))
+    };
+    for (name, dir) in cwds {
+        let i = find(&mut specs, &name, "--cwd")?;
+        specs[i].cwd = Some(dir.into());
+    }
+    for (name, k, v) in envs {
+        let i = find(&mut specs, &name, "--env")?;
+        specs[i].env.push((k, v));
+    }
+    for (name, path) in sizes {
+        let i = find(&mut specs, &name, "--size")?;
+        specs[i].size_paths.push(path.into());
+    }
+    for name in init_only {
+        let i = find(&mut specs, &name, "--init-only")?;
+        specs[i].init_only = true;
+    }
+    Ok(Cli::Local { specs, opts, out })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<std::ffi::OsString> {
+        s.split_whitespace().map(Into::into).collect()
+    }
+
+    #[test]
+    fn local_mode_with_per_name_options() {
+        let cli = parse(args(
+            "--runs 3 --invokes 5 --event {\"a\":1} --json o.json --svg o.svg a=sh b=sh",
+        ))
+        .unwrap();
+        let Cli::Local { specs, opts, out } = cli else {
+            panic!("not local")
+        };
+        assert_eq!((opts.runs, opts.invokes), (3, 5));
+        assert_eq!(opts.event, b"{\"a\":1}");
+        assert_eq!(out.json.unwrap(), PathBuf::from("o.json"));
+        assert_eq!(out.svg.unwrap(), PathBuf::from("o.svg"));
+        assert_eq!(specs.len(), 2);
+    }
+
+    #[test]
+    fn per_name_options_apply() {
+        let mut a: Vec<std::ffi::OsString> =
+            args("--cwd b=/tmp --env b=K=V=W --size a=/bin --init-only a");
+        a.insert(0, "a=sh".into());
+        a.insert(1, "b=sh -c true".into());
+        let Cli::Local { specs, .. } = parse(a).unwrap() else {
+            panic!("not local")
+        };
+        assert_eq!(specs[1].args, ["-c", "true"]);
+        assert_eq!(specs[1].cwd.as_deref(), Some(std::path::Path::new("/tmp")));
+        assert_eq!(specs[1].env, [("K".to_string(), "V=W".to_string())]);
+        assert!(specs[0].init_only && !specs[1].init_only);
+        assert_eq!(specs[0].size_paths, [PathBuf::from("/bin")]);
+    }
+
+    #[test]
+    fn errors_name_the_value() {
+        for (a, want) in [
+            ("--runs x a=sh", "\"x\" is not a valid number"),
+            ("--runs 0 a=sh", "at least 1"),
+            ("", "at least one NAME=COMMAND"),
+            ("a=sh a=sh", "given twice"),
+            ("a=sh --cwd z=/tmp", "no bootstrap named \"z\""),
+            ("a=sh --env a=novalue", "NAME=KEY=VALUE"),
+            ("aws --runs 2", "--function"),
+            ("--bogus", "bogus"),
+        ] {
+            let msg = parse(args(a)).unwrap_err().to_string();
+            assert!(msg.contains(want), "{a:?} -> {msg}");
+        }
+    }
+
+    #[test]
+    fn shell_join_quotes_what_needs_it() {
+        let a: Vec<String> = ["bench", "py=python3 -m x", "--event", "{\"a\":1}", "it's"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            shell_join(&a),
+            r#"bench 'py=python3 -m x' --event '{"a":1}' 'it'\''s'"#
+        );
+    }
+
+    #[test]
+    fn aws_mode() {
+        let Cli::Aws { args: a, .. } =
+            parse(args("aws --function f1 --function f2 --region eu-west-1 --runs 4 --endpoint-url http://127.0.0.1:1")).unwrap()
+        else {
+            panic!("not aws")
+        };
+        assert_eq!(a.functions, ["f1", "f2"]);
+        assert_eq!(a.region.as_deref(), Some("eu-west-1"));
+        assert_eq!((a.runs, a.invokes), (4, 0));
+        assert!(matches!(parse(args("--help")).unwrap(), Cli::Help));
+    }
+}

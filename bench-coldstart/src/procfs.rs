@@ -1,0 +1,174 @@
+//! What the harness reads about a bootstrap process from /proc and from `wait4`.
+use crate::error::{Error, Result};
+use std::process::Child;
+
+/// `VmHWM` (peak resident set, KiB) from the text of /proc/PID/status.
+pub fn parse_vm_hwm_kib(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let mut words = line["VmHWM:".len()..].split_whitespace();
+    let n = words.next()?.parse().ok()?;
+    (words.next()? == "kB").then_some(n)
+}
+
+/// Peak RSS of a live process. Must be read before it is killed: once reaped, its /proc
+/// entry is gone, and `wait4`'s ru_maxrss is inherited from the parent across exec.
+pub fn vm_hwm_kib(pid: u32) -> Result<u64> {
+    let path = format!("/proc/{pid}/status");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(format!("read {path}"), e))?;
+    parse_vm_hwm_kib(&text).ok_or_else(|| Error::Proc {
+        path,
+        what: "no `VmHWM: N kB` line".into(),
+    })
+}
+
+/// First field of /proc/PID/schedstat: nanoseconds the task has run on a CPU (user + system).
+pub fn parse_schedstat_ns(text: &str) -> Option<u64> {
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// CPU time so far of a live process's main thread, in ns (finer than /proc/PID/stat's ticks).
+pub fn schedstat_ns(pid: u32) -> Result<u64> {
+    let path = format!("/proc/{pid}/schedstat");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(format!("read {path}"), e))?;
+    parse_schedstat_ns(&text).ok_or_else(|| Error::Proc {
+        path,
+        what: format!("first field of {text:?} is not a number"),
+    })
+}
+
+/// The 1-, 5- and 15-minute load averages from the text of /proc/loadavg.
+pub fn parse_loadavg(text: &str) -> Option<[f64; 3]> {
+    let mut w = text.split_whitespace().map(|x| x.parse::<f64>().ok());
+    Some([w.next()??, w.next()??, w.next()??])
+}
+
+pub fn loadavg() -> Option<[f64; 3]> {
+    parse_loadavg(&std::fs::read_to_string("/proc/loadavg").ok()?)
+}
+
+/// Owns a spawned bootstrap: kills and reaps it exactly once, also on early return.
+pub struct Bootstrap {
+    child: Child,
+    reaped: bool,
+}
+
+/// What `wait4` says about a killed child: its own CPU time, in ms.
+pub struct Reaped {
+    pub cpu_ms: f64,
+}
+
+impl Bootstrap {
+    pub fn new(child: Child) -> Bootstrap {
+        Bootstrap {
+            child,
+            reaped: false,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `Some(description)` if the process has already exited (it is then reaped).
+    pub fn exited(&mut self) -> Option<String> {
+        match self.child.try_wait() {
+            Ok(Some(status)) => {
+                self.reaped = true;
+                Some(format!("the process exited early ({status})"))
+            }
+            Ok(None) => None,
+            Err(e) => Some(format!("cannot check the process: {e}")),
+        }
+    }
+
+    /// SIGKILL, then `wait4` for the child's own rusage (ru_utime + ru_stime).
+    pub fn kill_and_reap(&mut self) -> Result<Reaped> {
+        if self.reaped {
+            return Err(Error::Proc {
+                path: format!("pid {}", self.pid()),
+                what: "already reaped".into(),
+            });
+        }
+        self.child
+            .kill()
+            .map_err(|e| Error::io(format!("kill pid {}", self.pid()), e))?;
+        let pid = self.child.id() as libc::pid_t;
+        let mut status: libc::c_int = 0;
+        // SAFETY: rusage is a plain C struct of integers, for which all-zero bytes are valid.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        loop {
+            // SAFETY: both pointers are to live, writable locals of the types wait4 expects;
+            // `pid` is our own unreaped child, so this cannot reap anyone else's process.
+            let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+            if r == pid {
+                break;
+            }
+            let err = std::io::Error::last_os_error();
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                return Err(Error::io(format!("wait4 pid {pid}"), err));
+            }
+        }
+        self.reaped = true;
+        let ms = |tv: libc::timeval| tv.tv_sec as f64 * 1e3 + tv.tv_usec as f64 / 1e3;
+        Ok(Reaped {
+            cpu_ms: ms(ru.ru_utime) + ms(ru.ru_stime),
+        })
+    }
+}
+
+impl Drop for Bootstrap {
+    fn drop(&mut self) {
+        // Never signal a pid we have reaped: it may belong to someone else by now.
+        if !self.reaped {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// CLOCK_MONOTONIC in ns: the clock `Instant` uses on Linux, readable from another process.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC always exists on Linux,
+    // so the call cannot fail and leaves `ts` filled.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_proc_texts() {
+        let status = "Name:\tbootstrap\nVmPeak:\t  1000 kB\nVmHWM:\t     340 kB\nVmRSS:\t 300 kB\n";
+        assert_eq!(parse_vm_hwm_kib(status), Some(340));
+        assert_eq!(parse_vm_hwm_kib("VmHWM: 12 MB\n"), None);
+        assert_eq!(parse_vm_hwm_kib("Name: x\n"), None);
+        assert_eq!(parse_schedstat_ns("76293 45368 2\n"), Some(76293));
+        assert_eq!(parse_schedstat_ns(""), None);
+        assert_eq!(
+            parse_loadavg("0.52 1.10 2.00 3/400 1234\n"),
+            Some([0.52, 1.1, 2.0])
+        );
+        assert_eq!(parse_loadavg("0.52 x"), None);
+    }
+
+    #[test]
+    fn reads_a_live_child_and_reaps_it_once() {
+        let child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let mut b = Bootstrap::new(child);
+        assert!(b.exited().is_none());
+        assert!(vm_hwm_kib(b.pid()).unwrap() > 0);
+        schedstat_ns(b.pid()).unwrap();
+        let r = b.kill_and_reap().unwrap();
+        assert!(r.cpu_ms >= 0.0 && r.cpu_ms < 5000.0);
+        assert!(b.kill_and_reap().is_err(), "a second reap must be refused");
+    }
+}

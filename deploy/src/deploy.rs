@@ -1,0 +1,1 @@
+//! Deploy flow (planned next).

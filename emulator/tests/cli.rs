@@ -255,7 +255,16 @@ fn sigterm_while_waiting_ends_the_run_and_the_child() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(300));
+    // The handlers are installed before the child is spawned: wait for the child.
+    let children = format!("/proc/{0}/task/{0}/children", child.id());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::fs::read_to_string(&children).map_or(true, |c| c.trim().is_empty()) {
+        assert!(
+            Instant::now() < deadline,
+            "the emulator never spawned its child"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let sent = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

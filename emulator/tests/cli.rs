@@ -20,6 +20,14 @@ fn run(args: &[&str]) -> Output {
         .expect("run the emulator binary")
 }
 
+/// SIGTERM through bash's builtin `kill` (bash is already needed; /bin/kill may not be).
+fn sigterm(pid: u32) -> std::process::ExitStatus {
+    Command::new("bash")
+        .args(["-c", &format!("kill -TERM {pid}")])
+        .status()
+        .expect("run bash")
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -229,10 +237,7 @@ fn serve_answers_invokes_until_sigterm() {
     let r = c.post(path, "", b"\"fail\"");
     assert_eq!(r.header("X-Amz-Function-Error"), Some("Unhandled"));
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
+    let killed = sigterm(child.id());
     assert!(killed.success());
     let deadline = Instant::now() + Duration::from_secs(5);
     let status = loop {
@@ -265,10 +270,7 @@ fn sigterm_while_waiting_ends_the_run_and_the_child() {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-    let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
+    let sent = sigterm(child.id());
     assert!(sent.success());
     let deadline = Instant::now() + Duration::from_secs(5);
     while child.try_wait().expect("try_wait").is_none() {

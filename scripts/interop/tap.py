@@ -146,6 +146,7 @@ def report(log_dir, first, last):
             ans = answers[i] if i < len(answers) else None
             exchanges.append({
                 "request": req["line"],
+                "request_headers": req["headers"],
                 "request_framing": req["framing"],
                 "status": ans["line"] if ans else None,
                 "response_headers": ans["headers"] if ans else None,

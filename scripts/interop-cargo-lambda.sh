@@ -59,10 +59,10 @@ die() {
 
 # Stop one process group we started: TERM, up to 5 s, then KILL.
 stop_group() {
-    local g=$1 i
+    local g=$1
     if [ "$g" = "$MY_PGID" ]; then return; fi
     kill -TERM -- "-$g" 2>/dev/null || return 0
-    for i in $(seq 50); do
+    for _ in $(seq 50); do
         kill -0 -- "-$g" 2>/dev/null || return 0
         sleep 0.1
     done
@@ -92,8 +92,8 @@ free_port() {
 
 # Wait (at most $3 s) until 127.0.0.1:$1 accepts connections while process $2 lives.
 wait_port() {
-    local port=$1 pid=$2 limit=$3 i
-    for i in $(seq $((limit * 5))); do
+    local port=$1 pid=$2 limit=$3
+    for _ in $(seq $((limit * 5))); do
         if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
         kill -0 "$pid" 2>/dev/null || return 1
         sleep 0.2
@@ -103,8 +103,8 @@ wait_port() {
 
 # Wait (at most $2 s) for process $1 to exit.
 wait_exit() {
-    local pid=$1 limit=$2 i
-    for i in $(seq $((limit * 10))); do
+    local pid=$1 limit=$2
+    for _ in $(seq $((limit * 10))); do
         kill -0 "$pid" 2>/dev/null || return 0
         sleep 0.1
     done
@@ -408,6 +408,7 @@ EOF
     PROBES=$(find "$WORK/wire-$PROFILE" -name '*.up' | wc -l)
     # A small shell in between records the exit status (so that bash's own "Aborted" job
     # notice stays out of the output when release-ultra aborts).
+    # shellcheck disable=SC2016 # expanded by that inner sh
     start_bg "fn1-$PROFILE" sh -c '"$@"; echo $? >"$0"' "$WORK/fn1-$PROFILE.rc" \
         env "${TAPPED_ENV[@]}" "$BIN"
     FN=$BG_PID
@@ -501,7 +502,7 @@ EOF
     curl -sS -m 30 -X POST -o "$WORK/b-init.body" -w '%{http_code}' --data-binary @"$WORK/small.json" \
         "$URL" >"$WORK/b-init.status" 2>"$WORK/b-init.curlerr" &
     CURL=$!
-    for i in $(seq 50); do
+    for _ in $(seq 50); do
         ss -tnpH state established "( dport = :$PORT )" 2>/dev/null | grep -q "pid=$CURL," && break
         sleep 0.1
     done

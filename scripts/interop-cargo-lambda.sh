@@ -47,7 +47,9 @@ bad() {
     echo "FAIL  $*"
 }
 summary() {
-    echo "cargo-lambda interop: $(($(date +%s) - START_S)) s, work dir $WORK"
+    local kept=""
+    if [ "$FAILED" != 0 ] || [ "${RAYO_INTEROP_KEEP:-}" = 1 ]; then kept=", logs and wire captures kept in $WORK"; fi
+    echo "cargo-lambda interop: $(($(date +%s) - START_S)) s$kept"
     echo "$PASSED passed, $FAILED failed"
 }
 # A setup step failed: nothing after it can be checked.
@@ -376,8 +378,9 @@ EOF
     PORT=$(free_port)
     TPORT=$(free_port)
     URL="http://127.0.0.1:$PORT/2015-03-31/functions/_/invocations"
-    echo "== $T cargo lambda watch --only-lambda-apis -A 127.0.0.1 -P $PORT; $BIN via tap on $TPORT"
-    start_bg "apis-$PROFILE" cargo lambda watch --only-lambda-apis -A 127.0.0.1 -P "$PORT"
+    echo "== $T cargo lambda watch -v --only-lambda-apis -A 127.0.0.1 -P $PORT; $BIN via tap on $TPORT"
+    # -v: its "invocation received" debug line tells when an invoke is queued (init error).
+    start_bg "apis-$PROFILE" cargo lambda watch -v --only-lambda-apis -A 127.0.0.1 -P "$PORT"
     APIS=$BG_PID
     if ! wait_port "$PORT" "$APIS" 60; then
         show_log "apis-$PROFILE.log"
@@ -498,15 +501,17 @@ print(f"{len(ex) - len(others)} exchanges on 1 keep-alive connection, panic repo
       f"deadline header {mine[0]['response_headers'].get('lambda-runtime-deadline-ms')}")
 EOF
 
-    # Init error: cargo-lambda answers it to the oldest queued invoke, so queue one first.
+    # Init error: cargo-lambda answers it to the oldest queued invoke, so queue one first
+    # and start the function only once cargo-lambda has logged receiving it.
+    QUEUED=$(grep -c 'invocation received' "$WORK/apis-$PROFILE.log")
     curl -sS -m 30 -X POST -o "$WORK/b-init.body" -w '%{http_code}' --data-binary @"$WORK/small.json" \
         "$URL" >"$WORK/b-init.status" 2>"$WORK/b-init.curlerr" &
     CURL=$!
-    for _ in $(seq 50); do
-        ss -tnpH state established "( dport = :$PORT )" 2>/dev/null | grep -q "pid=$CURL," && break
+    for _ in $(seq 100); do
+        [ "$(grep -c 'invocation received' "$WORK/apis-$PROFILE.log")" -gt "$QUEUED" ] && break
         sleep 0.1
     done
-    sleep 0.5 # connected is not yet queued; hyper reads the request at once
+    sleep 0.2 # logged on arrival; cargo-lambda queues it right after
     env "${TAPPED_ENV[@]}" RAYO_ECHO_FAIL_INIT="init failed on purpose" timeout 20 "$BIN" \
         >"$WORK/fn-init-$PROFILE.log" 2>&1
     INIT_RC=$?

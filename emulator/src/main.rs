@@ -192,6 +192,17 @@ fn stop_child(child: &mut Child) {
 /// Slice length for waits that also watch the child.
 const SLICE: Duration = Duration::from_millis(10);
 
+/// Prints a posted init error, if there is one; it makes the run a function failure.
+fn init_error(emu: &Emulator) -> Option<Failure> {
+    let e = emu.wait_init_error(Duration::ZERO).ok()?;
+    eprintln!(
+        "init error ({}): {}",
+        e.error_type.as_deref().unwrap_or("no error type"),
+        String::from_utf8_lossy(&e.body)
+    );
+    Some(Failure::Function)
+}
+
 /// Waits for the first `GET /next`, watching for an init error or the child exiting.
 fn wait_init(emu: &Emulator, child: &mut Child, timeout: Duration) -> Result<Instant, Failure> {
     let deadline = Instant::now() + timeout;
@@ -201,26 +212,16 @@ fn wait_init(emu: &Emulator, child: &mut Child, timeout: Duration) -> Result<Ins
                 "interrupted while waiting for GET /next".into(),
             ));
         }
-        if let Ok(e) = emu.wait_init_error(Duration::ZERO) {
-            eprintln!(
-                "init error ({}): {}",
-                e.error_type.as_deref().unwrap_or("no error type"),
-                String::from_utf8_lossy(&e.body)
-            );
-            return Err(Failure::Function);
+        if let Some(failure) = init_error(emu) {
+            return Err(failure);
         }
         if let Ok(at) = emu.wait_next(SLICE) {
             return Ok(at);
         }
         if let Some(status) = exited(child) {
             // It may have posted an init error just before exiting.
-            if let Ok(e) = emu.wait_init_error(Duration::ZERO) {
-                eprintln!(
-                    "init error ({}): {}",
-                    e.error_type.as_deref().unwrap_or("no error type"),
-                    String::from_utf8_lossy(&e.body)
-                );
-                return Err(Failure::Function);
+            if let Some(failure) = init_error(emu) {
+                return Err(failure);
             }
             return Err(Failure::Emulator(format!(
                 "the command exited ({status}) before calling GET /next"
@@ -245,7 +246,7 @@ fn run_events(
     let first_next = wait_init(emu, child, timeout)?;
     eprintln!(
         "init: {} (spawn to first GET /next)",
-        ms(first_next - spawned_at)
+        ms(first_next.saturating_duration_since(spawned_at))
     );
     let mut any_error = false;
     let stdout = std::io::stdout();
@@ -315,14 +316,13 @@ fn run_serve(
     let first_next = wait_init(emu, child, emu.config().timeout)?;
     eprintln!(
         "init: {} (spawn to first GET /next)",
-        ms(first_next - spawned_at)
+        ms(first_next.saturating_duration_since(spawned_at))
     );
     let addr = emu.serve_invoke(port).map_err(|e| {
         Failure::Emulator(format!(
             "cannot serve the invoke endpoint on 127.0.0.1:{port}: {e}"
         ))
     })?;
-    signals::install();
     eprintln!(
         "Runtime API on {}; invoke endpoint on {addr}",
         emu.runtime_api()

@@ -20,6 +20,14 @@ fn run(args: &[&str]) -> Output {
         .expect("run the emulator binary")
 }
 
+/// SIGTERM through bash's builtin `kill` (bash is already needed; /bin/kill may not be).
+fn sigterm(pid: u32) -> std::process::ExitStatus {
+    Command::new("bash")
+        .args(["-c", &format!("kill -TERM {pid}")])
+        .status()
+        .expect("run bash")
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -229,10 +237,7 @@ fn serve_answers_invokes_until_sigterm() {
     let r = c.post(path, "", b"\"fail\"");
     assert_eq!(r.header("X-Amz-Function-Error"), Some("Unhandled"));
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
+    let killed = sigterm(child.id());
     assert!(killed.success());
     let deadline = Instant::now() + Duration::from_secs(5);
     let status = loop {
@@ -255,11 +260,17 @@ fn sigterm_while_waiting_ends_the_run_and_the_child() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(300));
-    let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
+    // The handlers are installed before the child is spawned: wait for the child.
+    let children = format!("/proc/{0}/task/{0}/children", child.id());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::fs::read_to_string(&children).map_or(true, |c| c.trim().is_empty()) {
+        assert!(
+            Instant::now() < deadline,
+            "the emulator never spawned its child"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let sent = sigterm(child.id());
     assert!(sent.success());
     let deadline = Instant::now() + Duration::from_secs(5);
     while child.try_wait().expect("try_wait").is_none() {

@@ -181,3 +181,43 @@ fn curl_can_invoke() {
     assert!(text.ends_with(&format!("echo:{event}")), "{text}");
     function.join().expect("fake function");
 }
+
+#[test]
+fn client_context_is_decoded_and_async_and_dry_run_invokes_do_not_wait() {
+    let emu = Emulator::start(Config::default()).expect("start");
+    let invoke_addr = emu.serve_invoke(0).expect("serve invoke");
+    let mut c = Client::connect(invoke_addr);
+
+    let dry = c.post(INVOKE, "X-Amz-Invocation-Type: DryRun\r\n", b"{}");
+    assert_eq!(dry.status, 204);
+    let bad = c.post(INVOKE, "X-Amz-Client-Context: not*base64\r\n", b"{}");
+    assert_eq!(bad.status, 400);
+    assert!(
+        emu.wait_next(Duration::from_millis(20)).is_err(),
+        "nothing was queued"
+    );
+
+    // Asynchronous: answered 202 at once, though no function runs yet.
+    let queued = c.post(
+        INVOKE,
+        "X-Amz-Invocation-Type: Event\r\nX-Amz-Client-Context: eyJjdXN0b20iOnsiayI6InYifX0=\r\n",
+        b"{\"async\":true}",
+    );
+    assert_eq!(queued.status, 202);
+    let id = queued
+        .header("X-Amzn-RequestId")
+        .expect("request id")
+        .to_string();
+
+    let mut runtime = Client::connect(emu.addr());
+    let next = runtime.get(NEXT);
+    assert_eq!(
+        next.header("Lambda-Runtime-Aws-Request-Id"),
+        Some(id.as_str())
+    );
+    assert_eq!(
+        next.header("Lambda-Runtime-Client-Context"),
+        Some("{\"custom\":{\"k\":\"v\"}}")
+    );
+    assert_eq!(next.body, b"{\"async\":true}");
+}

@@ -39,7 +39,7 @@
 //!
 //! Taken where bytes cross the socket, not after parsing: [`Emulator::wait_next`] returns
 //! when the read carrying a `GET /next`'s first bytes returned; [`Outcome::sent_at`] is
-//! after the `/next` answer was written, [`Outcome::received_at`] after the read that
+//! just before the `/next` answer is written, [`Outcome::received_at`] after the read that
 //! brought the last body byte of the response. Connections are served by threads already
 //! waiting in `accept` (see `pool.rs`), so a cold start's first request is not delayed
 //! by a thread spawn.
@@ -179,7 +179,8 @@ pub struct Outcome {
     pub request_id: String,
     pub kind: OutcomeKind,
     pub body: Vec<u8>,
-    /// When the last byte of the `/next` response carrying this event was written.
+    /// Just before the `/next` response carrying this event was written (a stamp taken
+    /// after the write can come after the bootstrap has already answered).
     pub sent_at: Instant,
     /// When the last byte of the response/error body was read (before any parsing).
     pub received_at: Instant,

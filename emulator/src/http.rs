@@ -161,7 +161,7 @@ pub fn parse_head(raw: &[u8]) -> Result<Head, EmuError> {
             return Err(bad("too many headers", &MAX_HEADERS.to_string()));
         }
         let shown = || String::from_utf8_lossy(line).into_owned();
-        if line[0] == b' ' || line[0] == b'\t' {
+        if matches!(line.first(), Some(b' ' | b'\t')) {
             return Err(bad("folded header line (obsolete)", &shown()));
         }
         let colon = line
@@ -255,6 +255,10 @@ pub struct Reader<R> {
     pos: usize,
     /// Instant of the most recent read that returned data.
     last_read_at: Instant,
+    stall_limit: Duration,
+    /// Where `100 Continue` goes when a client sends `Expect: 100-continue` (curl does for
+    /// bodies over 1 KB, and would otherwise wait a second before sending the body).
+    interim: Option<Box<dyn Write + Send>>,
 }
 
 /// Whether a read error is the socket read timeout firing (used as a poll tick).
@@ -269,7 +273,22 @@ impl<R: Read> Reader<R> {
             buf: Vec::with_capacity(16 * 1024),
             pos: 0,
             last_read_at: Instant::now(),
+            stall_limit: STALL_LIMIT,
+            interim: None,
         }
+    }
+
+    /// Sends `100 Continue` to `w` for requests that expect it.
+    pub fn with_interim(mut self, w: Box<dyn Write + Send>) -> Reader<R> {
+        self.interim = Some(w);
+        self
+    }
+
+    /// How long a started request may take to arrive in full (default `STALL_LIMIT`).
+    #[cfg(test)]
+    pub fn with_stall_limit(mut self, limit: Duration) -> Reader<R> {
+        self.stall_limit = limit;
+        self
     }
 
     fn buffered(&self) -> &[u8] {
@@ -278,7 +297,7 @@ impl<R: Read> Reader<R> {
 
     /// Reads more bytes into the buffer. `Ok(false)` on EOF. While `idle` (no byte of a
     /// request seen yet) read-timeout ticks only check `stop`; once a request has begun, it
-    /// must complete within `STALL_LIMIT` of `started`.
+    /// must complete within the stall limit of `started`.
     fn fill(
         &mut self,
         started: Option<Instant>,
@@ -305,7 +324,7 @@ impl<R: Read> Reader<R> {
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if is_tick(&e) => {
-                    if started.is_some_and(|t| t.elapsed() > STALL_LIMIT) {
+                    if started.is_some_and(|t| t.elapsed() > self.stall_limit) {
                         return Err(EmuError::Timeout("the rest of a started request"));
                     }
                 }
@@ -350,7 +369,29 @@ impl<R: Read> Reader<R> {
         let head = parse_head(&self.buffered()[..head_len])?;
         self.pos += head_len + 4;
         let mut last_byte_at = self.last_read_at;
-        let body = match head.framing()? {
+        let framing = head.framing()?;
+        let expects_continue = head
+            .header("expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+        if expects_continue && framing != Framing::None {
+            if let Framing::Length(n) = framing {
+                if n > body_limit as u64 {
+                    // Refuse before the body is sent; the connection cannot be reused.
+                    return Ok(Some(Request {
+                        head,
+                        body: Body::TooLarge { drained: false },
+                        first_byte_at,
+                        last_byte_at,
+                    }));
+                }
+            }
+            if let Some(w) = self.interim.as_mut() {
+                w.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    .and_then(|_| w.flush())
+                    .map_err(EmuError::Io)?;
+            }
+        }
+        let body = match framing {
             Framing::None => Body::Complete(Vec::new()),
             Framing::Length(n) => {
                 let body = self.read_length(n, body_limit, started, stop)?;
@@ -591,4 +632,350 @@ pub fn error_json(error_type: &str, message: &str) -> Vec<u8> {
         json_string(error_type)
     )
     .into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn never() -> bool {
+        false
+    }
+
+    fn read_all(input: &[u8], limit: usize) -> Vec<Result<Request, EmuError>> {
+        let mut r = Reader::new(input);
+        let mut out = Vec::new();
+        for _ in 0..64 {
+            match r.read_request(limit, &never) {
+                Ok(None) => break,
+                Ok(Some(req)) => out.push(Ok(req)),
+                Err(e) => {
+                    out.push(Err(e));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    fn one(input: &[u8]) -> Result<Request, EmuError> {
+        match Reader::new(input).read_request(1 << 20, &never) {
+            Ok(Some(r)) => Ok(r),
+            Ok(None) => panic!("no request in {:?}", String::from_utf8_lossy(input)),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn complaint(input: &[u8]) -> &'static str {
+        match one(input) {
+            Err(EmuError::BadRequest { what, .. }) => what,
+            other => panic!(
+                "expected a bad request for {:?}, got {other:?}",
+                String::from_utf8_lossy(input)
+            ),
+        }
+    }
+
+    #[test]
+    fn parses_a_get() {
+        let req = one(b"GET /a/b?q=1 HTTP/1.1\r\nHost: x\r\nX-Thing:  padded \t\r\n\r\n").unwrap();
+        assert_eq!(req.head.method, "GET");
+        assert_eq!(req.head.target, "/a/b?q=1");
+        assert_eq!(req.head.path(), "/a/b");
+        assert_eq!(req.head.header("x-thing"), Some("padded"));
+        assert_eq!(req.head.header("host"), Some("x"));
+        assert!(req.head.keep_alive());
+        assert!(matches!(req.body, Body::Complete(ref b) if b.is_empty()));
+    }
+
+    #[test]
+    fn keep_alive_rules() {
+        let ka = |raw: &[u8]| one(raw).unwrap().head.keep_alive();
+        assert!(ka(b"GET / HTTP/1.1\r\n\r\n"));
+        assert!(!ka(b"GET / HTTP/1.1\r\nConnection: Close\r\n\r\n"));
+        assert!(!ka(b"GET / HTTP/1.1\r\nConnection: foo, close\r\n\r\n"));
+        assert!(!ka(b"GET / HTTP/1.0\r\n\r\n"));
+        assert!(ka(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    }
+
+    #[test]
+    fn reads_length_and_chunked_bodies_and_pipelines() {
+        let input = b"POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello\
+POST /b HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nT: 1\r\n\r\n\
+GET /c HTTP/1.1\r\n\r\n";
+        let reqs = read_all(input, 100);
+        assert_eq!(reqs.len(), 3);
+        let bodies: Vec<Vec<u8>> = reqs
+            .into_iter()
+            .map(|r| match r.unwrap().body {
+                Body::Complete(b) => b,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            bodies,
+            vec![b"hello".to_vec(), b"abcde".to_vec(), Vec::new()]
+        );
+    }
+
+    #[test]
+    fn body_limits() {
+        let at = b"POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcdGET / HTTP/1.1\r\n\r\n";
+        assert!(matches!(
+            read_all(at, 4)[0],
+            Ok(Request {
+                body: Body::Complete(_),
+                ..
+            })
+        ));
+        // Over the limit: drained, and the next request is still read in step.
+        let reqs = read_all(at, 3);
+        assert!(matches!(
+            reqs[0],
+            Ok(Request {
+                body: Body::TooLarge { drained: true },
+                ..
+            })
+        ));
+        assert_eq!(reqs[1].as_ref().unwrap().head.target, "/");
+        let huge = format!(
+            "POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+            DISCARD_CAP + 10
+        );
+        assert!(matches!(
+            read_all(huge.as_bytes(), 3)[0],
+            Ok(Request {
+                body: Body::TooLarge { drained: false },
+                ..
+            })
+        ));
+        let chunked = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n";
+        assert!(matches!(
+            read_all(chunked, 5)[0],
+            Ok(Request {
+                body: Body::TooLarge { drained: true },
+                ..
+            })
+        ));
+        let endless = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n";
+        assert!(matches!(
+            read_all(endless, 5)[0],
+            Ok(Request {
+                body: Body::TooLarge { drained: false },
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn malformed_input_gets_a_clear_complaint() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"\r\n\r\n", "malformed request line"),
+            (b"GET\r\n\r\n", "malformed request line"),
+            (b"GET  / HTTP/1.1\r\n\r\n", "malformed request line"),
+            (b"GET / HTTP/1.1 extra\r\n\r\n", "malformed request line"),
+            (b"G(T / HTTP/1.1\r\n\r\n", "invalid method"),
+            (b"GET x HTTP/1.1\r\n\r\n", "invalid request target"),
+            (b"GET / HTTP/3\r\n\r\n", "unsupported HTTP version"),
+            (b"GET /\xff HTTP/1.1\r\n\r\n", "request line is not UTF-8"),
+            (b"GET / HTTP/1.1\r\nNoColon\r\n\r\n", "header line without a colon"),
+            (b"GET / HTTP/1.1\r\n: empty name\r\n\r\n", "invalid header name"),
+            (b"GET / HTTP/1.1\r\nBad Name: v\r\n\r\n", "invalid header name"),
+            (b"GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", "folded header line (obsolete)"),
+            (b"GET / HTTP/1.1\r\nA: b\x00c\r\n\r\n", "control character in header value"),
+            (b"GET / HTTP/1.1\r\nA: \xff\r\n\r\n", "header value is not UTF-8"),
+            (b"GET / HTTP/1.1\r\nA: b\rc\r\n\r\n", "line not terminated by CRLF (bare CR or LF)"),
+            (b"GET / HTTP/1.1\nA: b\r\n\r\n", "line not terminated by CRLF (bare CR or LF)"),
+            (b"GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "invalid Content-Length"),
+            (b"GET / HTTP/1.1\r\nContent-Length: 1e3\r\n\r\n", "invalid Content-Length"),
+            (b"GET / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", "invalid Content-Length"),
+            (b"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", "conflicting Content-Length headers"),
+            (b"GET / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", "both Content-Length and Transfer-Encoding (ambiguous framing)"),
+            (b"GET / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "unsupported Transfer-Encoding"),
+            (b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", "unsupported Transfer-Encoding"),
+            (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n", "invalid chunk size"),
+            (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n\r\n", "invalid chunk size"),
+            (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n", "invalid chunk size"),
+            (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n", "chunk data not followed by CRLF"),
+            (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab", "connection closed inside a chunked body"),
+            (b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc", "connection closed inside the body"),
+            (b"GET / HTTP/1.1\r\nHost: x\r\n", "connection closed inside the request head"),
+        ];
+        for (input, what) in cases {
+            assert_eq!(
+                complaint(input),
+                *what,
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+        let mut many = b"GET / HTTP/1.1\r\n".to_vec();
+        for i in 0..=MAX_HEADERS {
+            many.extend_from_slice(format!("H{i}: v\r\n").as_bytes());
+        }
+        many.extend_from_slice(b"\r\n");
+        assert_eq!(complaint(&many), "too many headers");
+        let mut big = b"GET / HTTP/1.1\r\nH: ".to_vec();
+        big.resize(MAX_HEAD + 10, b'v');
+        assert_eq!(complaint(&big), "request head too large");
+        let mut long_line = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;".to_vec();
+        long_line.resize(long_line.len() + MAX_LINE + 10, b'x');
+        assert_eq!(complaint(&long_line), "chunk line too long");
+    }
+
+    #[test]
+    fn error_messages_name_the_offending_value_briefly() {
+        let msg = match one(b"GET / HTTP/1.1\r\nContent-Length: abc\r\n\r\n") {
+            Err(e) => e.to_string(),
+            Ok(r) => panic!("{r:?}"),
+        };
+        assert_eq!(msg, "bad request: invalid Content-Length: \"abc\"");
+        let long = format!(
+            "GET / HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+            "9".repeat(500)
+        );
+        let msg = match one(long.as_bytes()) {
+            Err(e) => e.to_string(),
+            Ok(r) => panic!("{r:?}"),
+        };
+        assert!(msg.len() < 150, "{msg}");
+    }
+
+    #[test]
+    fn expect_100_continue_is_answered_before_the_body() {
+        #[derive(Clone, Default)]
+        struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Sink {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0
+                    .lock()
+                    .map_err(|_| ErrorKind::Other)?
+                    .extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink::default();
+        let input = b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok";
+        let mut r = Reader::new(&input[..]).with_interim(Box::new(sink.clone()));
+        let req = r.read_request(10, &never).unwrap().unwrap();
+        assert!(matches!(req.body, Body::Complete(ref b) if b == b"ok"));
+        assert_eq!(
+            sink.0.lock().unwrap().as_slice(),
+            b"HTTP/1.1 100 Continue\r\n\r\n"
+        );
+        // Too large: refused without waiting for (or reading) the body.
+        let sink = Sink::default();
+        let input = b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 99\r\n\r\n";
+        let mut r = Reader::new(&input[..]).with_interim(Box::new(sink.clone()));
+        let req = r.read_request(10, &never).unwrap().unwrap();
+        assert!(matches!(req.body, Body::TooLarge { drained: false }));
+        assert!(sink.0.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn clean_eof_between_requests_is_not_an_error() {
+        assert!(matches!(
+            Reader::new(&b""[..]).read_request(10, &never),
+            Ok(None)
+        ));
+    }
+
+    #[test]
+    fn stop_flag_ends_an_idle_read() {
+        struct Ticks;
+        impl Read for Ticks {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(ErrorKind::WouldBlock.into())
+            }
+        }
+        let stop = || true;
+        assert!(matches!(
+            Reader::new(Ticks).read_request(10, &stop),
+            Err(EmuError::Stopped)
+        ));
+    }
+
+    #[test]
+    fn a_stalled_request_times_out() {
+        /// Half a head, then only read-timeout ticks.
+        struct Stall(bool);
+        impl Read for Stall {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if std::mem::replace(&mut self.0, true) {
+                    std::thread::sleep(Duration::from_millis(5));
+                    return Err(ErrorKind::TimedOut.into());
+                }
+                let part = b"GET / HTTP/1.1\r\nHost:";
+                buf[..part.len()].copy_from_slice(part);
+                Ok(part.len())
+            }
+        }
+        let mut r = Reader::new(Stall(false)).with_stall_limit(Duration::from_millis(30));
+        assert!(matches!(
+            r.read_request(10, &never),
+            Err(EmuError::Timeout(_))
+        ));
+    }
+
+    /// A cheap deterministic PRNG (xorshift64*) for the property tests below.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// Random bytes, and valid requests with random mutations, never panic the reader and
+    /// always end (EOF, a request, or an error) on finite input.
+    #[test]
+    fn random_input_never_panics() {
+        let seeds: [&[u8]; 3] = [
+            b"POST /2018-06-01/runtime/invocation/abc/response HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc",
+            b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;e\r\nabc\r\n0\r\nT: v\r\n\r\n",
+            b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n",
+        ];
+        let alphabet = b"\r\n :;0123456789abcdefABCDEF\x00\xff\tGETPOSTHTTP/1.1-Content-Length";
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for round in 0..20_000 {
+            let input: Vec<u8> = if round % 4 == 0 {
+                let n = rng.below(200);
+                (0..n).map(|_| rng.next() as u8).collect()
+            } else {
+                let mut v = seeds[rng.below(seeds.len())].to_vec();
+                for _ in 0..1 + rng.below(4) {
+                    let i = rng.below(v.len() + 1);
+                    let b = alphabet[rng.below(alphabet.len())];
+                    match rng.below(3) {
+                        0 if i < v.len() => v[i] = b,
+                        1 if i < v.len() => {
+                            v.remove(i);
+                        }
+                        _ => v.insert(i, b),
+                    }
+                }
+                v.repeat(1 + rng.below(2))
+            };
+            let _ = read_all(&input, 64);
+            let _ = parse_head(&input);
+        }
+    }
+
+    #[test]
+    fn responses_are_framed() {
+        let r = response_bytes(202, &[("A", "b")], b"{}", true);
+        assert_eq!(
+            r,
+            b"HTTP/1.1 202 Accepted\r\nA: b\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+        );
+        assert_eq!(json_string("a\"b\\\n\u{1}"), "\"a\\\"b\\\\\\n\\u0001\"");
+    }
 }

@@ -3,18 +3,51 @@
 //! CONTRACT (used by runtime-api's integration tests and by bench-coldstart; keep these
 //! signatures, extend freely):
 //!
-//! ```ignore
+//! ```no_run
+//! use emulator::{Config, Emulator, Fault, OutcomeKind};
+//! use std::process::Command;
+//! use std::time::{Duration, Instant};
+//!
 //! let emu = Emulator::start(Config::default())?;          // binds 127.0.0.1:0
+//! let spawned = Instant::now();
 //! let mut child = emu.spawn(Command::new("target/debug/bootstrap"))?; // Lambda-like env
 //! let init_at: Instant = emu.wait_next(Duration::from_secs(5))?;      // first GET /next bytes arrived
-//! let out: Outcome = emu.invoke(b"{\"x\":1}".to_vec(), Duration::from_secs(5))?;
+//! println!("init: {:?}", init_at - spawned);
+//! let out = emu.invoke(b"{\"x\":1}".to_vec(), Duration::from_secs(5))?;
 //! assert_eq!(out.kind, OutcomeKind::Response);
 //! emu.inject(Fault::CloseAfterResponse);
 //! assert_eq!(emu.stats().connections, 1);
+//! child.kill()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! What it does not do: TLS, the Extensions and Telemetry APIs, response streaming, more
-//! than HTTP/1.1, or enforcing the function timeout (the deadline is only advertised).
+//! # Behaviour, as Lambda's Runtime API
+//!
+//! - `GET /2018-06-01/runtime/invocation/next` long-polls until an invocation is queued,
+//!   then answers 200 with the event and the `Lambda-Runtime-*` headers.
+//! - `POST .../invocation/{id}/response` and `.../error` answer 202; 400 for an id not
+//!   handed out, 403 for a second answer, 413 above [`MAX_RESPONSE_BYTES`] (the body is
+//!   still drained, and the invoker sees `Function.ResponseSizeTooLarge`).
+//! - `POST /2018-06-01/runtime/init/error` answers 202 and is kept for
+//!   [`Emulator::wait_init_error`].
+//! - HTTP/1.1 keep-alive, `Content-Length` and chunked request bodies, pipelining,
+//!   `Expect: 100-continue`. A malformed request gets 400 and a closed connection.
+//! - Header values of an [`Invocation`] are written verbatim, so tests can send hostile
+//!   ids or contexts on purpose.
+//!
+//! # Timestamps
+//!
+//! Taken where bytes cross the socket, not after parsing: [`Emulator::wait_next`] returns
+//! when the read carrying a `GET /next`'s first bytes returned; [`Outcome::sent_at`] is
+//! after the `/next` answer was written, [`Outcome::received_at`] after the read that
+//! brought the last body byte of the response. Connections are served by threads already
+//! waiting in `accept` (see `pool.rs`), so a cold start's first request is not delayed
+//! by a thread spawn.
+//!
+//! # What it does not do
+//!
+//! TLS, the Extensions and Telemetry APIs, response streaming, HTTP/2, or enforcing the
+//! function timeout (the deadline is only advertised).
 use std::net::SocketAddr;
 use std::process::{Child, Command};
 use std::sync::Arc;
@@ -23,12 +56,10 @@ use std::time::{Duration, Instant};
 mod http;
 mod ids;
 mod invoke;
+mod pool;
 mod process;
 mod server;
 mod state;
-
-#[doc(hidden)]
-pub use http::{parse_head as __parse_head_for_fuzzing, Reader as __Reader};
 
 use state::Shared;
 
@@ -41,7 +72,8 @@ pub struct Config {
     pub function_name: String,
     pub function_version: String,
     pub memory_mb: u32,
-    /// Used for each invocation's deadline (`Lambda-Runtime-Deadline-Ms`).
+    /// Used for each invocation's deadline (`Lambda-Runtime-Deadline-Ms`), and as how long
+    /// the invoke endpoint waits for an outcome.
     pub timeout: Duration,
     pub region: String,
     pub log_group: String,
@@ -78,6 +110,15 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The defaults, for a function called `name` (its log group follows the name).
+    pub fn for_function(name: &str) -> Config {
+        Config {
+            function_name: name.to_string(),
+            log_group: format!("/aws/lambda/{name}"),
+            ..Config::default()
+        }
+    }
+
     /// `arn:aws:lambda:REGION:123456789012:function:NAME`.
     pub fn function_arn(&self) -> String {
         format!(

@@ -1,8 +1,8 @@
-//! The Runtime API: accept loop, one thread per connection, and the four endpoints.
+//! The Runtime API: the connection loop (on pool threads) and the four endpoints.
 use crate::http::{self, error_json, Body, Reader, Request};
 use crate::state::Shared;
 use crate::MAX_RESPONSE_BYTES;
-use crate::{invoke, Config, EmuError, Fault, InitError, Invocation, Outcome, OutcomeKind};
+use crate::{invoke, pool, Config, EmuError, Fault, InitError, Invocation, Outcome, OutcomeKind};
 use std::io::{ErrorKind, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 pub const POLL: Duration = Duration::from_millis(500);
 /// A client that stops reading our answer for this long is dropped.
 const WRITE_LIMIT: Duration = Duration::from_secs(10);
+/// How often a long-polling `/next` checks that its client is still there, so the thread
+/// of a killed bootstrap (cold-start runs kill many) does not linger.
+const LIVENESS_TICK: Duration = Duration::from_millis(100);
 
 const OK_BODY: &[u8] = b"{\"status\":\"OK\"}";
 
@@ -26,52 +29,24 @@ pub enum Service {
 pub fn start(config: Config) -> std::io::Result<(Arc<Shared>, SocketAddr)> {
     let shared = Arc::new(Shared::new(config));
     let listener = TcpListener::bind("127.0.0.1:0")?;
-    let addr = spawn_acceptor(&shared, listener, Service::Runtime)?;
-    Ok((shared, addr))
-}
-
-pub fn spawn_acceptor(
-    shared: &Arc<Shared>,
-    listener: TcpListener,
-    service: Service,
-) -> std::io::Result<SocketAddr> {
-    let addr = listener.local_addr()?;
-    let sh = Arc::clone(shared);
-    let handle = thread::Builder::new()
-        .name(format!("emulator-accept-{}", addr.port()))
-        .spawn(move || accept_loop(&sh, &listener, service))?;
-    shared.add_acceptor(addr, handle);
-    Ok(addr)
-}
-
-fn accept_loop(shared: &Arc<Shared>, listener: &TcpListener, service: Service) {
-    loop {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                if shared.stopping() {
-                    break;
-                }
-                if service == Service::Runtime {
-                    shared.lock().stats.connections += 1;
-                }
-                let Some(id) = shared.register_conn(&stream) else {
-                    continue;
-                };
-                let sh = Arc::clone(shared);
-                let spawned = thread::Builder::new()
-                    .name(format!("emulator-conn-{id}"))
-                    .spawn(move || {
-                        serve_connection(&sh, stream, service);
-                        sh.unregister_conn(id);
-                    });
-                if spawned.is_err() {
-                    shared.unregister_conn(id);
-                }
-            }
-            Err(_) if shared.stopping() => break,
-            // E.g. out of file descriptors: back off instead of spinning.
-            Err(_) => thread::sleep(Duration::from_millis(10)),
+    match pool::start(&shared, listener, Service::Runtime) {
+        Ok(addr) => Ok((shared, addr)),
+        Err(e) => {
+            // Threads already started must not outlive a failed start.
+            shared.shutdown();
+            Err(e)
         }
+    }
+}
+
+/// Serves one accepted connection on the calling (pool) thread.
+pub fn serve_accepted(shared: &Shared, stream: TcpStream, service: Service) {
+    if service == Service::Runtime {
+        shared.lock().stats.connections += 1;
+    }
+    if let Some(id) = shared.register_conn(&stream) {
+        serve_connection(shared, stream, service);
+        shared.unregister_conn(id);
     }
 }
 
@@ -79,10 +54,10 @@ fn serve_connection(shared: &Shared, stream: TcpStream, service: Service) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(POLL));
     let _ = stream.set_write_timeout(Some(WRITE_LIMIT));
-    let Ok(read_half) = stream.try_clone() else {
+    let (Ok(read_half), Ok(interim)) = (stream.try_clone(), stream.try_clone()) else {
         return;
     };
-    let mut reader = Reader::new(read_half);
+    let mut reader = Reader::new(read_half).with_interim(Box::new(interim));
     let mut stream = stream;
     let stop = || shared.stopping();
     loop {
@@ -149,14 +124,17 @@ fn handle_runtime(shared: &Shared, stream: &mut TcpStream, req: Request) -> bool
         Some("init/error") if method == "POST" => handle_init_error(shared, stream, req, keep),
         Some("invocation/next" | "init/error") => method_not_allowed(stream, method, path, keep),
         Some(r) if r.starts_with("invocation/") => {
-            let rest = &r["invocation/".len()..];
+            let rest = r.trim_start_matches("invocation/");
             let (id, is_error) = match (rest.strip_suffix("/response"), rest.strip_suffix("/error"))
             {
                 (Some(id), _) => (id.to_string(), false),
                 (_, Some(id)) => (id.to_string(), true),
                 _ => return not_found(stream, path, keep),
             };
-            if method != "POST" || id.is_empty() || id.contains('/') {
+            if id.is_empty() || id.contains('/') {
+                return not_found(stream, path, keep);
+            }
+            if method != "POST" {
                 return method_not_allowed(stream, method, path, keep);
             }
             handle_post(shared, stream, req, &id, is_error, keep)
@@ -213,29 +191,23 @@ fn handle_next(shared: &Shared, stream: &mut TcpStream, req: &Request, keep: boo
             if shared.stopping() {
                 return false;
             }
-            let immediate = st
-                .faults
-                .iter()
-                .position(|f| matches!(f, Fault::NextStatus(_) | Fault::MalformedHeaders));
-            if let Some(i) = immediate {
-                break Plan::Immediate(st.faults.remove(i));
+            let immediate = |f: &Fault| matches!(f, Fault::NextStatus(_) | Fault::MalformedHeaders);
+            if let Some(fault) = take_fault(&mut st.faults, immediate) {
+                break Plan::Immediate(fault);
             }
             if let Some(inv) = st.queue.pop_front() {
-                let fault = st
-                    .faults
-                    .iter()
-                    .position(|f| {
-                        matches!(
-                            f,
-                            Fault::CloseMidBody | Fault::DelayNext(_) | Fault::ChunkedNext
-                        )
-                    })
-                    .map(|i| st.faults.remove(i));
+                let with_event = |f: &Fault| {
+                    matches!(
+                        f,
+                        Fault::CloseMidBody | Fault::DelayNext(_) | Fault::ChunkedNext
+                    )
+                };
+                let fault = take_fault(&mut st.faults, with_event);
                 st.pending.insert(inv.request_id.clone(), Instant::now());
                 break Plan::Deliver(inv, fault);
             }
-            st = shared.wait_for(st, POLL);
-            if last_check.elapsed() >= POLL {
+            st = shared.wait_for(st, LIVENESS_TICK);
+            if last_check.elapsed() >= LIVENESS_TICK {
                 last_check = Instant::now();
                 if peer_closed(stream) {
                     return false;
@@ -357,6 +329,34 @@ fn chunked_response(headers: &[(&str, &str)], body: &[u8], keep: bool) -> Vec<u8
     out
 }
 
+/// What the emulator answers for an oversized post (Lambda's wording).
+fn too_large_answer() -> Vec<u8> {
+    error_json(
+        "RequestEntityTooLarge",
+        &format!("Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."),
+    )
+}
+
+/// What the invoker sees when the function's response was oversized (Lambda's wording).
+fn too_large_outcome() -> (OutcomeKind, Vec<u8>) {
+    let error_type = "Function.ResponseSizeTooLarge";
+    let message = format!(
+        "Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
+    );
+    (
+        OutcomeKind::Error {
+            error_type: Some(error_type.to_string()),
+        },
+        error_json(error_type, &message),
+    )
+}
+
+/// Takes the first queued fault that `applies`, if any.
+fn take_fault(faults: &mut Vec<Fault>, applies: impl Fn(&Fault) -> bool) -> Option<Fault> {
+    let i = faults.iter().position(applies)?;
+    Some(faults.remove(i))
+}
+
 fn handle_post(
     shared: &Shared,
     stream: &mut TcpStream,
@@ -370,85 +370,57 @@ fn handle_post(
         .header("lambda-runtime-function-error-type")
         .map(str::to_string);
     let received_at = req.last_byte_at;
-    let (status, body, close_after) = {
-        let mut st = shared.lock();
-        let post_status = st
-            .faults
-            .iter()
-            .position(|f| matches!(f, Fault::PostStatus(_)))
-            .map(|i| st.faults.remove(i));
-        let close_after = st
-            .faults
-            .iter()
-            .position(|f| matches!(f, Fault::CloseAfterResponse))
-            .map(|i| st.faults.remove(i))
-            .is_some();
-        let (status, body) = if let Some(sent_at) = st.pending.remove(id) {
-            st.answered.insert(id.to_string());
-            let (kind, body, status, answer) = match req.body {
-                Body::Complete(b) if is_error => (OutcomeKind::Error { error_type }, b, 202, OK_BODY.to_vec()),
-                Body::Complete(b) => (OutcomeKind::Response, b, 202, OK_BODY.to_vec()),
-                Body::TooLarge { .. } => (
-                    OutcomeKind::Error {
-                        error_type: Some("Function.ResponseSizeTooLarge".to_string()),
-                    },
-                    error_json(
-                        "Function.ResponseSizeTooLarge",
-                        &format!(
-                            "Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
-                        ),
-                    ),
-                    413,
-                    error_json(
-                        "RequestEntityTooLarge",
-                        &format!("Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."),
-                    ),
-                ),
-            };
-            match kind {
-                OutcomeKind::Response => st.stats.responses += 1,
-                OutcomeKind::Error { .. } => st.stats.errors += 1,
+    let mut st = shared.lock();
+    let post_status = take_fault(&mut st.faults, |f| matches!(f, Fault::PostStatus(_)));
+    let close_after = take_fault(&mut st.faults, |f| matches!(f, Fault::CloseAfterResponse));
+    let (mut status, mut answer_body) = if let Some(sent_at) = st.pending.remove(id) {
+        st.answered.insert(id.to_string());
+        let (status, answer_body, kind, body) = match req.body {
+            Body::Complete(b) if is_error => {
+                (202, OK_BODY.to_vec(), OutcomeKind::Error { error_type }, b)
             }
-            st.outcomes.insert(
-                id.to_string(),
-                Outcome {
-                    request_id: id.to_string(),
-                    kind,
-                    body,
-                    sent_at,
-                    received_at,
-                },
-            );
-            (status, answer)
-        } else if st.answered.contains(id) {
-            (
-                403,
-                error_json(
-                    "InvalidStateTransition",
-                    &format!("invocation {id} already has a response or error"),
-                ),
-            )
-        } else {
-            (
-                400,
-                error_json("InvalidRequestID", &format!("unknown request id: {id}")),
-            )
+            Body::Complete(b) => (202, OK_BODY.to_vec(), OutcomeKind::Response, b),
+            Body::TooLarge { .. } => {
+                let (kind, body) = too_large_outcome();
+                (413, too_large_answer(), kind, body)
+            }
         };
-        match post_status {
-            Some(Fault::PostStatus(code)) => (
-                code,
-                error_json(
-                    "InjectedFault",
-                    &format!("injected status {code} on a post"),
-                ),
-                close_after,
-            ),
-            _ => (status, body, close_after),
+        match kind {
+            OutcomeKind::Response => st.stats.responses += 1,
+            OutcomeKind::Error { .. } => st.stats.errors += 1,
         }
+        let outcome = Outcome {
+            request_id: id.to_string(),
+            kind,
+            body,
+            sent_at,
+            received_at,
+        };
+        st.outcomes.insert(id.to_string(), outcome);
+        (status, answer_body)
+    } else if st.answered.contains(id) {
+        let message = format!("invocation {id} already has a response or error");
+        (403, error_json("InvalidStateTransition", &message))
+    } else {
+        let message = format!("unknown request id: {id}");
+        (400, error_json("InvalidRequestID", &message))
     };
+    drop(st);
     shared.cond.notify_all();
-    let keep = keep && !close_after;
-    answer(stream, status, &[], &body, keep)
+    if let Some(Fault::PostStatus(code)) = post_status {
+        status = code;
+        answer_body = error_json(
+            "InjectedFault",
+            &format!("injected status {code} on a post"),
+        );
+    }
+    answer(
+        stream,
+        status,
+        &[],
+        &answer_body,
+        keep && close_after.is_none(),
+    )
 }
 
 fn handle_init_error(shared: &Shared, stream: &mut TcpStream, req: Request, keep: bool) -> bool {
@@ -458,13 +430,7 @@ fn handle_init_error(shared: &Shared, stream: &mut TcpStream, req: Request, keep
         .map(str::to_string);
     let body = match req.body {
         Body::Complete(b) => b,
-        Body::TooLarge { .. } => {
-            let body = error_json(
-                "RequestEntityTooLarge",
-                &format!("Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."),
-            );
-            return answer(stream, 413, &[], &body, keep);
-        }
+        Body::TooLarge { .. } => return answer(stream, 413, &[], &too_large_answer(), keep),
     };
     {
         let mut st = shared.lock();

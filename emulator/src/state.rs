@@ -1,12 +1,12 @@
 //! State shared by the API, the accept loops and the connection threads: one mutex, one
 //! condition variable notified on every change (the emulator serves a handful of
 //! connections; simplicity beats lock granularity here).
+use crate::pool::Pool;
 use crate::{Config, EmuError, Fault, InitError, Invocation, Outcome, Stats};
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// How long `Drop` waits for connection threads to notice the shutdown.
@@ -27,10 +27,10 @@ pub struct State {
     pub stats: Stats,
     /// Clones of live connections, shut down on `Drop` to wake blocked reads.
     pub conns: HashMap<u64, TcpStream>,
+    /// Worker threads alive (waiting in `accept` or serving a connection).
     pub live_threads: usize,
-    /// Listener addresses, connected to once on `Drop` to wake `accept`.
-    pub listeners: Vec<SocketAddr>,
-    pub acceptors: Vec<JoinHandle<()>>,
+    /// One per listening port; stopped on `Drop`.
+    pub pools: Vec<Arc<Pool>>,
 }
 
 pub struct Shared {
@@ -143,7 +143,8 @@ impl Shared {
         self.lock().stats.clone()
     }
 
-    /// Registers a connection (a clone of its stream) for shutdown; returns its id.
+    /// Registers a connection (a clone of its stream) for shutdown; returns its id, or
+    /// `None` when the emulator is stopping.
     pub fn register_conn(&self, stream: &TcpStream) -> Option<u64> {
         let clone = stream.try_clone().ok()?;
         let id = self.next_conn_id.fetch_add(1, Ordering::Relaxed);
@@ -152,45 +153,42 @@ impl Shared {
             return None;
         }
         st.conns.insert(id, clone);
-        st.live_threads += 1;
         Some(id)
     }
 
     pub fn unregister_conn(&self, id: u64) {
+        self.lock().conns.remove(&id);
+    }
+
+    pub fn thread_started(&self) {
+        self.lock().live_threads += 1;
+    }
+
+    pub fn thread_exited(&self) {
         let mut st = self.lock();
-        st.conns.remove(&id);
         st.live_threads = st.live_threads.saturating_sub(1);
         drop(st);
         self.cond.notify_all();
     }
 
-    pub fn add_acceptor(&self, addr: SocketAddr, handle: JoinHandle<()>) {
-        let mut st = self.lock();
-        st.listeners.push(addr);
-        st.acceptors.push(handle);
+    pub fn add_pool(&self, pool: Arc<Pool>) {
+        self.lock().pools.push(pool);
     }
 
-    /// Stops everything: wakes waiters, shuts every connection down, unblocks every
-    /// `accept`, joins the accept threads and waits (bounded) for connection threads.
+    /// Stops everything: wakes waiters, shuts every connection down, ends every accept
+    /// pool, and waits (bounded) for the worker threads to exit.
     pub fn shutdown(&self) {
         self.stopping.store(true, Ordering::Release);
-        let (listeners, acceptors) = {
+        let pools = {
             let mut st = self.lock();
             for conn in st.conns.values() {
                 let _ = conn.shutdown(Shutdown::Both);
             }
-            (
-                std::mem::take(&mut st.listeners),
-                std::mem::take(&mut st.acceptors),
-            )
+            std::mem::take(&mut st.pools)
         };
         self.cond.notify_all();
-        for addr in listeners {
-            // Only to wake `accept`; the accept loop sees `stopping` and exits.
-            let _ = TcpStream::connect_timeout(&addr, Duration::from_millis(200));
-        }
-        for handle in acceptors {
-            let _ = handle.join();
+        for pool in pools {
+            pool.stop();
         }
         // Connections accepted while we were shutting the others down.
         let st = self.lock();

@@ -391,7 +391,8 @@ fn pipelined_requests_are_answered_in_order() {
     let mut c = Client::connect(emu.addr());
     c.get(NEXT);
     let path = response_path(&id);
-    c.send(format!("POST {path} HTTP/1.1\r\nContent-Length: 2\r\n\r\nokPOST {path} HTTP/1.1\r\nContent-Length: 2\r\n\r\nno").as_bytes());
+    let one = |body: &str| format!("POST {path} HTTP/1.1\r\nContent-Length: 2\r\n\r\n{body}");
+    c.send(format!("{}{}", one("ok"), one("no")).as_bytes());
     assert_eq!(c.read_response().expect("first").status, 202);
     assert_eq!(c.read_response().expect("second").status, 403);
     assert_eq!(emu.wait(&id, WAIT).expect("outcome").body, b"ok");
@@ -529,4 +530,126 @@ fn invocation_new_fills_every_field() {
         "arn:aws:lambda:eu-west-3:123456789012:function:f2"
     );
     assert!(c.deadline_ms >= now + 59_000);
+}
+
+/// Random bytes on many connections: every one is answered or closed, none hangs, and the
+/// emulator keeps serving.
+#[test]
+fn random_garbage_connections_never_wedge_the_server() {
+    let emu = start();
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut rnd = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let pieces: [&[u8]; 8] = [
+        b"GET ",
+        b"POST ",
+        b"/2018-06-01/runtime/invocation/next",
+        b" HTTP/1.1\r\n",
+        b"Content-Length: 5\r\n",
+        b"Transfer-Encoding: chunked\r\n",
+        b"\r\n",
+        b"\xff\x00zz",
+    ];
+    for _ in 0..100 {
+        let mut raw = Vec::new();
+        for _ in 0..(rnd() % 8) {
+            if rnd() % 3 == 0 {
+                raw.push(rnd() as u8);
+            } else {
+                raw.extend_from_slice(pieces[(rnd() % 8) as usize]);
+            }
+        }
+        let mut c = Client::connect(emu.addr());
+        let _ = c.writer.write_all(&raw);
+        let _ = c.writer.shutdown(std::net::Shutdown::Write);
+        // A long-poll /next may legitimately wait; everything else must end.
+        let parked = raw.starts_with(format!("GET {NEXT} HTTP/1.1\r\n\r\n").as_bytes());
+        if !parked {
+            let t = Instant::now();
+            assert!(c.is_closed(), "{:?}", String::from_utf8_lossy(&raw));
+            assert!(t.elapsed() < WAIT);
+        }
+    }
+    let id = emu.enqueue(Invocation::new(b"{}".to_vec()));
+    let mut c = Client::connect(emu.addr());
+    let next = c.get(NEXT);
+    assert_eq!(
+        next.header("Lambda-Runtime-Aws-Request-Id"),
+        Some(id.as_str())
+    );
+}
+
+/// More simultaneous long-polls than the accept pool keeps waiting: every one is served,
+/// and Drop still ends them all.
+#[test]
+fn many_concurrent_long_polls_are_all_served() {
+    let emu = start();
+    let addr = emu.addr();
+    let pollers: Vec<_> = (0..12)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut c = Client::connect(addr);
+                c.get(NEXT)
+                    .header("Lambda-Runtime-Aws-Request-Id")
+                    .map(str::to_string)
+            })
+        })
+        .collect();
+    for _ in 0..12 {
+        emu.wait_next(WAIT).expect("every long-poll arrives");
+    }
+    let mut ids: Vec<String> = (0..12)
+        .map(|i| emu.enqueue(Invocation::new(format!("{i}").into_bytes())))
+        .collect();
+    let mut got: Vec<String> = pollers
+        .into_iter()
+        .map(|p| p.join().expect("poller").expect("a request id"))
+        .collect();
+    ids.sort();
+    got.sort();
+    assert_eq!(got, ids);
+    assert_eq!(emu.stats().connections, 12);
+    // Idle connections (nothing sent yet) are ended by Drop too.
+    let parked: Vec<_> = (0..6)
+        .map(|_| std::thread::spawn(move || Client::connect(addr).read_response().is_err()))
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    let t = Instant::now();
+    drop(emu);
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "drop took {:?}",
+        t.elapsed()
+    );
+    for p in parked {
+        assert!(p.join().expect("parked client"));
+    }
+}
+
+#[test]
+fn the_emulator_can_be_shared_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Emulator>();
+    let emu = start();
+    let addr = emu.addr();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut c = Client::connect(addr);
+            let next = c.get(NEXT);
+            let id = next
+                .header("Lambda-Runtime-Aws-Request-Id")
+                .expect("id")
+                .to_string();
+            assert_eq!(
+                c.post(&response_path(&id), "", b"from a thread").status,
+                202
+            );
+        });
+        let out = emu.invoke(b"{}".to_vec(), WAIT).expect("outcome");
+        assert_eq!(out.body, b"from a thread");
+    });
 }

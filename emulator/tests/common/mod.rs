@@ -38,6 +38,9 @@ impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
         let stream = TcpStream::connect(addr).expect("connect to the emulator");
         stream.set_read_timeout(Some(WAIT)).expect("read timeout");
+        // Head and body go out in separate writes; without this Nagle holds the body
+        // back until the delayed ACK (40 ms).
+        stream.set_nodelay(true).expect("nodelay");
         let writer = stream.try_clone().expect("clone");
         Client {
             reader: BufReader::new(stream),
@@ -127,10 +130,22 @@ impl Client {
         })
     }
 
-    /// True when the server has closed the connection (EOF within the read timeout).
+    /// True when the server closes the connection (EOF or reset within the read timeout),
+    /// skipping whatever unread bytes remain before it.
     pub fn is_closed(&mut self) -> bool {
-        let mut b = [0u8; 1];
-        matches!(self.reader.read(&mut b), Ok(0) | Err(_))
+        let mut b = [0u8; 4096];
+        loop {
+            match self.reader.read(&mut b) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(e) => {
+                    return !matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    )
+                }
+            }
+        }
     }
 }
 

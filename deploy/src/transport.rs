@@ -260,6 +260,19 @@ impl Transport {
         &self.region
     }
 
+    /// Replaces any occurrence of the secret key or session token with a marker.
+    fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        let secrets = [
+            Some(self.credentials.secret_access_key()),
+            self.credentials.session_token(),
+        ];
+        for s in secrets.into_iter().flatten().filter(|s| s.len() >= 4) {
+            out = out.replace(s, "** redacted **");
+        }
+        out
+    }
+
     fn log(&self, line: &str) {
         if let Some(l) = &self.logger {
             l(line);
@@ -287,7 +300,9 @@ impl Transport {
                     return result;
                 }
                 Ok(resp) => {
-                    let err = parse_api_error(out.operation, resp, attempt);
+                    let mut err = parse_api_error(out.operation, resp, attempt);
+                    // A service (or a proxy) echoing a request header must not leak the token.
+                    err.message = self.scrub(&err.message);
                     self.log(&format!(
                         "<- {} {} {} in {elapsed_ms} ms: {} [request id {}]",
                         out.operation,
@@ -395,7 +410,7 @@ impl Transport {
                 "{}://{}{}",
                 self.endpoint.scheme, self.endpoint.authority, path
             ),
-            message,
+            message: self.scrub(&message),
             attempts: 1,
         };
         let mut builder = ureq::http::Request::builder()

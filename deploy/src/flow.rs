@@ -17,6 +17,8 @@ pub const HANDLER: &str = "bootstrap";
 /// Defaults used when creating a function (updates change only what was asked for).
 pub const DEFAULT_MEMORY_MB: u32 = 128;
 pub const DEFAULT_TIMEOUT_S: u32 = 10;
+/// Lambda's limit for a zip sent inline (`ZipFile`); larger ones must go through S3.
+pub const MAX_INLINE_ZIP_BYTES: usize = 50 * 1024 * 1024;
 
 /// Lambda's CPU architectures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +127,13 @@ pub fn make_plan(
         return Err(Error::InvalidArgument(
             "--alias needs --publish: an alias points at a published version".into(),
         ));
+    }
+    if desired.zip.len() > MAX_INLINE_ZIP_BYTES {
+        return Err(Error::InvalidArgument(format!(
+            "the zip is {} bytes; Lambda accepts at most {MAX_INLINE_ZIP_BYTES} bytes inline \
+             (uploads through S3 are not supported)",
+            desired.zip.len()
+        )));
     }
     let code_sha256 = crate::code_sha256(&desired.zip);
     let arch = desired.architecture.as_str();
@@ -488,6 +497,13 @@ mod tests {
         let shown = p.to_string();
         assert!(shown.contains("timeout 10 -> 30 s"), "{shown}");
         assert!(!shown.contains("secret-value"), "{shown}");
+    }
+
+    #[test]
+    fn oversized_zips_are_refused_before_any_upload() {
+        let d = desired(&vec![0u8; MAX_INLINE_ZIP_BYTES + 1]);
+        let e = make_plan(None, None, &d).unwrap_err().to_string();
+        assert!(e.contains("at most 52428800 bytes inline"), "{e}");
     }
 
     #[test]

@@ -44,6 +44,7 @@ impl IamClient {
             content_type: Some("application/x-www-form-urlencoded; charset=utf-8"),
             extra_headers: &[],
             body: body.as_bytes(),
+            idempotent: true,
         })?;
         String::from_utf8(resp.body).map_err(|_| Error::InvalidResponse {
             operation: operation.into(),

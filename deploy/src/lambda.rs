@@ -181,6 +181,7 @@ impl LambdaClient {
             content_type: body_text.as_ref().map(|_| "application/json"),
             extra_headers: &[],
             body: body_text.as_deref().map_or(&[][..], str::as_bytes),
+            idempotent: true,
         })
     }
 
@@ -434,7 +435,8 @@ impl LambdaClient {
         self.invoke_qualified(name, None, payload, log_tail)
     }
 
-    /// `Invoke` (RequestResponse) of a version or alias.
+    /// `Invoke` (RequestResponse) of a version or alias. Only throttling is retried: after a
+    /// 5xx or a lost answer the function may have run, and a second run would skew timings.
     pub fn invoke_qualified(
         &self,
         name: &str,
@@ -457,6 +459,7 @@ impl LambdaClient {
             content_type: Some("application/json"),
             extra_headers: &headers,
             body: payload,
+            idempotent: false,
         })?;
         let log_result = match resp.header("x-amz-log-result") {
             Some(b64) => match base64_decode(b64) {

@@ -182,6 +182,9 @@ pub struct Outgoing<'a> {
     pub content_type: Option<&'a str>,
     pub extra_headers: &'a [(&'a str, &'a str)],
     pub body: &'a [u8],
+    /// When false (Invoke), only throttling is retried: a 5xx or a lost answer may mean the
+    /// request already ran, and running it twice is worse than failing.
+    pub idempotent: bool,
 }
 
 /// Signs and sends requests to one service endpoint.
@@ -316,7 +319,12 @@ impl Transport {
                         .and_then(|v| v.trim().parse::<u64>().ok())
                         .map(Duration::from_secs);
                     let what = format!("HTTP {} {}", err.status, err.code);
-                    if !err.is_retryable() || attempt >= max {
+                    let retry_ok = if out.idempotent {
+                        err.is_retryable()
+                    } else {
+                        err.is_throttling()
+                    };
+                    if !retry_ok || attempt >= max {
                         return Err(Error::Api(err));
                     }
                     (true, retry_after, what)
@@ -326,7 +334,7 @@ impl Transport {
                         "<- {} {}: no answer after {elapsed_ms} ms: {message}",
                         out.operation, out.path
                     ));
-                    (true, None, "no answer".to_string())
+                    (out.idempotent, None, "no answer".to_string())
                 }
                 Err(_) => return result,
             };

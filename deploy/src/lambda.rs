@@ -320,8 +320,9 @@ impl LambdaClient {
         )
     }
 
-    /// Polls `GetFunctionConfiguration` until `State` is `Active` and `LastUpdateStatus` is
-    /// `Successful` (or absent), with backoff from 250 ms to 5 s, for at most `max_wait`.
+    /// Polls `GetFunctionConfiguration` until `State` is `Active` (or `Inactive`, which Lambda
+    /// leaves on the next update or invoke) and `LastUpdateStatus` is `Successful` (or absent),
+    /// with backoff from 250 ms to 5 s, for at most `max_wait`.
     /// `Failed` in either gives [`Error::FunctionFailed`] with Lambda's reason.
     pub fn wait_until_updated(
         &self,
@@ -503,7 +504,12 @@ fn settled(name: &str, c: &FunctionConfiguration) -> Result<Option<FunctionConfi
             ),
         });
     }
-    let active = c.state.as_deref().is_none_or(|s| s == "Active");
+    // `Inactive` (idle, resources reclaimed) is not a change in progress: the next update or
+    // invoke reactivates it, so waiting for `Active` there would only time out.
+    let active = c
+        .state
+        .as_deref()
+        .is_none_or(|s| s == "Active" || s == "Inactive");
     let updated = c
         .last_update_status
         .as_deref()
@@ -670,6 +676,9 @@ mod tests {
             .is_some());
         assert!(settled("f", &cfg(Some("Active"), None)).unwrap().is_some());
         assert!(settled("f", &cfg(Some("Pending"), None)).unwrap().is_none());
+        assert!(settled("f", &cfg(Some("Inactive"), Some("Successful")))
+            .unwrap()
+            .is_some());
         assert!(settled("f", &cfg(Some("Active"), Some("InProgress")))
             .unwrap()
             .is_none());

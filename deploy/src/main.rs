@@ -117,9 +117,8 @@ fn parse_args() -> Result<Parsed, Error> {
                         kv.split('=').next().unwrap_or("")
                     )));
                 };
-                let valid_key = !k.is_empty()
-                    && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                    && k.as_bytes()[0].is_ascii_alphabetic();
+                let valid_key = k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                    && k.as_bytes().first().is_some_and(u8::is_ascii_alphabetic);
                 if !valid_key {
                     return Err(usage_err(format!(
                         "--env key {k:?}: letters, digits and _ only, starting with a letter"

@@ -127,21 +127,42 @@ pub fn free_port() -> u16 {
     l.local_addr().expect("local addr").port()
 }
 
-/// Finds `moto_server`: `$MOTO_SERVER`, else on `PATH`. Fails the test (no skip) when absent.
-pub fn moto_server_path() -> PathBuf {
+/// How to run moto's server: `$MOTO_SERVER`, else `moto_server` on `PATH`, else
+/// `python3 -m moto.server` when that module imports (pip may put the script off `PATH`).
+/// Fails the test (no skip) when none works.
+pub fn moto_command() -> (PathBuf, Vec<String>) {
+    let hint = "Install it with: pip install \"moto[server]\"";
     if let Ok(p) = std::env::var("MOTO_SERVER") {
-        return PathBuf::from(p);
+        let p = PathBuf::from(p);
+        assert!(
+            p.is_file(),
+            "MOTO_SERVER={} is not a file. {hint}",
+            p.display()
+        );
+        return (p, Vec::new());
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     for dir in std::env::split_paths(&path) {
         let candidate = dir.join("moto_server");
         if candidate.is_file() {
-            return candidate;
+            return (candidate, Vec::new());
         }
     }
+    let module_ok = Command::new("python3")
+        .args(["-c", "import moto.server"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if module_ok {
+        return (
+            PathBuf::from("python3"),
+            vec!["-m".to_string(), "moto.server".to_string()],
+        );
+    }
     panic!(
-        "moto_server not found on PATH (nor $MOTO_SERVER): this integration test needs it. \
-         Install it with: pip install \"moto[server]\""
+        "moto_server not found on PATH (nor $MOTO_SERVER, nor `python3 -m moto.server`): \
+         this integration test needs it. {hint}"
     );
 }
 
@@ -154,7 +175,7 @@ pub struct Moto {
 
 impl Moto {
     pub fn start(env: &[(&str, &str)], log_dir: &TempDir) -> Moto {
-        let bin = moto_server_path();
+        let (bin, pre_args) = moto_command();
         let log = log_dir.0.join("moto.log");
         let mut last_err = String::new();
         // A port picked free can be taken before moto binds it: try a few.
@@ -163,7 +184,8 @@ impl Moto {
             let log_file = std::fs::File::create(&log).expect("moto log file");
             let log_err = log_file.try_clone().expect("clone log handle");
             let mut cmd = Command::new(&bin);
-            cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            cmd.args(&pre_args)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdin(Stdio::null())
                 .stdout(log_file)
                 .stderr(log_err);

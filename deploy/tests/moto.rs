@@ -122,7 +122,19 @@ fn deploy_lifecycle_against_moto() {
     assert_eq!(api.code, "SignatureDoesNotMatch", "{err}");
     assert!(!format!("{err} {err:?}").contains("not-the-secret"));
 
-    // ...and ours accepted: a form POST (IAM) and JSON POST/PUT requests (Lambda).
+    let forged_lambda = LambdaClient::new(
+        REGION,
+        Credentials::new(key_id.clone(), "not-the-secret", None),
+        Some(&moto.url),
+    )
+    .expect("client");
+    let err = forged_lambda
+        .publish_version("anything", None, None)
+        .expect_err("a wrong secret must be refused on a Lambda POST too");
+    assert_eq!(err.code(), Some("SignatureDoesNotMatch"), "{err}");
+
+    // ...and ours accepted: a form POST (IAM) and every JSON POST/PUT the flow sends (Lambda),
+    // with non-ASCII text in the bodies.
     let iam = IamClient::new(creds.clone(), Some(&moto.url)).expect("iam client");
     assert_eq!(
         iam.get_role("rayo-deploy-it-role").expect("GetRole"),
@@ -150,6 +162,30 @@ fn deploy_lifecycle_against_moto() {
         .update_function_code("rayo-deploy-signed", &bootstrap_zip("signed2"), None, false)
         .expect("UpdateFunctionCode signed with our key");
     assert_eq!(updated.code_sha256, b64_sha256(&bootstrap_zip("signed2")));
+    let reconfigured = lambda
+        .update_function_configuration(
+            "rayo-deploy-signed",
+            &deploy::ConfigUpdate {
+                memory_size: Some(256),
+                environment: Some(vec![("Ü".into(), "ß € \"quoted\" \\ back".into())]),
+                description: Some("déjà vu".into()),
+                ..Default::default()
+            },
+        )
+        .expect("UpdateFunctionConfiguration signed with our key");
+    assert_eq!(reconfigured.memory_size, Some(256));
+    let version = lambda
+        .publish_version("rayo-deploy-signed", Some(&updated.code_sha256), Some("v"))
+        .expect("PublishVersion signed with our key")
+        .version
+        .expect("a version");
+    let alias = lambda
+        .create_alias("rayo-deploy-signed", "live", &version, Some("signed alias"))
+        .expect("CreateAlias signed with our key");
+    assert_eq!(alias.function_version, version);
+    lambda
+        .update_alias("rayo-deploy-signed", "live", &version)
+        .expect("UpdateAlias signed with our key");
 
     // moto 5.2 recomputes signatures of body-less requests wrongly: with no query and no
     // body its `data` falls back to the request headers, which it then hashes as the payload

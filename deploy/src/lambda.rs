@@ -150,6 +150,18 @@ impl LambdaClient {
         })
     }
 
+    /// Credentials and region found as the AWS CLI finds them (see [`crate::credentials`]),
+    /// then [`LambdaClient::new`].
+    pub fn from_env(
+        profile: Option<&str>,
+        region: Option<&str>,
+        endpoint_url: Option<&str>,
+    ) -> Result<Self, Error> {
+        let creds = crate::credentials::load_credentials(profile)?;
+        let region = crate::credentials::resolve_region(region, profile)?;
+        Self::new(&region, creds, endpoint_url)
+    }
+
     /// Retries for throttling and 5xx (default: 5 attempts, 200 ms doubling, 10 s cap).
     pub fn set_retry_policy(&mut self, retry: RetryPolicy) {
         self.transport.set_retry_policy(retry);

@@ -26,14 +26,28 @@ pub fn parse_schedstat_ns(text: &str) -> Option<u64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
-/// CPU time so far of a live process's main thread, in ns (finer than /proc/PID/stat's ticks).
+/// CPU time so far of a live process, in ns: the sum over its threads (/proc/PID/task/*),
+/// finer than /proc/PID/stat's clock ticks. Threads that already exited are not counted
+/// (a runtime's start-up threads normally live on).
 pub fn schedstat_ns(pid: u32) -> Result<u64> {
-    let path = format!("/proc/{pid}/schedstat");
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(format!("read {path}"), e))?;
-    parse_schedstat_ns(&text).ok_or_else(|| Error::Proc {
-        path,
-        what: format!("first field of {text:?} is not a number"),
-    })
+    let dir = format!("/proc/{pid}/task");
+    let tasks = std::fs::read_dir(&dir).map_err(|e| Error::io(format!("list {dir}"), e))?;
+    let mut total = 0;
+    for task in tasks {
+        let task = task.map_err(|e| Error::io(format!("list {dir}"), e))?;
+        let path = task.path().join("schedstat");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            // The thread ended between listing and reading.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io(format!("read {}", path.display()), e)),
+        };
+        total += parse_schedstat_ns(&text).ok_or_else(|| Error::Proc {
+            path: path.display().to_string(),
+            what: format!("first field of {text:?} is not a number"),
+        })?;
+    }
+    Ok(total)
 }
 
 /// The 1-, 5- and 15-minute load averages from the text of /proc/loadavg.
@@ -167,6 +181,10 @@ mod tests {
         assert!(b.exited().is_none());
         assert!(vm_hwm_kib(b.pid()).unwrap() > 0);
         schedstat_ns(b.pid()).unwrap();
+        assert!(
+            schedstat_ns(std::process::id()).unwrap() > 0,
+            "this test process has run"
+        );
         let r = b.kill_and_reap().unwrap();
         assert!(r.cpu_ms >= 0.0 && r.cpu_ms < 5000.0);
         assert!(b.kill_and_reap().is_err(), "a second reap must be refused");

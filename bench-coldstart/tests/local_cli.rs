@@ -112,3 +112,23 @@ fn without_keep_going_a_failure_stops_with_the_reason() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("\"x\" is not a valid number"));
 }
+
+#[test]
+fn function_errors_are_counted_not_fatal() {
+    use bench_coldstart::local::{measure_once, Options, Spec};
+    let mut spec = Spec::parse(&format!("err={}", env!("CARGO_BIN_EXE_bench-clockprobe"))).unwrap();
+    spec.env.push(("PROBE_ERROR".into(), "1".into()));
+    let opts = Options {
+        invokes: 3,
+        ..Options::default()
+    };
+    let m = measure_once(&spec, &opts, 1).unwrap();
+    assert_eq!(m.sample.function_errors, 4, "first + 3 warm, all on /error");
+    assert_eq!(m.sample.warm_ms.len(), 3);
+    assert!(m.sample.first_invoke_ms.is_some());
+    assert!(m.sample.peak_rss_kib > 0 && m.sample.cpu_ms > 0.0);
+    assert!(matches!(
+        &m.outcomes[0].kind,
+        emulator::OutcomeKind::Error { error_type: Some(t) } if t == "Probe.Error"
+    ));
+}

@@ -26,19 +26,22 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// Throttling or a server-side failure: worth another try after a pause.
-    pub fn is_retryable(&self) -> bool {
+    /// The service refused for rate: the request did not run, so retrying is always safe.
+    pub fn is_throttling(&self) -> bool {
         self.status == 429
-            || self.status >= 500
             || matches!(
                 self.code.as_str(),
                 "TooManyRequestsException"
                     | "ThrottlingException"
                     | "Throttling"
                     | "RequestLimitExceeded"
-                    | "ServiceException"
                     | "EC2ThrottledException"
             )
+    }
+
+    /// Throttling or a server-side failure: worth another try after a pause.
+    pub fn is_retryable(&self) -> bool {
+        self.is_throttling() || self.status >= 500 || self.code == "ServiceException"
     }
 }
 

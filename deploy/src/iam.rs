@@ -27,7 +27,8 @@ impl IamClient {
         self.transport.set_logger(logger);
     }
 
-    fn call(&self, operation: &str, params: &[(&str, &str)]) -> Result<String, Error> {
+    /// Any IAM Query action with its parameters; returns the XML answer.
+    pub fn query(&self, operation: &str, params: &[(&str, &str)]) -> Result<String, Error> {
         let mut body = format!("Action={operation}&Version=2010-05-08");
         for (k, v) in params {
             body.push('&');
@@ -43,6 +44,7 @@ impl IamClient {
             content_type: Some("application/x-www-form-urlencoded; charset=utf-8"),
             extra_headers: &[],
             body: body.as_bytes(),
+            idempotent: true,
         })?;
         String::from_utf8(resp.body).map_err(|_| Error::InvalidResponse {
             operation: operation.into(),
@@ -59,7 +61,7 @@ impl IamClient {
 
     /// `CreateRole`; returns the role ARN.
     pub fn create_role(&self, name: &str, trust_policy: &str) -> Result<String, Error> {
-        let xml = self.call(
+        let xml = self.query(
             "CreateRole",
             &[
                 ("RoleName", name),
@@ -71,7 +73,7 @@ impl IamClient {
 
     /// `GetRole`; returns the role ARN.
     pub fn get_role(&self, name: &str) -> Result<String, Error> {
-        let xml = self.call("GetRole", &[("RoleName", name)])?;
+        let xml = self.query("GetRole", &[("RoleName", name)])?;
         Self::arn_of("GetRole", &xml)
     }
 

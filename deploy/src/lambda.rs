@@ -150,6 +150,18 @@ impl LambdaClient {
         })
     }
 
+    /// Credentials and region found as the AWS CLI finds them (see [`crate::credentials`]),
+    /// then [`LambdaClient::new`].
+    pub fn from_env(
+        profile: Option<&str>,
+        region: Option<&str>,
+        endpoint_url: Option<&str>,
+    ) -> Result<Self, Error> {
+        let creds = crate::credentials::load_credentials(profile)?;
+        let region = crate::credentials::resolve_region(region, profile)?;
+        Self::new(&region, creds, endpoint_url)
+    }
+
     /// Retries for throttling and 5xx (default: 5 attempts, 200 ms doubling, 10 s cap).
     pub fn set_retry_policy(&mut self, retry: RetryPolicy) {
         self.transport.set_retry_policy(retry);
@@ -181,6 +193,7 @@ impl LambdaClient {
             content_type: body_text.as_ref().map(|_| "application/json"),
             extra_headers: &[],
             body: body_text.as_deref().map_or(&[][..], str::as_bytes),
+            idempotent: true,
         })
     }
 
@@ -319,8 +332,9 @@ impl LambdaClient {
         )
     }
 
-    /// Polls `GetFunctionConfiguration` until `State` is `Active` and `LastUpdateStatus` is
-    /// `Successful` (or absent), with backoff from 250 ms to 5 s, for at most `max_wait`.
+    /// Polls `GetFunctionConfiguration` until `State` is `Active` (or `Inactive`, which Lambda
+    /// leaves on the next update or invoke) and `LastUpdateStatus` is `Successful` (or absent),
+    /// with backoff from 250 ms to 5 s, for at most `max_wait`.
     /// `Failed` in either gives [`Error::FunctionFailed`] with Lambda's reason.
     pub fn wait_until_updated(
         &self,
@@ -434,7 +448,8 @@ impl LambdaClient {
         self.invoke_qualified(name, None, payload, log_tail)
     }
 
-    /// `Invoke` (RequestResponse) of a version or alias.
+    /// `Invoke` (RequestResponse) of a version or alias. Only throttling is retried: after a
+    /// 5xx or a lost answer the function may have run, and a second run would skew timings.
     pub fn invoke_qualified(
         &self,
         name: &str,
@@ -457,6 +472,7 @@ impl LambdaClient {
             content_type: Some("application/json"),
             extra_headers: &headers,
             body: payload,
+            idempotent: false,
         })?;
         let log_result = match resp.header("x-amz-log-result") {
             Some(b64) => match base64_decode(b64) {
@@ -500,7 +516,12 @@ fn settled(name: &str, c: &FunctionConfiguration) -> Result<Option<FunctionConfi
             ),
         });
     }
-    let active = c.state.as_deref().is_none_or(|s| s == "Active");
+    // `Inactive` (idle, resources reclaimed) is not a change in progress: the next update or
+    // invoke reactivates it, so waiting for `Active` there would only time out.
+    let active = c
+        .state
+        .as_deref()
+        .is_none_or(|s| s == "Active" || s == "Inactive");
     let updated = c
         .last_update_status
         .as_deref()
@@ -667,6 +688,9 @@ mod tests {
             .is_some());
         assert!(settled("f", &cfg(Some("Active"), None)).unwrap().is_some());
         assert!(settled("f", &cfg(Some("Pending"), None)).unwrap().is_none());
+        assert!(settled("f", &cfg(Some("Inactive"), Some("Successful")))
+            .unwrap()
+            .is_some());
         assert!(settled("f", &cfg(Some("Active"), Some("InProgress")))
             .unwrap()
             .is_none());

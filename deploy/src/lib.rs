@@ -17,9 +17,9 @@
 //! (zips over Lambda's 50 MB inline limit), container images.
 
 pub mod credentials;
-pub mod deploy;
 pub mod encoding;
 mod error;
+pub mod flow;
 pub mod iam;
 pub mod lambda;
 pub mod sigv4;

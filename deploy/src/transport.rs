@@ -182,6 +182,9 @@ pub struct Outgoing<'a> {
     pub content_type: Option<&'a str>,
     pub extra_headers: &'a [(&'a str, &'a str)],
     pub body: &'a [u8],
+    /// When false (Invoke), only throttling is retried: a 5xx or a lost answer may mean the
+    /// request already ran, and running it twice is worse than failing.
+    pub idempotent: bool,
 }
 
 /// Signs and sends requests to one service endpoint.
@@ -260,6 +263,19 @@ impl Transport {
         &self.region
     }
 
+    /// Replaces any occurrence of the secret key or session token with a marker.
+    fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        let secrets = [
+            Some(self.credentials.secret_access_key()),
+            self.credentials.session_token(),
+        ];
+        for s in secrets.into_iter().flatten().filter(|s| s.len() >= 4) {
+            out = out.replace(s, "** redacted **");
+        }
+        out
+    }
+
     fn log(&self, line: &str) {
         if let Some(l) = &self.logger {
             l(line);
@@ -287,7 +303,9 @@ impl Transport {
                     return result;
                 }
                 Ok(resp) => {
-                    let err = parse_api_error(out.operation, resp, attempt);
+                    let mut err = parse_api_error(out.operation, resp, attempt);
+                    // A service (or a proxy) echoing a request header must not leak the token.
+                    err.message = self.scrub(&err.message);
                     self.log(&format!(
                         "<- {} {} {} in {elapsed_ms} ms: {} [request id {}]",
                         out.operation,
@@ -301,7 +319,12 @@ impl Transport {
                         .and_then(|v| v.trim().parse::<u64>().ok())
                         .map(Duration::from_secs);
                     let what = format!("HTTP {} {}", err.status, err.code);
-                    if !err.is_retryable() || attempt >= max {
+                    let retry_ok = if out.idempotent {
+                        err.is_retryable()
+                    } else {
+                        err.is_throttling()
+                    };
+                    if !retry_ok || attempt >= max {
                         return Err(Error::Api(err));
                     }
                     (true, retry_after, what)
@@ -311,7 +334,7 @@ impl Transport {
                         "<- {} {}: no answer after {elapsed_ms} ms: {message}",
                         out.operation, out.path
                     ));
-                    (true, None, "no answer".to_string())
+                    (out.idempotent, None, "no answer".to_string())
                 }
                 Err(_) => return result,
             };
@@ -395,7 +418,7 @@ impl Transport {
                 "{}://{}{}",
                 self.endpoint.scheme, self.endpoint.authority, path
             ),
-            message,
+            message: self.scrub(&message),
             attempts: 1,
         };
         let mut builder = ureq::http::Request::builder()

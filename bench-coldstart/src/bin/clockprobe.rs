@@ -1,7 +1,8 @@
 //! A test bootstrap for the accuracy self-check: it reads CLOCK_MONOTONIC (the clock
 //! behind `Instant`) at main start, just before writing each `GET /next`, when that
 //! response is read, and just before writing its reply, and answers every event with
-//! those readings as JSON. `PROBE_SLEEP_MS` delays the first `GET /next` (a known init).
+//! those readings as JSON. `PROBE_SLEEP_MS` delays the first `GET /next` (a known init);
+//! with `PROBE_ERROR` set it posts them to `/error` instead (a function that fails).
 use bench_coldstart::procfs::monotonic_ns;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -68,6 +69,13 @@ fn run(main_ns: u64) -> Result<(), String> {
             .map_err(|_| format!("bad PROBE_SLEEP_MS {ms:?}"))?;
         std::thread::sleep(std::time::Duration::from_millis(ms));
     }
+    let (outcome, error_header) = match std::env::var_os("PROBE_ERROR") {
+        Some(_) => (
+            "error",
+            "Lambda-Runtime-Function-Error-Type: Probe.Error\r\n",
+        ),
+        None => ("response", ""),
+    };
     let stream = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
     let _ = stream.set_nodelay(true);
     let mut w = stream
@@ -93,14 +101,14 @@ fn run(main_ns: u64) -> Result<(), String> {
             event.len()
         );
         let post = format!(
-            "POST {prefix}/2018-06-01/runtime/invocation/{id}/response HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST {prefix}/2018-06-01/runtime/invocation/{id}/{outcome} HTTP/1.1\r\nHost: {addr}\r\n{error_header}Content-Length: {}\r\n\r\n{body}",
             body.len()
         );
         w.write_all(post.as_bytes())
             .map_err(|e| format!("send response: {e}"))?;
         let (status, _, _) = read_response(&mut r)?;
         if status != 202 {
-            return Err(format!("response POST answered {status}"));
+            return Err(format!("{outcome} POST answered {status}"));
         }
     }
 }

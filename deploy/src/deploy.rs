@@ -1,1 +1,0 @@
-//! Deploy flow (planned next).

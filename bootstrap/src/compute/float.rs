@@ -1,0 +1,358 @@
+//! JSON number -> f32, correctly rounded, in one pass over the bytes.
+//!
+//! The digits are read straight into a `u64` significand and a decimal exponent, then turned
+//! into an f32 by the first of three paths that applies:
+//! 1. Clinger's fast path: a significand of at most 2^24 and |exponent| <= 10 are both exact
+//!    f32 values, so one f32 multiplication or division rounds once, correctly.
+//! 2. Eisel-Lemire: multiply by a 128-bit approximation of 5^q and round; it proves its own
+//!    result correct or says it cannot decide (about one input in 2^38).
+//! 3. The standard library's `str::parse::<f32>` (also correctly rounded) for that rare
+//!    undecided case and for more than 19 significant digits.
+//!
+//! Parsing straight to f32 matters: parsing to f64 and casting rounds twice and is wrong for
+//! inputs close to halfway between two f32 values.
+
+use super::pow5::{MAX_Q, MIN_Q, POW5};
+
+/// Why a JSON number could not be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NumError {
+    /// Not a JSON number at all (or a malformed one, such as `01`, `1.`, `.5`, `1e`).
+    Syntax,
+    /// A well-formed number whose magnitude rounds to infinity in f32 (|x| >= ~3.4028236e38).
+    Overflow,
+}
+
+const F32_EXACT_POW10: [f32; 11] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10];
+
+/// Parses the JSON number that starts at `s[0]`; returns the value and the bytes it used.
+/// Stops at the first byte that cannot continue the number, as JSON's grammar says.
+#[inline]
+pub(crate) fn parse_f32(s: &[u8]) -> Result<(f32, usize), NumError> {
+    let neg = s.first() == Some(&b'-');
+    let mut i = neg as usize;
+    let int_start = i;
+    let mut w: u64 = 0;
+    match s.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            while let Some(&d) = s.get(i) {
+                let d = d.wrapping_sub(b'0');
+                if d > 9 {
+                    break;
+                }
+                // Wrapping: past 19 digits the value is recomputed by the slow path anyway.
+                w = w.wrapping_mul(10).wrapping_add(d as u64);
+                i += 1;
+            }
+        }
+        _ => return Err(NumError::Syntax),
+    }
+    let mut ndigits = i - int_start;
+    let mut frac_digits: i64 = 0;
+    if s.get(i) == Some(&b'.') {
+        i += 1;
+        let frac_start = i;
+        while let Some(&d) = s.get(i) {
+            let d = d.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            w = w.wrapping_mul(10).wrapping_add(d as u64);
+            i += 1;
+        }
+        if i == frac_start {
+            return Err(NumError::Syntax);
+        }
+        frac_digits = (i - frac_start) as i64;
+        ndigits += i - frac_start;
+    }
+    let mut exp: i64 = 0;
+    if let Some(b'e' | b'E') = s.get(i) {
+        i += 1;
+        let exp_neg = match s.get(i) {
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
+        };
+        let exp_start = i;
+        while let Some(&d) = s.get(i) {
+            let d = d.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            // Saturate: any exponent this large already means zero or infinity.
+            if exp < 100_000_000 {
+                exp = exp * 10 + d as i64;
+            }
+            i += 1;
+        }
+        if i == exp_start {
+            return Err(NumError::Syntax);
+        }
+        if exp_neg {
+            exp = -exp;
+        }
+    }
+    let token = &s[..i];
+    if ndigits > 19 && significant_digits(&s[int_start..i]) > 19 {
+        return slow_path(token).map(|v| (v, i));
+    }
+    let q = exp - frac_digits;
+    match decimal_to_f32(w, q) {
+        Some(v) if v.is_infinite() => Err(NumError::Overflow),
+        Some(v) => Ok((if neg { -v } else { v }, i)),
+        None => slow_path(token).map(|v| (v, i)),
+    }
+}
+
+/// Digits that count for precision: all digits minus the leading zeros (also those after `.`).
+#[cold]
+fn significant_digits(mantissa_and_exp: &[u8]) -> usize {
+    let mut n = 0usize;
+    let mut leading = true;
+    for &b in mantissa_and_exp {
+        match b {
+            b'0' if leading => {}
+            b'.' => {}
+            b'0'..=b'9' => {
+                leading = false;
+                n += 1;
+            }
+            _ => break,
+        }
+    }
+    n
+}
+
+/// The correctly rounded value of a validated JSON number, via `core`'s own decimal parser.
+#[cold]
+#[inline(never)]
+fn slow_path(token: &[u8]) -> Result<f32, NumError> {
+    let text = core::str::from_utf8(token).map_err(|_| NumError::Syntax)?;
+    let v: f32 = text.parse().map_err(|_| NumError::Syntax)?;
+    if v.is_infinite() {
+        Err(NumError::Overflow)
+    } else {
+        Ok(v)
+    }
+}
+
+/// |w * 10^q| as the nearest f32 (ties to even), or `None` when this fast code cannot prove
+/// which of two neighbours is nearest. An infinite result means overflow.
+#[inline]
+pub(crate) fn decimal_to_f32(w: u64, q: i64) -> Option<f32> {
+    if w == 0 || q < MIN_Q as i64 {
+        return Some(0.0);
+    }
+    if q > MAX_Q as i64 {
+        return Some(f32::INFINITY);
+    }
+    if w <= 1 << 24 && (-10..=10).contains(&q) {
+        let f = w as f32;
+        return Some(if q < 0 {
+            f / F32_EXACT_POW10[(-q) as usize]
+        } else {
+            f * F32_EXACT_POW10[q as usize]
+        });
+    }
+    eisel_lemire(w, q as i32).map(f32::from_bits)
+}
+
+const MANTISSA_BITS: u32 = 23;
+/// Biased exponent of an f32 whose exponent field is all ones (infinity).
+const INFINITE_POWER: i32 = 0xFF;
+/// The algorithm's bias for f32 (the exponent of the smallest normal, minus one, biased).
+const MINIMUM_EXPONENT: i32 = -127;
+
+fn mul_64x64(a: u64, b: u64) -> (u64, u64) {
+    let p = (a as u128) * (b as u128);
+    (p as u64, (p >> 64) as u64)
+}
+
+/// floor(log2(10^q)) + 63, exact for |q| < 350 (the constant is log2(10) * 2^16).
+fn power_of_two(q: i32) -> i32 {
+    (q.wrapping_mul(152_170 + 65_536) >> 16) + 63
+}
+
+/// Eisel-Lemire for f32 (Lemire, "Number Parsing at a Gigabyte per Second", 2021): returns the
+/// f32 bit pattern of w * 10^q (w > 0, q in [MIN_Q, MAX_Q]), or None if undecided.
+fn eisel_lemire(w: u64, q: i32) -> Option<u32> {
+    let lz = w.leading_zeros() as i32;
+    let w = w << lz;
+    let (hi5, lo5) = POW5[(q - MIN_Q) as usize];
+    // 23 explicit bits + hidden bit + rounding bit + a possible leading zero.
+    let precision_mask = u64::MAX >> (MANTISSA_BITS + 3);
+    let (mut lo, mut hi) = mul_64x64(w, hi5);
+    if hi & precision_mask == precision_mask {
+        // The truncated bits could carry into the ones we keep: refine with the low word.
+        let (_, carry) = mul_64x64(w, lo5);
+        lo = lo.wrapping_add(carry);
+        if carry > lo {
+            hi = hi.wrapping_add(1);
+        }
+    }
+    if lo == u64::MAX && !(-27..=55).contains(&q) {
+        // Still possibly off by one in the last place, and 5^q is not exact: undecided.
+        return None;
+    }
+    let upper_bit = (hi >> 63) as i32;
+    let shift = upper_bit + 64 - MANTISSA_BITS as i32 - 3;
+    let mut mantissa = hi >> shift;
+    let mut power2 = power_of_two(q) + upper_bit - lz - MINIMUM_EXPONENT;
+    if power2 <= 0 {
+        // Subnormal (or zero): shift into place, then round half up; a halfway subnormal
+        // cannot come from a decimal of <= 19 digits within this exponent range.
+        if -power2 + 1 >= 64 {
+            return Some(0);
+        }
+        mantissa >>= -power2 + 1;
+        mantissa += mantissa & 1;
+        mantissa >>= 1;
+        // Rounding up into the smallest normal sets the exponent field to 1.
+        let e = (mantissa >= 1 << MANTISSA_BITS) as u32;
+        return Some((mantissa as u32) | (e << MANTISSA_BITS));
+    }
+    // An exact tie (possible only when 5^q fits in 64 bits, q in [-17, 10] for f32) must round
+    // to even: clear the rounding bit so the increment below does not round up.
+    if lo <= 1 && (-17..=10).contains(&q) && mantissa & 3 == 1 && (mantissa << shift) == hi {
+        mantissa &= !1;
+    }
+    mantissa += mantissa & 1;
+    mantissa >>= 1;
+    if mantissa >= 2 << MANTISSA_BITS {
+        mantissa = 1 << MANTISSA_BITS;
+        power2 += 1;
+    }
+    mantissa &= !(1 << MANTISSA_BITS);
+    if power2 >= INFINITE_POWER {
+        return Some(f32::INFINITY.to_bits());
+    }
+    Some((mantissa as u32) | ((power2 as u32) << MANTISSA_BITS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Result<f32, NumError> {
+        let (v, n) = parse_f32(s.as_bytes())?;
+        assert_eq!(n, s.len(), "consumed {n} of {s:?}");
+        Ok(v)
+    }
+
+    fn same(s: &str) {
+        let want: f32 = s.parse().unwrap();
+        match p(s) {
+            Ok(got) => assert_eq!(
+                got.to_bits(),
+                want.to_bits(),
+                "{s}: got {got:e}, want {want:e}"
+            ),
+            Err(NumError::Overflow) => assert!(want.is_infinite(), "{s}: overflow, std {want}"),
+            Err(e) => panic!("{s}: {e:?}"),
+        }
+    }
+
+    #[test]
+    fn pow5_table_matches_big_integer_reference() {
+        // For q >= 0, 5^q normalised to 128 bits and truncated; u128 holds 5^q up to q = 55.
+        for q in 0..=MAX_Q {
+            let mut v = 5u128.pow(q as u32);
+            v <<= v.leading_zeros();
+            let (hi, lo) = POW5[(q - MIN_Q) as usize];
+            assert_eq!(((hi as u128) << 64) | lo as u128, v, "5^{q}");
+        }
+        // For q < 0 the entry is 2^b / 5^-q rounded up, so its top word times 5^-q lies just
+        // below a power of two, within one multiple of 5^-q (5^27 < 2^63 keeps this in u128).
+        for q in -27..0 {
+            let (hi, _) = POW5[(q - MIN_Q) as usize];
+            let p5 = 5u128.pow((-q) as u32);
+            let below = (hi as u128) * p5;
+            assert!(below.next_power_of_two() < below + p5, "5^{q}");
+        }
+    }
+
+    #[test]
+    fn simple_values() {
+        assert_eq!(p("0"), Ok(0.0));
+        assert_eq!(p("-0").map(f32::to_bits), Ok((-0.0f32).to_bits()));
+        assert_eq!(p("12.5"), Ok(12.5));
+        assert_eq!(p("-1e3"), Ok(-1000.0));
+        assert_eq!(p("1E+2"), Ok(100.0));
+        assert_eq!(p("0.1"), Ok(0.1));
+        assert_eq!(p("3.4028235e38"), Ok(f32::MAX));
+        assert_eq!(p("1e-46"), Ok(0.0));
+        assert_eq!(p("1e-99999999999999"), Ok(0.0));
+        assert_eq!(p("1.401298464324817e-45"), Ok(f32::from_bits(1)));
+    }
+
+    #[test]
+    fn stops_at_end_of_number() {
+        assert_eq!(parse_f32(b"1.5,2"), Ok((1.5, 3)));
+        assert_eq!(parse_f32(b"-7]"), Ok((-7.0, 2)));
+        assert_eq!(parse_f32(b"0 "), Ok((0.0, 1)));
+        // `01` is `0` followed by `1`: the caller sees the stray digit and rejects it.
+        assert_eq!(parse_f32(b"01"), Ok((0.0, 1)));
+    }
+
+    #[test]
+    fn rejects_non_json_numbers() {
+        for s in [
+            "", "-", "+1", ".5", "1.", "1e", "1e+", "-.5", "inf", "NaN", "Infinity", "--1", "-e1",
+            "x", "\"1\"", " 1",
+        ] {
+            assert_eq!(parse_f32(s.as_bytes()), Err(NumError::Syntax), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn overflow_is_an_error() {
+        for s in [
+            "3.4028236e38",
+            "1e39",
+            "-1e39",
+            "1e99999999999",
+            "340282356779733661637539395458142568448",
+        ] {
+            assert_eq!(parse_f32(s.as_bytes()), Err(NumError::Overflow), "{s}");
+        }
+        // Just below the rounding boundary to infinity still rounds to f32::MAX.
+        same("3.4028235677973366e38");
+        same("340282356779733661637539395458142568447");
+    }
+
+    #[test]
+    fn halfway_and_subnormal_edges() {
+        for s in [
+            // 1 + 2^-24 is exactly halfway between 1 and the next f32: ties to even (1.0).
+            "1.000000059604644775390625",
+            "1.0000000596046447753906250000001",
+            "1.0000000596046447753906249999999",
+            // 2^24 + 1: halfway, ties to even.
+            "16777217",
+            "16777219",
+            "16777217.000000000000000001",
+            // Halfway between the two smallest subnormals and friends.
+            "2.1019476964872256063855943749348e-45",
+            "7.006492321624085e-46",
+            "7.006492321624086e-46",
+            "1.1754942e-38",
+            "1.17549435e-38",
+            "1.1754943508222875e-38",
+            "0.000000000000000000000000000000000000011754943508222875",
+            "123456789012345678901234567890",
+            "0.30000001192092896",
+            "9007199254740993",
+            "4.7019774032891500318749461488889827112746622270883500860350068251e-38",
+        ] {
+            same(s);
+        }
+    }
+}

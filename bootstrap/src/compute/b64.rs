@@ -68,9 +68,6 @@ pub(crate) fn decode_f32s(text: &[u8], cap: usize) -> Result<Vec<f32>, B64Error>
     }
     let body = &text[..body_len];
     let nbytes = body_len / 4 * 3 + (body_len % 4).saturating_sub(1);
-    if nbytes % 4 != 0 {
-        return Err(B64Error::NotF32s(nbytes));
-    }
     if nbytes / 4 > cap {
         return Err(B64Error::TooMany {
             elements: nbytes / 4,
@@ -114,6 +111,10 @@ pub(crate) fn decode_f32s(text: &[u8], cap: usize) -> Result<Vec<f32>, B64Error>
         acc >>= spare;
         let out = acc.to_be_bytes();
         bytes.extend_from_slice(&out[4 - (tail.len() - 1)..]);
+    }
+    // Checked after the characters, so a bad character is reported as such.
+    if nbytes % 4 != 0 {
+        return Err(B64Error::NotF32s(nbytes));
     }
     Ok(bytes
         .chunks_exact(4)

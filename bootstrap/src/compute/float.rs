@@ -355,4 +355,30 @@ mod tests {
             same(s);
         }
     }
+
+    #[test]
+    fn fast_paths_decide_almost_everything_and_agree_with_std() {
+        // The integration tests compare whole parses with std; this one makes sure the fast
+        // paths really decide (a fast path that always gave up would pass those via std).
+        let mut state = 0x1234_5678_9abc_def0u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (mut undecided, n) = (0, 300_000);
+        for i in 0..n {
+            let digits = 1 + (next() % 19) as u32;
+            let w = next() % 10u64.pow(digits);
+            let q = (next() % 104) as i64 - 65;
+            let text = format!("{w}e{q}");
+            let want: f32 = text.parse().unwrap();
+            match decimal_to_f32(w, q) {
+                Some(got) => assert_eq!(got.to_bits(), want.to_bits(), "{text} (case {i})"),
+                None => undecided += 1,
+            }
+        }
+        assert!(undecided * 10_000 < n, "{undecided} of {n} undecided");
+    }
 }

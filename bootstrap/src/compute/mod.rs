@@ -28,6 +28,23 @@ pub const MAX_ELEMENTS: usize = 1 << 21;
 /// Most ops in one batch.
 pub const MAX_OPS: usize = 4096;
 
+/// Decodes one JSON number (the whole input, no surrounding whitespace) to the nearest f32,
+/// exactly as the request decoder does for every array element and scalar.
+pub fn parse_number(text: &[u8]) -> Result<f32, ComputeError> {
+    match float::parse_f32(text) {
+        Ok((v, used)) if used == text.len() => Ok(v),
+        Ok((_, used)) => Err(ComputeError::json(
+            used,
+            "unexpected bytes after the number",
+        )),
+        Err(float::NumError::Syntax) => Err(ComputeError::json(0, "not a JSON number")),
+        Err(float::NumError::Overflow) => Err(ComputeError::field(
+            "number",
+            format!("out of f32 range: {}", error::snippet(text, 0)),
+        )),
+    }
+}
+
 /// Serves one event: returns the response JSON, or the error for the whole invocation
 /// (malformed JSON, or any problem of a single-op request). In a batch, each op's problem is
 /// reported in its own slot of `results` and the invocation succeeds.

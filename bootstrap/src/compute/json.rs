@@ -62,7 +62,8 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    /// What the value at the cursor is, for "expected X, found Y" messages.
+    /// What the value at the cursor is, for "expected X, found Y" messages: its kind and its
+    /// first token (a whole short string or number, or the start of a longer value).
     pub(crate) fn describe(&mut self) -> String {
         let kind = match self.peek() {
             Some(b'"') => "a string",
@@ -74,7 +75,29 @@ impl<'a> Scanner<'a> {
             None => "end of input",
             Some(_) => "an invalid token",
         };
-        format!("{kind} `{}`", snippet(self.s, self.pos))
+        let rest = self.s.get(self.pos..).unwrap_or(&[]);
+        let len = match rest.first() {
+            None => return kind.to_string(),
+            Some(b'"') => {
+                // Up to the closing quote, stepping over escaped characters.
+                let mut i = 1;
+                while i < rest.len() && rest[i] != b'"' {
+                    i += if rest[i] == b'\\' { 2 } else { 1 };
+                }
+                (i + 1).min(rest.len())
+            }
+            Some(b'[' | b'{') => rest.len(),
+            Some(_) => rest
+                .iter()
+                .position(|b| matches!(b, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t'))
+                .unwrap_or(rest.len())
+                .max(1),
+        };
+        let shown = snippet(&rest[..len], 0);
+        if kind == "null" && shown == "null" {
+            return kind.to_string();
+        }
+        format!("{kind} `{shown}`")
     }
 
     /// A JSON string; borrowed unless it has escapes. The cursor must be on the opening quote.
@@ -459,7 +482,7 @@ mod tests {
         let e = Scanner::new(b"[1,\"x\"]").f32_array("a", 10).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "field `a`: element 1 is not a number: found a string `\"x\"]`"
+            "field `a`: element 1 is not a number: found a string `\"x\"`"
         );
         let e = Scanner::new(b"[1,1e40]").f32_array("b", 10).unwrap_err();
         assert_eq!(

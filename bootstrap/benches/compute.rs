@@ -1,0 +1,81 @@
+//! The request decoder against serde_json on the same events, in the same run, plus the
+//! whole `handle` (decode + kernel + encode) and the response encoder.
+//!
+//! `cargo bench -p bootstrap --bench compute`
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use serde::Deserialize;
+use std::hint::black_box;
+
+/// What serde_json must build for a dot request: the same typed data rayo's decoder produces.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct DotRequest {
+    op: String,
+    a: Vec<f32>,
+    b: Vec<f32>,
+}
+
+/// Deterministic pseudo-random floats in [-1, 1), printed as a client's JSON library would
+/// (shortest round trip for f32: mostly 9-11 characters).
+fn floats(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+fn dot_event(n: usize) -> Vec<u8> {
+    let json = |v: Vec<f32>| serde_json::to_string(&v).expect("floats serialize");
+    format!(
+        r#"{{"op":"dot","a":{},"b":{}}}"#,
+        json(floats(n, 1)),
+        json(floats(n, 2))
+    )
+    .into_bytes()
+}
+
+fn decode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("decode_dot_event");
+    for n in [1024usize, 65536] {
+        let event = dot_event(n);
+        // Both must agree on the values before their speed means anything.
+        let ours = bootstrap::compute::parse(&event).expect("valid event");
+        let theirs: DotRequest = serde_json::from_slice(&event).expect("valid event");
+        assert!(matches!(ours, bootstrap::compute::Request::Single(_)));
+        assert_eq!(theirs.a.len(), n);
+        g.throughput(Throughput::Bytes(event.len() as u64));
+        g.bench_with_input(BenchmarkId::new("rayo", n), &event, |b, e| {
+            b.iter(|| bootstrap::compute::parse(black_box(e)))
+        });
+        g.bench_with_input(BenchmarkId::new("serde_json", n), &event, |b, e| {
+            b.iter(|| serde_json::from_slice::<DotRequest>(black_box(e)))
+        });
+    }
+    g.finish();
+}
+
+fn handle(c: &mut Criterion) {
+    let mut g = c.benchmark_group("handle");
+    let event = dot_event(1024);
+    g.throughput(Throughput::Bytes(event.len() as u64));
+    g.bench_function("dot_1024", |b| {
+        b.iter(|| bootstrap::compute::handle(black_box(&event)))
+    });
+    let a = serde_json::to_string(&floats(1024, 3)).expect("floats serialize");
+    let relu = format!(r#"{{"op":"relu","a":{a}}}"#).into_bytes();
+    g.bench_function("relu_1024_json_out", |b| {
+        b.iter(|| bootstrap::compute::handle(black_box(&relu)))
+    });
+    let relu_b64 = format!(r#"{{"op":"relu","a":{a},"encoding":"b64"}}"#).into_bytes();
+    g.bench_function("relu_1024_b64_out", |b| {
+        b.iter(|| bootstrap::compute::handle(black_box(&relu_b64)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, decode, handle);
+criterion_main!(benches);

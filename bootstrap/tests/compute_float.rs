@@ -1,7 +1,7 @@
 //! The f32 decoder against the standard library's correctly rounded `str::parse::<f32>` on
 //! millions of random and edge-case strings. Any difference in bits fails.
 
-use bootstrap::compute::parse_number;
+use bootstrap::compute::{decode_f32_array, parse_number};
 
 /// splitmix64: a small deterministic generator, so a failure reproduces.
 struct Rng(u64);
@@ -25,6 +25,21 @@ fn check(s: &str) -> bool {
         Ok(v) => v,
         Err(_) => return true, // not a number for std either; the grammar tests cover these
     };
+    // In an array with room after it, an element takes the decoder's short-number path
+    // (when it fits); alone, the general one. Both must give std's bits.
+    let padded = format!("[{s},{s} ,\n{s}                 ]");
+    let in_array = decode_f32_array(padded.as_bytes());
+    match &in_array {
+        Ok(v) if v.len() == 3 && v.iter().all(|x| x.to_bits() == want.to_bits()) => {}
+        Err(e) if want.is_infinite() && e.error_type() == "InvalidRequest" => {}
+        other => {
+            eprintln!(
+                "[{s}, ...]: got {other:?}, std says {want:e} ({:#x})",
+                want.to_bits()
+            );
+            return false;
+        }
+    }
     match parse_number(s.as_bytes()) {
         Ok(got) if got.to_bits() == want.to_bits() => true,
         Err(e) if want.is_infinite() && e.error_type() == "InvalidRequest" => true,
@@ -79,6 +94,36 @@ fn random_f32_values_in_every_format() {
             }
         },
         1,
+    );
+}
+
+#[test]
+fn short_decimals_as_clients_print_them() {
+    // The common case: up to 15 characters, no exponent, every digit/point layout.
+    run(
+        "short",
+        800_000,
+        |rng| {
+            let ndigits = 1 + rng.below(14) as usize;
+            let point = rng.below(ndigits as u64) as usize; // digits before the point (>= 1)
+            let mut s = String::new();
+            if rng.below(2) == 0 {
+                s.push('-');
+            }
+            for i in 0..ndigits {
+                let d = if i == 0 && point > 0 {
+                    1 + rng.below(9)
+                } else {
+                    rng.below(10)
+                };
+                s.push(char::from(b'0' + d as u8));
+                if i == point && i + 1 < ndigits {
+                    s.push('.');
+                }
+            }
+            s
+        },
+        5,
     );
 }
 

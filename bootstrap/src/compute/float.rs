@@ -2,8 +2,10 @@
 //!
 //! The digits are read straight into a `u64` significand and a decimal exponent, then turned
 //! into an f32 by the first of three paths that applies:
-//! 1. Clinger's fast path: a significand of at most 2^24 and |exponent| <= 10 are both exact
-//!    f32 values, so one f32 multiplication or division rounds once, correctly.
+//! 1. Clinger's fast path, in f64: a significand below 2^53 and |exponent| <= 22 are both
+//!    exact f64 values, so one multiplication or division gives the correctly rounded f64;
+//!    rounding that to f32 is correct unless it sits exactly halfway between two f32s
+//!    (checked; then path 2 decides).
 //! 2. Eisel-Lemire: multiply by a 128-bit approximation of 5^q and round; it proves its own
 //!    result correct or says it cannot decide (about one input in 2^38).
 //! 3. The standard library's `str::parse::<f32>` (also correctly rounded) for that rare
@@ -23,7 +25,11 @@ pub(crate) enum NumError {
     Overflow,
 }
 
-const F32_EXACT_POW10: [f32; 11] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10];
+/// 10^0..=10^22: every one exact in f64 (5^22 < 2^53).
+const F64_EXACT_POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
 
 /// Parses the JSON number that starts at `s[0]`; returns the value and the bytes it used.
 /// Stops at the first byte that cannot continue the number, as JSON's grammar says.
@@ -66,7 +72,9 @@ pub(crate) fn parse_f32(s: &[u8]) -> Result<(f32, usize), NumError> {
             // run and puts '0' - 0x30 = 0 in front of it. Subtraction borrows only move up
             // from non-digit bytes, which are the ones dropped.
             let digits = (v.wrapping_sub(0x3030_3030_3030_3030)) << (64 - 8 * n);
-            w = w.wrapping_mul(POW10_U64[n as usize]).wrapping_add(eight_values(digits));
+            w = w
+                .wrapping_mul(POW10_U64[n as usize])
+                .wrapping_add(eight_values(digits));
             i += n as usize;
             if n < 8 {
                 break;
@@ -130,7 +138,17 @@ pub(crate) fn parse_f32(s: &[u8]) -> Result<(f32, usize), NumError> {
     }
 }
 
-const POW10_U64: [u64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+const POW10_U64: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
 
 /// How many of the eight bytes of `v`, from the lowest (the first in memory), are ASCII
 /// digits before the first non-digit (SWAR: a byte outside '0'..='9' sets its top bit either
@@ -200,13 +218,17 @@ pub(crate) fn decimal_to_f32(w: u64, q: i64) -> Option<f32> {
     if q > MAX_Q as i64 {
         return Some(f32::INFINITY);
     }
-    if w <= 1 << 24 && (-10..=10).contains(&q) {
-        let f = w as f32;
-        return Some(if q < 0 {
-            f / F32_EXACT_POW10[(-q) as usize]
-        } else {
-            f * F32_EXACT_POW10[q as usize]
-        });
+    if w < 1 << 53 && (-22..=22).contains(&q) {
+        // Clinger's fast path in f64: w and 10^|q| are exact, so one operation gives the
+        // correctly rounded f64 d. Rounding d to f32 is then correct unless d is exactly
+        // halfway between two f32s (the exact value may lie on either side of that point).
+        // Here 1e-22 <= |value| < 9.1e37: always in f32's normal range, where halfway means
+        // the 29 bits f32 drops are exactly 1000...0.
+        let p = F64_EXACT_POW10[q.unsigned_abs() as usize];
+        let d = if q < 0 { w as f64 / p } else { w as f64 * p };
+        if d.to_bits() & ((1 << 29) - 1) != 1 << 28 {
+            return Some(d as f32);
+        }
     }
     eisel_lemire(w, q as i32).map(f32::from_bits)
 }
@@ -433,9 +455,19 @@ mod tests {
         for text in ["00000000", "12345678", "99999999", "10000001", "83496094"] {
             let v = u64::from_le_bytes(*text.as_bytes().first_chunk::<8>().unwrap());
             assert_eq!(leading_digits(v), 8, "{text}");
-            assert_eq!(eight_values(v - 0x3030_3030_3030_3030), text.parse::<u64>().unwrap());
+            assert_eq!(
+                eight_values(v - 0x3030_3030_3030_3030),
+                text.parse::<u64>().unwrap()
+            );
         }
-        for (text, n) in [("1234567/", 7), ("1234567:", 7), ("a2345678", 0), ("12,45678", 2), ("9]}\0\0\0\0\0", 1), ("~2345678", 0)] {
+        for (text, n) in [
+            ("1234567/", 7),
+            ("1234567:", 7),
+            ("a2345678", 0),
+            ("12,45678", 2),
+            ("9]}\0\0\0\0\0", 1),
+            ("~2345678", 0),
+        ] {
             let v = u64::from_le_bytes(*text.as_bytes().first_chunk::<8>().unwrap());
             assert_eq!(leading_digits(v), n, "{text}");
         }
@@ -448,7 +480,11 @@ mod tests {
                 let number = format!("0.{}{exp}", &digits[..len]);
                 let (v, used) = parse_f32(text.as_bytes()).unwrap();
                 assert_eq!(used, number.len(), "{text}");
-                assert_eq!(v.to_bits(), number.parse::<f32>().unwrap().to_bits(), "{text}");
+                assert_eq!(
+                    v.to_bits(),
+                    number.parse::<f32>().unwrap().to_bits(),
+                    "{text}"
+                );
             }
         }
     }

@@ -222,10 +222,15 @@ impl<'a> Scanner<'a> {
             self.pos += 1;
             return Ok(out);
         }
+        // The hot loop keeps the position in a local: it is stored back before any other
+        // method runs (the error paths, and the slow separator path below).
+        let s = self.s;
+        let mut pos = self.pos;
         loop {
-            self.ws();
-            let rest = self.s.get(self.pos..).unwrap_or(&[]);
-            match parse_f32(rest) {
+            while let Some(b' ' | b'\n' | b'\r' | b'\t') = s.get(pos) {
+                pos += 1;
+            }
+            match parse_f32(s.get(pos..).unwrap_or(&[])) {
                 Ok((v, used)) => {
                     if out.len() == cap {
                         return Err(ComputeError::field(
@@ -234,24 +239,28 @@ impl<'a> Scanner<'a> {
                         ));
                     }
                     out.push(v);
-                    self.pos += used;
+                    pos += used;
                 }
-                Err(e) => return Err(self.element_error(field, out.len(), e)),
+                Err(e) => {
+                    self.pos = pos;
+                    return Err(self.element_error(field, out.len(), e));
+                }
             }
             // Common case first: the separator right after the number.
-            match self.s.get(self.pos) {
+            match s.get(pos) {
                 Some(b',') => {
-                    self.pos += 1;
+                    pos += 1;
                     continue;
                 }
                 Some(b']') => {
-                    self.pos += 1;
+                    self.pos = pos + 1;
                     return Ok(out);
                 }
                 _ => {}
             }
+            self.pos = pos;
             match self.peek() {
-                Some(b',') => self.pos += 1,
+                Some(b',') => pos = self.pos + 1,
                 Some(b']') => {
                     self.pos += 1;
                     return Ok(out);

@@ -45,6 +45,15 @@ pub fn parse_number(text: &[u8]) -> Result<f32, ComputeError> {
     }
 }
 
+/// Decodes a bare JSON array of numbers (`[1, 2.5e-3, -0]`) into f32s, as the request decoder
+/// does for `a`, `b`, ... (same rounding, same errors, same cap).
+pub fn decode_f32_array(json: &[u8]) -> Result<Vec<f32>, ComputeError> {
+    let mut sc = json::Scanner::new(json);
+    let v = sc.f32_array("array", MAX_ELEMENTS)?;
+    sc.end()?;
+    Ok(v)
+}
+
 /// Serves one event: returns the response JSON, or the error for the whole invocation
 /// (malformed JSON, or any problem of a single-op request). In a batch, each op's problem is
 /// reported in its own slot of `results` and the invocation succeeds.

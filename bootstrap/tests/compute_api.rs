@@ -351,7 +351,7 @@ fn request_errors_name_field_problem_and_value() {
         (
             r#"{"op":"clamp","a":[1],"lo":2,"hi":1}"#,
             "InvalidRequest",
-            "field `lo`: 2 is greater than `hi` 1",
+            "field `lo`: 2.0 is greater than `hi` 1.0",
         ),
         (
             r#"{"op":"argmin","a":[]}"#,

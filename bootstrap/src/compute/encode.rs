@@ -11,6 +11,12 @@ fn push_f32(out: &mut Vec<u8>, v: f32, buf: &mut zmij::Buffer) {
     out.extend_from_slice(buf.format_finite(v).as_bytes());
 }
 
+/// `v` as text for messages, through the same shortest formatting as responses (so the
+/// binary carries one float printer, not also core's).
+pub(crate) fn f32_text(v: f32) -> String {
+    zmij::Buffer::new().format(v).to_string()
+}
+
 /// Appends `v`, or `null` if it is NaN or infinite; returns whether it wrote `null`.
 #[inline]
 fn push_number(out: &mut Vec<u8>, v: f32, buf: &mut zmij::Buffer) -> bool {

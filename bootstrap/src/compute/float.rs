@@ -16,6 +16,13 @@
 
 use super::pow5::{MAX_Q, MIN_Q, POW5};
 
+/// [`parse_f32`] as a call, for the callers off the hot path (scalars, skipping, tests):
+/// the inlined copy is kept for the array loop alone, to save code size.
+#[inline(never)]
+pub(crate) fn parse_f32_outlined(s: &[u8]) -> Result<(f32, usize), NumError> {
+    parse_f32(s)
+}
+
 /// Why a JSON number could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NumError {
@@ -193,18 +200,199 @@ fn significant_digits(s: &[u8], from: usize, to: usize) -> usize {
     n
 }
 
-/// The correctly rounded value of the validated JSON number `s[..end]`, via `core`'s own
-/// decimal parser.
+/// Significant digits the exact path keeps; the rest only count as "nonzero or not". An f32
+/// halfway point has at most 25 significant bits, so at most ~112 significant decimal
+/// digits: when more digits differ from it, the first 200 already do.
+const SLOW_MAX_DIGITS: usize = 200;
+
+/// The correctly rounded value of the validated JSON number `s[..end]`, for the inputs the
+/// fast paths leave (more than 19 significant digits, or the rare undecided Eisel-Lemire case).
+///
+/// An f64 estimate from the first 19 digits gives a candidate f32 at most one step from the
+/// answer; exact big-integer comparisons with the halfway points on either side of it decide.
+/// (Written here rather than calling `str::parse::<f32>`, whose tables cost ~15 KB.)
 #[cold]
 #[inline(never)]
 fn slow_path(s: &[u8], end: usize) -> Result<f32, NumError> {
     let token = s.get(..end).ok_or(NumError::Syntax)?;
-    let text = core::str::from_utf8(token).map_err(|_| NumError::Syntax)?;
-    let v: f32 = text.parse().map_err(|_| NumError::Syntax)?;
-    if v.is_infinite() {
-        Err(NumError::Overflow)
+    let neg = token.first() == Some(&b'-');
+    // value = 0.d1 d2 ... dn * 10^(point + exp), digits without leading zeros.
+    let mut digits: Vec<u8> = Vec::new();
+    let mut sticky = false;
+    let mut point: i64 = 0;
+    let mut after_point = false;
+    let mut rest = token.iter();
+    for &b in rest.by_ref() {
+        match b {
+            b'0'..=b'9' => {
+                if digits.is_empty() && b == b'0' {
+                    point -= after_point as i64;
+                    continue;
+                }
+                if digits.len() < SLOW_MAX_DIGITS {
+                    digits.push(b - b'0');
+                } else {
+                    sticky |= b != b'0';
+                }
+                point += !after_point as i64;
+            }
+            b'.' => after_point = true,
+            b'e' | b'E' => break,
+            _ => {}
+        }
+    }
+    let mut exp: i64 = 0;
+    let mut exp_neg = false;
+    for &b in rest {
+        match b {
+            b'-' => exp_neg = true,
+            b'0'..=b'9' if exp < 100_000_000 => exp = exp * 10 + (b - b'0') as i64,
+            _ => {}
+        }
+    }
+    let exp = if exp_neg { -exp } else { exp };
+    let sign = |v: f32| if neg { -v } else { v };
+    let mag = point + exp;
+    if digits.is_empty() || mag <= -46 {
+        return Ok(sign(0.0)); // below 1e-46, under half the smallest subnormal
+    }
+    if mag > 39 {
+        return Err(NumError::Overflow); // at least 1e39
+    }
+    // The candidate: the first 19 digits in f64 (relative error ~1e-15, far below an f32
+    // step), rounded to f32.
+    let head = digits.len().min(19);
+    let w = digits[..head].iter().fold(0u64, |w, &d| w * 10 + d as u64);
+    let estimate = w as f64 * 10f64.powi((mag - head as i64) as i32);
+    let c = (estimate as f32).min(f32::MAX);
+    // Compare the decimal with the halfway point above `x`.
+    let d = Big::from_digits(&digits);
+    let e10 = mag - digits.len() as i64;
+    let vs_half_above = |x: f32| {
+        let (m, e2) = mantissa_exponent(x);
+        compare(&d, e10, 2 * m + 1, e2 - 1, sticky)
+    };
+    use core::cmp::Ordering::*;
+    let step =
+        |x: f32, up: bool| f32::from_bits(if up { x.to_bits() + 1 } else { x.to_bits() - 1 });
+    let even = |a: f32, b: f32| if a.to_bits() & 1 == 0 { a } else { b };
+    let v = match vs_half_above(c) {
+        Greater if c == f32::MAX => return Err(NumError::Overflow),
+        Greater => step(c, true),
+        Equal if c == f32::MAX => return Err(NumError::Overflow), // ties to even: infinity
+        Equal => even(c, step(c, true)),
+        Less if c == 0.0 => 0.0,
+        Less => {
+            let below = step(c, false);
+            match vs_half_above(below) {
+                Greater => c,
+                Equal => even(below, c),
+                Less => below,
+            }
+        }
+    };
+    Ok(sign(v))
+}
+
+/// x = m * 2^e exactly, for finite x >= 0.
+fn mantissa_exponent(x: f32) -> (u64, i64) {
+    let bits = x.to_bits();
+    let field = (bits >> 23) & 0xFF;
+    let frac = (bits & 0x7F_FFFF) as u64;
+    if field == 0 {
+        (frac, -149)
     } else {
-        Ok(v)
+        (frac | 1 << 23, field as i64 - 150)
+    }
+}
+
+/// Compares d * 10^e10 (+ something smaller than one unit of d if `sticky`) with h * 2^e2.
+fn compare(d: &Big, e10: i64, h: u64, e2: i64, sticky: bool) -> core::cmp::Ordering {
+    let mut left = d.clone();
+    let mut right = Big::from_u64(h);
+    // Make both sides integers: 10^e10 = 5^e10 * 2^e10.
+    if e10 >= 0 {
+        left.mul_pow5(e10 as u32);
+    } else {
+        right.mul_pow5((-e10) as u32);
+    }
+    let twos = e2 - e10; // left * 2^e10 vs right * 2^e2, scaled by 2^-min(e10, e2)
+    if twos >= 0 {
+        right.shl(twos as u32);
+    } else {
+        left.shl((-twos) as u32);
+    }
+    match left.cmp(&right) {
+        core::cmp::Ordering::Equal if sticky => core::cmp::Ordering::Greater,
+        other => other,
+    }
+}
+
+/// A non-negative big integer, 32-bit limbs, least significant first. Only what the exact
+/// path needs: built from digits, multiplied by powers of 5 and 2, compared.
+#[derive(Clone)]
+struct Big(Vec<u32>);
+
+impl Big {
+    fn from_u64(v: u64) -> Big {
+        Big(vec![v as u32, (v >> 32) as u32])
+    }
+
+    fn from_digits(digits: &[u8]) -> Big {
+        let mut b = Big(vec![0]);
+        for chunk in digits.chunks(9) {
+            let (scale, add) = chunk
+                .iter()
+                .fold((1u32, 0u32), |(s, a), &d| (s * 10, a * 10 + d as u32));
+            b.mul_add(scale, add);
+        }
+        b
+    }
+
+    fn mul_add(&mut self, m: u32, add: u32) {
+        let mut carry = add as u64;
+        for limb in self.0.iter_mut() {
+            let p = *limb as u64 * m as u64 + carry;
+            *limb = p as u32;
+            carry = p >> 32;
+        }
+        if carry > 0 {
+            self.0.push(carry as u32);
+        }
+    }
+
+    fn mul_pow5(&mut self, mut e: u32) {
+        while e > 0 {
+            let k = e.min(13); // 5^13 < 2^32
+            self.mul_add(5u32.pow(k), 0);
+            e -= k;
+        }
+    }
+
+    fn shl(&mut self, bits: u32) {
+        let (words, bits) = ((bits / 32) as usize, bits % 32);
+        if bits > 0 {
+            let mut carry = 0u32;
+            for limb in self.0.iter_mut() {
+                let next = *limb >> (32 - bits);
+                *limb = (*limb << bits) | carry;
+                carry = next;
+            }
+            if carry > 0 {
+                self.0.push(carry);
+            }
+        }
+        if words > 0 {
+            self.0.splice(0..0, core::iter::repeat_n(0, words));
+        }
+    }
+
+    fn cmp(&self, other: &Big) -> core::cmp::Ordering {
+        let trim = |v: &[u32]| v.len() - v.iter().rev().take_while(|&&l| l == 0).count();
+        let (a, b) = (&self.0[..trim(&self.0)], &other.0[..trim(&other.0)]);
+        a.len()
+            .cmp(&b.len())
+            .then_with(|| a.iter().rev().cmp(b.iter().rev()))
     }
 }
 
@@ -212,12 +400,6 @@ fn slow_path(s: &[u8], end: usize) -> Result<f32, NumError> {
 /// which of two neighbours is nearest. An infinite result means overflow.
 #[inline]
 pub(crate) fn decimal_to_f32(w: u64, q: i64) -> Option<f32> {
-    if w == 0 || q < MIN_Q as i64 {
-        return Some(0.0);
-    }
-    if q > MAX_Q as i64 {
-        return Some(f32::INFINITY);
-    }
     if w < 1 << 53 && (-22..=22).contains(&q) {
         // Clinger's fast path in f64: w and 10^|q| are exact, so one operation gives the
         // correctly rounded f64 d. Rounding d to f32 is then correct unless d is exactly
@@ -229,6 +411,13 @@ pub(crate) fn decimal_to_f32(w: u64, q: i64) -> Option<f32> {
         if d.to_bits() & ((1 << 29) - 1) != 1 << 28 {
             return Some(d as f32);
         }
+    }
+    // Checked after the fast path, which covers zero and most inputs on its own.
+    if w == 0 || q < MIN_Q as i64 {
+        return Some(0.0);
+    }
+    if q > MAX_Q as i64 {
+        return Some(f32::INFINITY);
     }
     eisel_lemire(w, q as i32).map(f32::from_bits)
 }
@@ -485,6 +674,70 @@ mod tests {
                     number.parse::<f32>().unwrap().to_bits(),
                     "{text}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn exact_path_matches_std_everywhere() {
+        // The exact path is normally reached only by long or undecided inputs; drive it
+        // directly over every kind of input so its every branch is checked against std.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut texts: Vec<String> = vec![
+            "0".into(),
+            "-0.0".into(),
+            "1".into(),
+            "16777217".into(),
+            "3.4028235e38".into(),
+            "3.4028235677973366e38".into(),
+            "3.4028236e38".into(),
+            "1e-46".into(),
+            "7.006492321624085354618647916449580656401309709382578858785341419448955413e-46".into(),
+            "7.006492321624085354618647916449580656401309709382578858785341419448955414e-46".into(),
+            "1.401298464324817e-45".into(),
+            "1.1754943508222875e-38".into(),
+        ];
+        // Exactly halfway (ties to even), then a nonzero digit far past the kept 200 digits.
+        let half = "1.000000059604644775390625";
+        texts.push(half.to_string());
+        texts.push(format!("{half}{}1", "0".repeat(400)));
+        texts.push(format!("{}{half}{}", "0".repeat(300), "0".repeat(300)));
+        texts.push(format!("1{}e-300", "0".repeat(300)));
+        for i in 0..60_000 {
+            let bits = next() as u32 & 0x7FFF_FFFF;
+            let v = f32::from_bits(bits);
+            if !v.is_finite() {
+                continue;
+            }
+            let t = match i % 4 {
+                0 => format!("{v:e}"),
+                1 => format!("{:.40e}", v as f64),
+                2 => {
+                    let up = f32::from_bits(bits + 1);
+                    format!("{:.60e}", (v as f64 + up as f64) / 2.0)
+                }
+                _ => format!(
+                    "{}{}e{}",
+                    next() % 1000,
+                    "0".repeat((next() % 30) as usize),
+                    (next() % 90) as i64 - 70
+                ),
+            };
+            texts.push(t);
+        }
+        for t in &texts {
+            let want: f32 = t.parse().unwrap();
+            let got = slow_path(t.as_bytes(), t.len());
+            match got {
+                Ok(g) => assert_eq!(g.to_bits(), want.to_bits(), "{t}: {g:e} vs {want:e}"),
+                Err(NumError::Overflow) => assert!(want.is_infinite(), "{t}"),
+                Err(e) => panic!("{t}: {e:?}"),
             }
         }
     }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use super::error::{snippet, ComputeError};
-use super::float::{parse_f32, NumError};
+use super::float::{parse_f32, parse_f32_outlined, NumError};
 
 /// How deep `skip_value` follows nested arrays/objects before refusing (no recursion is used,
 /// this only bounds the bookkeeping).
@@ -306,7 +306,7 @@ impl<'a> Scanner<'a> {
     pub(crate) fn f32_value(&mut self, field: &str) -> Result<f32, ComputeError> {
         self.ws();
         let rest = self.s.get(self.pos..).unwrap_or(&[]);
-        match parse_f32(rest) {
+        match parse_f32_outlined(rest) {
             Ok((v, used)) => {
                 self.pos += used;
                 Ok(v)
@@ -400,7 +400,7 @@ impl<'a> Scanner<'a> {
                 Some(b'n') => self.literal(b"null")?,
                 Some(_) => {
                     let rest = self.s.get(self.pos..).unwrap_or(&[]);
-                    match parse_f32(rest) {
+                    match parse_f32_outlined(rest) {
                         // An out-of-range number is still valid JSON when it is skipped.
                         Ok((_, used)) => self.pos += used,
                         Err(NumError::Overflow) => self.skip_number(),

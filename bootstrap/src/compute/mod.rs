@@ -31,7 +31,7 @@ pub const MAX_OPS: usize = 4096;
 /// Decodes one JSON number (the whole input, no surrounding whitespace) to the nearest f32,
 /// exactly as the request decoder does for every array element and scalar.
 pub fn parse_number(text: &[u8]) -> Result<f32, ComputeError> {
-    match float::parse_f32(text) {
+    match float::parse_f32_outlined(text) {
         Ok((v, used)) if used == text.len() => Ok(v),
         Ok((_, used)) => Err(ComputeError::json(
             used,

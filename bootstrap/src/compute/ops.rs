@@ -1,6 +1,7 @@
 //! Runs a validated op on the kernels. Every length the kernels would panic on is checked
 //! here first, so a request can never panic.
 
+use super::encode;
 use super::error::ComputeError;
 use super::request::{Args, Field, Op, OpRequest};
 use super::MAX_ELEMENTS;
@@ -138,7 +139,11 @@ pub fn run(req: OpRequest) -> Result<Output, ComputeError> {
             if lo > hi {
                 return Err(ComputeError::field(
                     "lo",
-                    format!("{lo} is greater than `hi` {hi}"),
+                    format!(
+                        "{} is greater than `hi` {}",
+                        encode::f32_text(lo),
+                        encode::f32_text(hi)
+                    ),
                 ));
             }
             let mut out = vec![0.0; a.len()];

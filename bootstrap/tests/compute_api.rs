@@ -433,3 +433,23 @@ fn caps_are_enforced() {
     let e = handle(json!({ "ops": ops }).to_string().as_bytes()).unwrap_err();
     assert!(e.to_string().contains("the batch cap"), "{e}");
 }
+
+#[test]
+fn readme_examples_are_exact() {
+    // Every `request -> response` line in the README is run and compared byte for byte.
+    let readme = include_str!("../README.md");
+    let mut checked = 0;
+    for line in readme.lines() {
+        let Some((req, resp)) = line.split_once(" -> ") else {
+            continue;
+        };
+        let (req, resp) = (req.trim(), resp.trim());
+        if !req.starts_with('{') || !resp.starts_with('{') || resp.contains("...") {
+            continue;
+        }
+        let out = handle(req.as_bytes()).unwrap_or_else(|e| panic!("{req}: {e}"));
+        assert_eq!(String::from_utf8_lossy(&out), resp, "{req}");
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} README examples found");
+}

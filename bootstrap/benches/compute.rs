@@ -30,6 +30,7 @@ fn floats(n: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
+/// A dot event as a Rust/JS client writes it: shortest f32 text (mostly 9-11 characters).
 fn dot_event(n: usize) -> Vec<u8> {
     let json = |v: Vec<f32>| serde_json::to_string(&v).expect("floats serialize");
     format!(
@@ -40,22 +41,45 @@ fn dot_event(n: usize) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The same values as a Python client writes them (f32 widened to f64, shortest f64 text:
+/// up to 17 significant digits, e.g. `-0.30000001192092896`).
+fn dot_event_f64_text(n: usize) -> Vec<u8> {
+    let json = |v: Vec<f32>| {
+        let wide: Vec<f64> = v.into_iter().map(f64::from).collect();
+        serde_json::to_string(&wide).expect("floats serialize")
+    };
+    format!(
+        r#"{{"op":"dot","a":{},"b":{}}}"#,
+        json(floats(n, 1)),
+        json(floats(n, 2))
+    )
+    .into_bytes()
+}
+
 fn decode(c: &mut Criterion) {
     let mut g = c.benchmark_group("decode_dot_event");
-    for n in [1024usize, 65536] {
-        let event = dot_event(n);
+    let cases = [
+        ("f32text", 1024usize, dot_event(1024)),
+        ("f32text", 65536, dot_event(65536)),
+        ("f64text", 1024, dot_event_f64_text(1024)),
+    ];
+    for (kind, n, event) in cases {
         // Both must agree on the values before their speed means anything.
         let ours = bootstrap::compute::parse(&event).expect("valid event");
         let theirs: DotRequest = serde_json::from_slice(&event).expect("valid event");
         assert!(matches!(ours, bootstrap::compute::Request::Single(_)));
         assert_eq!(theirs.a.len(), n);
         g.throughput(Throughput::Bytes(event.len() as u64));
-        g.bench_with_input(BenchmarkId::new("rayo", n), &event, |b, e| {
-            b.iter(|| bootstrap::compute::parse(black_box(e)))
-        });
-        g.bench_with_input(BenchmarkId::new("serde_json", n), &event, |b, e| {
-            b.iter(|| serde_json::from_slice::<DotRequest>(black_box(e)))
-        });
+        g.bench_with_input(
+            BenchmarkId::new(format!("rayo/{kind}"), n),
+            &event,
+            |b, e| b.iter(|| bootstrap::compute::parse(black_box(e))),
+        );
+        g.bench_with_input(
+            BenchmarkId::new(format!("serde_json/{kind}"), n),
+            &event,
+            |b, e| b.iter(|| serde_json::from_slice::<DotRequest>(black_box(e))),
+        );
     }
     g.finish();
 }

@@ -103,5 +103,37 @@ fn handle(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, decode, handle);
+/// Shortest round-trip f32 text: zmij (what the encoder uses) against core's `{}` (also
+/// shortest round-trip), on the same 1024 values.
+fn format(c: &mut Criterion) {
+    use std::io::Write;
+    let values = floats(1024, 4);
+    let mut g = c.benchmark_group("format_f32_1024");
+    g.throughput(Throughput::Elements(values.len() as u64));
+    g.bench_function("zmij", |b| {
+        let mut out = Vec::with_capacity(16 * 1024);
+        b.iter(|| {
+            out.clear();
+            let mut buf = zmij::Buffer::new();
+            for &v in black_box(&values) {
+                out.extend_from_slice(buf.format_finite(v).as_bytes());
+                out.push(b',');
+            }
+            out.len()
+        })
+    });
+    g.bench_function("core_display", |b| {
+        let mut out = Vec::with_capacity(16 * 1024);
+        b.iter(|| {
+            out.clear();
+            for &v in black_box(&values) {
+                let _ = write!(out, "{v},");
+            }
+            out.len()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, decode, handle, format);
 criterion_main!(benches);

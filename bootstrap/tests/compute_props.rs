@@ -65,6 +65,21 @@ enum Mutation {
     Truncate(usize),
 }
 
+/// Hand-written events of every other shape (scalars, integers, base64, encodings, batches
+/// with errors), as further seeds for mutation.
+fn other_event() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        r#"{"op":"scale","a":[1,2.5,-3e-3],"s":2}"#.to_string(),
+        r#"{"op":"axpy","alpha":-0.5,"x":[1,2],"y":[3,4],"encoding":"b64"}"#.to_string(),
+        r#"{"op":"clamp","a":[1,-2,3.5],"lo":-1,"hi":3}"#.to_string(),
+        r#"{"op":"fma","a":[1],"b":[2],"c":[3]}"#.to_string(),
+        r#"{"op":"matvec","m_b64":"AACAPwAAAEA=","rows":1,"cols":2,"x":[3,4]}"#.to_string(),
+        r#"{"op":"dot","a_b64":"AACAPw==","b_b64":"AACAPw"}"#.to_string(),
+        r#"{"ops":[{"op":"sum","a":[1e38,1e38,1e38,1e38]},{"op":"argmax","a":[]},"x",{"op":"softmax","a":[1,2]}],"encoding":"b64"}"#.to_string(),
+        r#"{"op":"sum","a":[1,2],"x\u0031":"\ud83d\ude00"}"#.to_string(),
+    ])
+}
+
 fn mutation() -> impl Strategy<Value = Mutation> {
     let interesting = prop::sample::select(b"{}[]\",:-+.eE0123456789 \\nubtfx\x00\xff".to_vec());
     let byte = prop_oneof![interesting, any::<u8>()];
@@ -121,6 +136,11 @@ proptest! {
 
     #[test]
     fn mutated_events_never_panic(event in valid_event(), muts in prop::collection::vec(mutation(), 1..6)) {
+        assert_typed(&apply(event.into_bytes(), &muts));
+    }
+
+    #[test]
+    fn mutated_other_events_never_panic(event in other_event(), muts in prop::collection::vec(mutation(), 0..6)) {
         assert_typed(&apply(event.into_bytes(), &muts));
     }
 

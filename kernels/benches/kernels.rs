@@ -180,19 +180,32 @@ mod x86 {
             let b = data(n, 2);
             let mut out = vec![0.0f32; n];
             for bk in kernels::Backend::names().filter_map(kernels::Backend::by_name) {
+                if bk.name() == "scalar" {
+                    continue;
+                }
                 let name = bk.name();
-                g.throughput(Throughput::Bytes((n * 4) as u64));
-                g.bench_function(BenchmarkId::new(format!("sum-{name}"), label), |bn| {
-                    bn.iter(|| bk.sum(black_box(&a)))
+                let mut run = |op: &str, streams: usize, f: &mut dyn FnMut(&mut [f32])| {
+                    g.throughput(Throughput::Bytes((streams * n * 4) as u64));
+                    g.bench_function(BenchmarkId::new(format!("{op}-{name}"), label), |bn| {
+                        bn.iter(|| f(black_box(&mut out)))
+                    });
+                };
+                run("sum", 1, &mut |_| {
+                    black_box(bk.sum(&a));
                 });
-                g.throughput(Throughput::Bytes((3 * n * 4) as u64));
-                g.bench_function(BenchmarkId::new(format!("add-{name}"), label), |bn| {
-                    bn.iter(|| bk.add(black_box(&a), &b, &mut out))
+                run("dot", 2, &mut |_| {
+                    black_box(bk.dot(&a, &b).ok());
                 });
-                g.throughput(Throughput::Bytes((2 * n * 4) as u64));
-                g.bench_function(BenchmarkId::new(format!("exp-{name}"), label), |bn| {
-                    bn.iter(|| bk.exp(black_box(&a), &mut out))
+                run("norm_l2", 1, &mut |_| {
+                    black_box(bk.norm_l2(&a));
                 });
+                run("max", 1, &mut |_| {
+                    black_box(bk.max(&a));
+                });
+                run("add", 3, &mut |o| bk.add(&a, &b, o).unwrap_or(()));
+                run("mul", 3, &mut |o| bk.mul(&a, &b, o).unwrap_or(()));
+                run("scale", 2, &mut |o| bk.scale(&a, 1.5, o).unwrap_or(()));
+                run("exp", 2, &mut |o| bk.exp(&a, o).unwrap_or(()));
             }
         }
         g.finish();

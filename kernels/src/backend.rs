@@ -416,9 +416,25 @@ fn same(
     }
 }
 
-/// `f64` square root without std: Newton's method from an exponent-halving
-/// first guess. Six steps take the guess's < 2x error to full `f64`
-/// precision, far beyond the `f32` the result is rounded to.
+/// `f64` square root without std: the hardware instruction where the
+/// baseline ISA has one, Newton's method elsewhere.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn sqrt(x: f64) -> f64 {
+    use core::arch::x86_64::{_mm_cvtsd_f64, _mm_set_sd, _mm_sqrt_pd};
+    // SAFETY: SSE2 is part of the x86_64 baseline.
+    unsafe { _mm_cvtsd_f64(_mm_sqrt_pd(_mm_set_sd(x))) }
+}
+
+#[cfg(target_arch = "aarch64")]
+pub(crate) fn sqrt(x: f64) -> f64 {
+    use core::arch::aarch64::{vdup_n_f64, vget_lane_f64, vsqrt_f64};
+    // SAFETY: NEON (with its f64 square root) is part of the aarch64 baseline.
+    unsafe { vget_lane_f64::<0>(vsqrt_f64(vdup_n_f64(x))) }
+}
+
+/// Newton's method from an exponent-halving first guess: six steps take the
+/// guess's < 2x error to full `f64` precision.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 pub(crate) fn sqrt(x: f64) -> f64 {
     if x.is_nan() || x < 0.0 {
         return f64::NAN;
@@ -432,7 +448,6 @@ pub(crate) fn sqrt(x: f64) -> f64 {
     } else {
         (x, 1.0)
     };
-    // Halving the biased exponent gives a guess within a factor of 2.
     let mut y = f64::from_bits((x.to_bits() >> 1) + (1023u64 << 51));
     for _ in 0..6 {
         y = 0.5 * (y + x / y);
@@ -454,6 +469,7 @@ mod tests {
             assert!((r - s).abs() <= s * 4e-16, "sqrt({x}) = {r}, want {s}");
         }
         assert_eq!(sqrt(0.0), 0.0);
+        assert_eq!(sqrt(-0.0).to_bits(), (-0.0f64).to_bits());
         assert!(sqrt(-1.0).is_nan());
         assert_eq!(sqrt(f64::INFINITY), f64::INFINITY);
     }

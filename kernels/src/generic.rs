@@ -8,19 +8,33 @@
 
 use crate::vector::Vector;
 
-/// Widest vector: the size of the stack buffers used for ragged ends.
-const MAX_LANES: usize = 16;
 /// Register-sized iterations summed in `f32` before the partial sums move to
 /// `f64`: short enough for NumPy-class accuracy, long enough to be free.
 const BLOCK_ITERS: usize = 64;
-/// From this many output elements on, element-wise ops write with
-/// non-temporal stores: the output no longer fits in cache, so reading it in
-/// first (read-for-ownership) only costs bandwidth.
-pub(crate) const STREAM_MIN: usize = 1 << 20;
+/// From this many output elements (32 MiB) on, element-wise ops write with
+/// non-temporal stores: the output no longer fits in a large L3, so reading
+/// it in first (read-for-ownership) only costs bandwidth. Below it, regular
+/// stores win (measured: 4M-element unary ops ran ~2x slower streamed on a
+/// 32 MiB-L3 EPYC, where input and output still fit in L3).
+pub(crate) const STREAM_MIN: usize = 1 << 23;
 /// Block length of the arg-reductions: the winning block is scanned again.
 const ARG_BLOCK: usize = 4096;
 
 // ---- element-wise maps -----------------------------------------------------
+
+/// Elements to skip before `p` is aligned to a whole register (`< LANES`).
+/// Unaligned loads that straddle cache lines cost twice; with 64-byte
+/// AVX-512 registers on a 16-byte aligned heap block, that is every load.
+#[inline(always)]
+fn head_len<V: Vector>(p: *const f32) -> usize {
+    let bytes = V::LANES * 4;
+    let mis = p as usize % bytes;
+    if mis == 0 {
+        0
+    } else {
+        (bytes - mis) / 4
+    }
+}
 
 /// An element-wise operation with `N` inputs.
 pub(crate) trait Map<V, const N: usize> {
@@ -36,8 +50,8 @@ unsafe fn load_n<V: Vector, const N: usize>(ins: &[*const f32; N], i: usize) -> 
     v
 }
 
-/// Applies `op` to `count < LANES` elements at `start` through zero-padded
-/// stack buffers, so the op never reads or writes past the slices.
+/// Applies `op` to `count < LANES` elements at `start` with partial
+/// loads/stores, so the op never reads or writes past the slices.
 #[inline(always)]
 unsafe fn map_part<V: Vector, const N: usize>(
     op: &impl Map<V, N>,
@@ -49,14 +63,8 @@ unsafe fn map_part<V: Vector, const N: usize>(
     if count == 0 {
         return;
     }
-    let mut bufs = [[0.0f32; MAX_LANES]; N];
-    let mut v = [V::zero(); N];
-    for j in 0..N {
-        core::ptr::copy_nonoverlapping(ins[j].add(start), bufs[j].as_mut_ptr(), count);
-        v[j] = V::load(bufs[j].as_ptr());
-    }
-    let r = op.apply(v).to_array();
-    core::ptr::copy_nonoverlapping(r.as_ptr(), out.add(start), count);
+    op.apply(load_part(ins, start, count))
+        .store_part(out.add(start), count);
 }
 
 #[inline(always)]
@@ -67,15 +75,11 @@ pub(crate) unsafe fn map<V: Vector, const N: usize>(
     n: usize,
 ) {
     let l = V::LANES;
-    let mut i = 0;
+    // Align the stores (the ragged head goes through the buffer path).
+    let mut i = if n >= 2 * l { head_len::<V>(out) } else { 0 };
+    map_part(op, &ins, out, 0, i);
     if V::STREAM && n >= STREAM_MIN {
-        // Non-temporal stores need an aligned destination: do the ragged head
-        // through the buffer path, then stream whole registers.
-        let bytes = l * 4;
-        let mis = out as usize % bytes;
-        let head = if mis == 0 { 0 } else { (bytes - mis) / 4 };
-        map_part(op, &ins, out, 0, head);
-        i = head;
+        // Non-temporal stores: `out + i` is aligned, as they require.
         while i + l <= n {
             op.apply(load_n(&ins, i)).stream(out.add(i));
             i += l;
@@ -320,11 +324,10 @@ pub(crate) unsafe fn exp_shift<V: Vector>(a: *const f32, m: f32, out: *mut f32, 
     }
     if i < n {
         let count = n - i;
-        let mut buf = [0.0f32; MAX_LANES];
-        core::ptr::copy_nonoverlapping(a.add(i), buf.as_mut_ptr(), count);
-        let e = one(V::load(buf.as_ptr()), negm).to_array();
-        core::ptr::copy_nonoverlapping(e.as_ptr(), out.add(i), count);
-        for &x in &e[..count] {
+        let e = one(V::load_part(a.add(i), count), negm);
+        e.store_part(out.add(i), count);
+        // Padding lanes hold e^(0 - m): only the first `count` are summed.
+        for &x in &e.to_array()[..count] {
             total += x as f64;
         }
     }
@@ -350,7 +353,18 @@ pub(crate) unsafe fn reduce<V: Vector, const N: usize, const M: usize>(
     let l = V::LANES;
     let step = 4 * l;
     let mut total = [0.0f64; M];
+    // The ragged head (to align the first input) and tail are folded into
+    // `s` through zero-padded buffers.
+    let mut s = [V::zero(); M];
+    let mut ragged = false;
     let mut i = 0;
+    if n >= 2 * step {
+        i = head_len::<V>(ins[0]);
+        if i > 0 {
+            s = op.step(s, load_part(&ins, 0, i));
+            ragged = true;
+        }
+    }
     while i + step <= n {
         let rounds = ((n - i) / step).min(BLOCK_ITERS);
         let mut s0 = [V::zero(); M];
@@ -368,25 +382,35 @@ pub(crate) unsafe fn reduce<V: Vector, const N: usize, const M: usize>(
             total[k] += s0[k].add(s1[k]).add(s2[k].add(s3[k])).sum_f64();
         }
     }
-    let mut s = [V::zero(); M];
     while i + l <= n {
         s = op.step(s, load_n(&ins, i));
         i += l;
+        ragged = true;
     }
     if i < n {
-        let count = n - i;
-        let mut bufs = [[0.0f32; MAX_LANES]; N];
-        let mut v = [V::zero(); N];
-        for j in 0..N {
-            core::ptr::copy_nonoverlapping(ins[j].add(i), bufs[j].as_mut_ptr(), count);
-            v[j] = V::load(bufs[j].as_ptr());
-        }
-        s = op.step(s, v);
+        s = op.step(s, load_part(&ins, i, n - i));
+        ragged = true;
     }
-    for k in 0..M {
-        total[k] += s[k].sum_f64();
+    if ragged {
+        for k in 0..M {
+            total[k] += s[k].sum_f64();
+        }
     }
     total
+}
+
+/// `count < LANES` elements at `start` of each input, zero-padded.
+#[inline(always)]
+unsafe fn load_part<V: Vector, const N: usize>(
+    ins: &[*const f32; N],
+    start: usize,
+    count: usize,
+) -> [V; N] {
+    let mut v = [V::zero(); N];
+    for j in 0..N {
+        v[j] = V::load_part(ins[j].add(start), count);
+    }
+    v
 }
 
 pub(crate) struct Sum;
@@ -485,8 +509,9 @@ pub(crate) unsafe fn extreme<V: Vector, E: Extreme>(a: *const f32, n: usize) -> 
     }
     let first = V::load(a);
     let (mut m0, mut m1, mut m2, mut m3) = (first, first, first, first);
-    let mut nan = V::zero();
-    let mut i = 0;
+    let mut nan = first.unord(first);
+    // `first` covers a[..l]: skip to an aligned start inside it.
+    let mut i = head_len::<V>(a);
     while i + 4 * l <= n {
         let v0 = V::load(a.add(i));
         let v1 = V::load(a.add(i + l));

@@ -6,6 +6,20 @@
 //! aarch64, scalar elsewhere) is detected on the first call and used for every
 //! call after it; [`Backend`] picks one explicitly.
 //!
+//! ```
+//! let a = [1.0, 2.0, 3.0];
+//! let b = [4.0, 5.0, 6.0];
+//! assert_eq!(kernels::dot(&a, &b), 32.0);
+//!
+//! let mut out = [0.0; 3];
+//! kernels::add(&a, &b, &mut out);
+//! assert_eq!(out, [5.0, 7.0, 9.0]);
+//!
+//! // Shapes from outside: check instead of panicking.
+//! assert!(kernels::checked::dot(&a, &b[..2]).is_err());
+//! assert_eq!(kernels::argmax(&[1.0, f32::NAN, 3.0]), Some(1));
+//! ```
+//!
 //! # Lengths
 //!
 //! Functions taking several slices panic if their lengths differ, naming both
@@ -74,7 +88,8 @@ pub fn norm_l1(a: &[f32]) -> f32 {
 }
 
 /// Euclidean length, `sqrt(sum(a[i]^2))`, with the sum of squares in `f64`
-/// across blocks (no overflow for any finite `f32` input).
+/// across blocks. Squares are formed in `f32`, so elements beyond about
+/// 1.8e19 in magnitude overflow to `inf` (as in NumPy's `float32` norm).
 pub fn norm_l2(a: &[f32]) -> f32 {
     Backend::active().norm_l2(a)
 }
@@ -295,11 +310,12 @@ pub fn tanh(a: &[f32], out: &mut [f32]) {
 /// `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`, computed as
 /// `x * sigmoid(2u)` to avoid cancellation for negative `x`.
 ///
-/// Relative error at most 1e-6 for `x >= -5` (measured against the same
-/// formula in `f64`). Below -5 the result is a tiny negative number whose
-/// relative error grows with `|x|` (the rounding of the `f32` inner
-/// polynomial is amplified by `|2u|`), with absolute error below 1e-9;
-/// `-inf` gives NaN (as PyTorch), `+inf` gives `+inf`.
+/// Relative error at most 1e-6 for `x >= -3` (measured against the same
+/// formula in `f64`). Below -3 the result is a small negative number
+/// (|gelu(-3)| < 0.004) whose relative error grows with `|x|`, because the
+/// rounding of the `f32` inner polynomial is amplified by `|2u|`; its
+/// absolute error stays below 1e-8. `-inf` gives NaN (as PyTorch), `+inf`
+/// gives `+inf`.
 ///
 /// # Panics
 ///

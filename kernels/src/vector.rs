@@ -51,6 +51,26 @@ pub(crate) unsafe trait Vector: Copy {
     /// `2^k` for lanes holding whole numbers in `-126..=127`.
     unsafe fn pow2i(self) -> Self;
 
+    /// Loads `count < LANES` elements, zeros in the other lanes, touching
+    /// no memory past `p + count`.
+    #[inline(always)]
+    unsafe fn load_part(p: *const f32, count: usize) -> Self {
+        let mut buf = [0.0f32; 16];
+        for (k, b) in buf.iter_mut().enumerate().take(count) {
+            *b = *p.add(k);
+        }
+        Self::load(buf.as_ptr())
+    }
+
+    /// Stores the first `count < LANES` lanes.
+    #[inline(always)]
+    unsafe fn store_part(self, p: *mut f32, count: usize) {
+        let buf = self.to_array();
+        for (k, b) in buf.iter().enumerate().take(count) {
+            *p.add(k) = *b;
+        }
+    }
+
     #[inline(always)]
     unsafe fn zero() -> Self {
         Self::splat(0.0)
@@ -62,15 +82,22 @@ pub(crate) unsafe trait Vector: Copy {
     }
 
     /// Lanes summed in `f64`: where the blocked reductions leave `f32`.
+    /// A tree, not a chain, so the latency is log2(LANES) additions.
     #[inline(always)]
     unsafe fn sum_f64(self) -> f64 {
-        let mut buf = [0.0f32; 16];
-        self.store(buf.as_mut_ptr());
-        let mut s = 0.0f64;
-        for &x in &buf[..Self::LANES] {
-            s += x as f64;
+        let buf = self.to_array();
+        let mut t = [0.0f64; 16];
+        for k in 0..Self::LANES {
+            t[k] = buf[k] as f64;
         }
-        s
+        let mut w = Self::LANES;
+        while w > 1 {
+            w /= 2;
+            for k in 0..w {
+                t[k] += t[k + w];
+            }
+        }
+        t[0]
     }
 
     /// The lanes, in a buffer big enough for any ISA.

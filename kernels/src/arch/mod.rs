@@ -3,12 +3,97 @@
 //! as one [`crate::backend::Table`].
 
 /// Defines the table's functions for vector type `$V`, each compiled with
-/// `$feat`, and a `TABLE` static named `$name`.
+/// `$feat`, and a `TABLE` static named `$name`. With `elementwise: path`,
+/// the memory-bound element-wise ops are taken from that module instead of
+/// being compiled again (wider registers do not make them faster).
 macro_rules! backend {
     ($name:literal, $V:ty, $feat:literal) => {
+        backend!(@common $V, $feat);
+        backend!(@elementwise $V, $feat);
+        backend!(@table $name, self);
+    };
+    ($name:literal, $V:ty, $feat:literal, elementwise: $ew:path) => {
+        backend!(@common $V, $feat);
+        use $ew as ew;
+        backend!(@table $name, ew);
+    };
+    (@elementwise $V:ty, $feat:literal) => {
+        use crate::vector::Vector;
+
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn add(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 2>(&g::Add, [a, b], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn sub(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 2>(&g::Sub, [a, b], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn mul(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 2>(&g::Mul, [a, b], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn div(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 2>(&g::Div, [a, b], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn scale(a: *const f32, s: f32, out: *mut f32, n: usize) {
+            g::map::<$V, 1>(&g::Scale(<$V>::splat(s)), [a], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn axpy(alpha: f32, x: *const f32, y: *mut f32, n: usize) {
+            g::map::<$V, 2>(&g::Axpy(<$V>::splat(alpha)), [x, y], y, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn fma(a: *const f32, b: *const f32, c: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 3>(&g::Fma, [a, b, c], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn clamp(a: *const f32, lo: f32, hi: f32, out: *mut f32, n: usize) {
+            g::map::<$V, 1>(&g::Clamp(<$V>::splat(lo), <$V>::splat(hi)), [a], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn abs(a: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 1>(&g::Abs, [a], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn relu(a: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 1>(&g::Relu, [a], out, n)
+        }
+    };
+    (@table $name:literal, $ew:ident) => {
+        pub(crate) static TABLE: Table = Table {
+            name: $name,
+            sum,
+            sum_abs,
+            sum_sq,
+            dot,
+            dist_sq,
+            dot3,
+            max,
+            min,
+            argmax,
+            argmin,
+            add: $ew::add,
+            sub: $ew::sub,
+            mul: $ew::mul,
+            div: $ew::div,
+            scale: $ew::scale,
+            axpy: $ew::axpy,
+            fma: $ew::fma,
+            clamp: $ew::clamp,
+            abs: $ew::abs,
+            relu: $ew::relu,
+            exp,
+            sigmoid,
+            tanh,
+            gelu,
+            exp_shift,
+        };
+    };
+    (@common $V:ty, $feat:literal) => {
         use crate::backend::Table;
         use crate::generic as g;
-        use crate::vector::Vector;
 
         // SAFETY (all functions below): callers uphold `Table`'s contract,
         // which includes that the CPU supports `$feat`.
@@ -53,46 +138,6 @@ macro_rules! backend {
             g::arg_extreme::<$V, g::Min>(a, n)
         }
         #[target_feature(enable = $feat)]
-        unsafe fn add(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 2>(&g::Add, [a, b], out, n)
-        }
-        #[target_feature(enable = $feat)]
-        unsafe fn sub(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 2>(&g::Sub, [a, b], out, n)
-        }
-        #[target_feature(enable = $feat)]
-        unsafe fn mul(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 2>(&g::Mul, [a, b], out, n)
-        }
-        #[target_feature(enable = $feat)]
-        unsafe fn div(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 2>(&g::Div, [a, b], out, n)
-        }
-        #[target_feature(enable = $feat)]
-        unsafe fn scale(a: *const f32, s: f32, out: *mut f32, n: usize) {
-            g::map::<$V, 1>(&g::Scale(<$V>::splat(s)), [a], out, n)
-        }
-        #[target_feature(enable = $feat)]
-        unsafe fn axpy(alpha: f32, x: *const f32, y: *mut f32, n: usize) {
-            g::map::<$V, 2>(&g::Axpy(<$V>::splat(alpha)), [x, y], y, n)
-        }
-        #[target_feature(enable = $feat)]
-        unsafe fn fma(a: *const f32, b: *const f32, c: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 3>(&g::Fma, [a, b, c], out, n)
-        }
-        #[target_feature(enable = $feat)]
-        unsafe fn clamp(a: *const f32, lo: f32, hi: f32, out: *mut f32, n: usize) {
-            g::map::<$V, 1>(&g::Clamp(<$V>::splat(lo), <$V>::splat(hi)), [a], out, n)
-        }
-        #[target_feature(enable = $feat)]
-        unsafe fn abs(a: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 1>(&g::Abs, [a], out, n)
-        }
-        #[target_feature(enable = $feat)]
-        unsafe fn relu(a: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 1>(&g::Relu, [a], out, n)
-        }
-        #[target_feature(enable = $feat)]
         unsafe fn exp(a: *const f32, out: *mut f32, n: usize) {
             g::map::<$V, 1>(&g::Exp, [a], out, n)
         }
@@ -113,34 +158,6 @@ macro_rules! backend {
             g::exp_shift::<$V>(a, m, out, n)
         }
 
-        pub(crate) static TABLE: Table = Table {
-            name: $name,
-            sum,
-            sum_abs,
-            sum_sq,
-            dot,
-            dist_sq,
-            dot3,
-            max,
-            min,
-            argmax,
-            argmin,
-            add,
-            sub,
-            mul,
-            div,
-            scale,
-            axpy,
-            fma,
-            clamp,
-            abs,
-            relu,
-            exp,
-            sigmoid,
-            tanh,
-            gelu,
-            exp_shift,
-        };
     };
 }
 

@@ -2,6 +2,13 @@
 
 use core::arch::x86_64::*;
 
+/// Lanes `< count` set: masked loads/stores neither read nor fault past it.
+#[inline(always)]
+unsafe fn first(count: usize) -> __m256i {
+    let iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    _mm256_cmpgt_epi32(_mm256_set1_epi32(count as i32), iota)
+}
+
 // SAFETY: only reached through `TABLE`, which the dispatcher selects after
 // detecting AVX2 and FMA; pointer methods rely on the trait's contract.
 unsafe impl crate::vector::Vector for __m256 {
@@ -15,6 +22,14 @@ unsafe impl crate::vector::Vector for __m256 {
     #[inline(always)]
     unsafe fn store(self, p: *mut f32) {
         _mm256_storeu_ps(p, self)
+    }
+    #[inline(always)]
+    unsafe fn load_part(p: *const f32, count: usize) -> Self {
+        _mm256_maskload_ps(p, first(count))
+    }
+    #[inline(always)]
+    unsafe fn store_part(self, p: *mut f32, count: usize) {
+        _mm256_maskstore_ps(p, first(count), self)
     }
     #[inline(always)]
     unsafe fn stream(self, p: *mut f32) {

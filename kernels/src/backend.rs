@@ -48,8 +48,9 @@ pub(crate) struct Table {
 /// A backend and its run-time support check.
 type Candidate = (&'static Table, fn() -> bool);
 
-/// Every backend compiled for this target, best first. The scalar reference
-/// is always last and always supported.
+/// Every backend compiled for this target, best first; the last one is
+/// always supported (SSE2, NEON or scalar). The scalar reference is only
+/// compiled in where there is no SIMD backend, or with feature `reference`.
 static CANDIDATES: &[Candidate] = &[
     #[cfg(target_arch = "x86_64")]
     (
@@ -65,6 +66,10 @@ static CANDIDATES: &[Candidate] = &[
     (&crate::arch::x86_64::sse2::TABLE, always),
     #[cfg(target_arch = "aarch64")]
     (&crate::arch::aarch64::neon::TABLE, always),
+    #[cfg(any(
+        feature = "reference",
+        not(any(target_arch = "x86_64", target_arch = "aarch64"))
+    ))]
     (&crate::scalar::TABLE, always),
 ];
 
@@ -108,17 +113,21 @@ impl Backend {
     #[cold]
     #[inline(never)]
     fn detect() -> Backend {
-        let table = CANDIDATES
-            .iter()
-            .find(|(_, supported)| supported())
-            .map_or(&crate::scalar::TABLE, |(t, _)| *t);
+        let mut table = CANDIDATES[CANDIDATES.len() - 1].0;
+        for (t, supported) in CANDIDATES {
+            if supported() {
+                table = t;
+                break;
+            }
+        }
         // Racing first calls store the same pointer; no ordering needed.
         ACTIVE.store(table as *const Table as *mut Table, Ordering::Relaxed);
         Backend(table)
     }
 
     /// Names of the backends compiled for this target, best first
-    /// (x86_64: `avx512`, `avx2`, `sse2`, `scalar`; aarch64: `neon`, `scalar`).
+    /// (x86_64: `avx512`, `avx2`, `sse2`; aarch64: `neon`; then `scalar`
+    /// with feature `reference` or on other targets).
     pub fn names() -> impl Iterator<Item = &'static str> {
         CANDIDATES.iter().map(|(t, _)| t.name)
     }

@@ -50,23 +50,9 @@ unsafe fn load_n<V: Vector, const N: usize>(ins: &[*const f32; N], i: usize) -> 
     v
 }
 
-/// Applies `op` to `count < LANES` elements at `start` with partial
-/// loads/stores, so the op never reads or writes past the slices.
-#[inline(always)]
-unsafe fn map_part<V: Vector, const N: usize>(
-    op: &impl Map<V, N>,
-    ins: &[*const f32; N],
-    out: *mut f32,
-    start: usize,
-    count: usize,
-) {
-    if count == 0 {
-        return;
-    }
-    op.apply(load_part(ins, start, count))
-        .store_part(out.add(start), count);
-}
-
+/// One copy of `op` for whole registers and one for the ragged ends: the
+/// activations inline a polynomial per copy, and the Lambda binary pays for
+/// every byte (an unrolled main loop measured no faster).
 #[inline(always)]
 pub(crate) unsafe fn map<V: Vector, const N: usize>(
     op: &impl Map<V, N>,
@@ -75,30 +61,31 @@ pub(crate) unsafe fn map<V: Vector, const N: usize>(
     n: usize,
 ) {
     let l = V::LANES;
-    // Align the stores (the ragged head goes through the buffer path).
-    let mut i = if n >= 2 * l { head_len::<V>(out) } else { 0 };
-    map_part(op, &ins, out, 0, i);
-    if V::STREAM && n >= STREAM_MIN {
-        // Non-temporal stores: `out + i` is aligned, as they require.
-        while i + l <= n {
-            op.apply(load_n(&ins, i)).stream(out.add(i));
-            i += l;
+    // Align the stores; the ragged head is done with the tail below.
+    let head = if n >= 2 * l { head_len::<V>(out) } else { 0 };
+    let body = (n - head) / l * l;
+    let stream = V::STREAM && n >= STREAM_MIN;
+    let mut i = head;
+    while i < head + body {
+        let r = op.apply(load_n(&ins, i));
+        if stream {
+            // Non-temporal stores need the alignment established above.
+            r.stream(out.add(i));
+        } else {
+            r.store(out.add(i));
         }
+        i += l;
+    }
+    if stream {
         V::fence();
-    } else {
-        while i + 2 * l <= n {
-            let a = op.apply(load_n(&ins, i));
-            let b = op.apply(load_n(&ins, i + l));
-            a.store(out.add(i));
-            b.store(out.add(i + l));
-            i += 2 * l;
-        }
-        if i + l <= n {
-            op.apply(load_n(&ins, i)).store(out.add(i));
-            i += l;
+    }
+    // Element-wise, so the order is free: head and tail share one copy.
+    for (start, count) in [(0, head), (head + body, n - head - body)] {
+        if count > 0 {
+            op.apply(load_part(&ins, start, count))
+                .store_part(out.add(start), count);
         }
     }
-    map_part(op, &ins, out, i, n - i);
 }
 
 pub(crate) struct Add;
@@ -353,18 +340,14 @@ pub(crate) unsafe fn reduce<V: Vector, const N: usize, const M: usize>(
     let l = V::LANES;
     let step = 4 * l;
     let mut total = [0.0f64; M];
-    // The ragged head (to align the first input) and tail are folded into
-    // `s` through zero-padded buffers.
-    let mut s = [V::zero(); M];
-    let mut ragged = false;
-    let mut i = 0;
-    if n >= 2 * step {
-        i = head_len::<V>(ins[0]);
-        if i > 0 {
-            s = op.step(s, load_part(&ins, 0, i));
-            ragged = true;
-        }
-    }
+    // Skip to an aligned first input for the blocks; what is skipped, and
+    // what is left after them, is folded into `s` below.
+    let head = if n >= 2 * step {
+        head_len::<V>(ins[0])
+    } else {
+        0
+    };
+    let mut i = head;
     while i + step <= n {
         let rounds = ((n - i) / step).min(BLOCK_ITERS);
         let mut s0 = [V::zero(); M];
@@ -382,16 +365,23 @@ pub(crate) unsafe fn reduce<V: Vector, const N: usize, const M: usize>(
             total[k] += s0[k].add(s1[k]).add(s2[k].add(s3[k])).sum_f64();
         }
     }
-    while i + l <= n {
-        s = op.step(s, load_n(&ins, i));
-        i += l;
-        ragged = true;
-    }
-    if i < n {
-        s = op.step(s, load_part(&ins, i, n - i));
-        ragged = true;
-    }
-    if ragged {
+    // Fewer than `step + LANES` elements remain: one register at a time,
+    // zero-padded at the ends (every fold maps zeros to zero).
+    if head > 0 || i < n {
+        let mut s = [V::zero(); M];
+        for (start, end) in [(0, head), (i, n)] {
+            let mut j = start;
+            while j < end {
+                let c = l.min(end - j);
+                let x = if c == l {
+                    load_n(&ins, j)
+                } else {
+                    load_part(&ins, j, c)
+                };
+                s = op.step(s, x);
+                j += c;
+            }
+        }
         for k in 0..M {
             total[k] += s[k].sum_f64();
         }

@@ -47,6 +47,10 @@ mod backend;
 pub mod checked;
 mod error;
 mod generic;
+#[cfg(any(
+    feature = "reference",
+    not(any(target_arch = "x86_64", target_arch = "aarch64"))
+))]
 mod scalar;
 mod vector;
 

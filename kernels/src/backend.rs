@@ -23,6 +23,9 @@ pub(crate) struct Table {
     pub(crate) dot: unsafe fn(*const f32, *const f32, usize) -> f64,
     pub(crate) dist_sq: unsafe fn(*const f32, *const f32, usize) -> f64,
     pub(crate) dot3: unsafe fn(*const f32, *const f32, usize) -> [f64; 3],
+    /// `(m, rows, cols, x, out)`: `m` has `rows * cols`, `x` `cols`, `out`
+    /// `rows` elements.
+    pub(crate) matvec: unsafe fn(*const f32, usize, usize, *const f32, *mut f32),
     pub(crate) max: unsafe fn(*const f32, usize) -> f32,
     pub(crate) min: unsafe fn(*const f32, usize) -> f32,
     pub(crate) argmax: unsafe fn(*const f32, usize) -> usize,
@@ -52,7 +55,7 @@ type Candidate = (&'static Table, fn() -> bool);
 /// always supported (SSE2, NEON or scalar). The scalar reference is only
 /// compiled in where there is no SIMD backend, or with feature `reference`.
 static CANDIDATES: &[Candidate] = &[
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
     (
         &crate::arch::x86_64::avx512::TABLE,
         crate::arch::x86_64::has_avx512f,
@@ -395,11 +398,9 @@ impl Backend {
         }
         same("matvec", "x.len()", x.len(), "cols", cols)?;
         same("matvec", "out.len()", out.len(), "rows", rows)?;
-        for (r, o) in out.iter_mut().enumerate() {
-            // SAFETY: row `r < rows` spans `m[r*cols .. (r+1)*cols]`, inside
-            // `m` because `m.len() == rows * cols`; `x` has `cols` elements.
-            *o = unsafe { (self.0.dot)(m.as_ptr().add(r * cols), x.as_ptr(), cols) } as f32;
-        }
+        // SAFETY: `m` has `rows * cols`, `x` `cols` and `out` `rows`
+        // elements (all checked above); `out` is a unique borrow.
+        unsafe { (self.0.matvec)(m.as_ptr(), rows, cols, x.as_ptr(), out.as_mut_ptr()) };
         Ok(())
     }
 }

@@ -20,6 +20,11 @@
 //! assert_eq!(kernels::argmax(&[1.0, f32::NAN, 3.0]), Some(1));
 //! ```
 //!
+//! # Features
+//!
+//! `avx512` (default): the AVX-512F backend. `reference`: keep the scalar
+//! reference backend selectable on x86_64/aarch64 (for tests).
+//!
 //! # Lengths
 //!
 //! Functions taking several slices panic if their lengths differ, naming both

@@ -1,6 +1,7 @@
 //! x86_64: SSE2 (always present), AVX2+FMA and AVX-512F, chosen at run time.
 
 pub(crate) mod avx2;
+#[cfg(feature = "avx512")]
 pub(crate) mod avx512;
 pub(crate) mod sse2;
 
@@ -14,6 +15,7 @@ const XCR0_AVX512: u64 = 0b1110_0000;
 /// Feature bits read once by the dispatcher (never per call).
 struct Cpu {
     avx2_fma: bool,
+    #[cfg_attr(not(feature = "avx512"), allow(dead_code))]
     avx512f: bool,
 }
 
@@ -48,6 +50,7 @@ pub(crate) fn has_avx2_fma() -> bool {
     cpu().avx2_fma
 }
 
+#[cfg(feature = "avx512")]
 pub(crate) fn has_avx512f() -> bool {
     cpu().avx512f
 }

@@ -498,8 +498,8 @@ pub(crate) unsafe fn matvec<V: Vector>(
                 total[k] += s[k].sum_f64();
             }
         }
-        for k in 0..4 {
-            *out.add(r + k) = total[k] as f32;
+        for (k, t) in total.iter().enumerate() {
+            *out.add(r + k) = *t as f32;
         }
         r += 4;
     }

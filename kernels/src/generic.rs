@@ -41,13 +41,31 @@ pub(crate) trait Map<V, const N: usize> {
     unsafe fn apply(&self, x: [V; N]) -> V;
 }
 
+/// `N` (at most 3) registers, one per input. Written without a loop over
+/// `N`: at opt-level "z" (the Lambda profile) such loops stay loops and the
+/// registers round-trip through the stack.
 #[inline(always)]
 unsafe fn load_n<V: Vector, const N: usize>(ins: &[*const f32; N], i: usize) -> [V; N] {
-    let mut v = [V::zero(); N];
-    for j in 0..N {
-        v[j] = V::load(ins[j].add(i));
+    let mut v = zeros::<V, N>();
+    if let Some(x) = v.get_mut(0) {
+        *x = V::load(ins[0].add(i));
+    }
+    if let Some(x) = v.get_mut(1) {
+        *x = V::load(ins[1].add(i));
+    }
+    if let Some(x) = v.get_mut(2) {
+        *x = V::load(ins[2].add(i));
     }
     v
+}
+
+/// An array of zero registers, as one zeroing store LLVM can scalarise
+/// (`[V::zero(); N]` becomes a loop at opt-level "z").
+#[inline(always)]
+fn zeros<V: Vector, const N: usize>() -> [V; N] {
+    // SAFETY: every `Vector` is plain SIMD data (or f32) for which all-zero
+    // bits are a valid value: 0.0 in every lane.
+    unsafe { core::mem::zeroed() }
 }
 
 /// One copy of `op` for whole registers and one for the ragged ends: the
@@ -80,7 +98,14 @@ pub(crate) unsafe fn map<V: Vector, const N: usize>(
         V::fence();
     }
     // Element-wise, so the order is free: head and tail share one copy.
-    for (start, count) in [(0, head), (head + body, n - head - body)] {
+    let mut k = 0;
+    while k < 2 {
+        let (start, count) = if k == 0 {
+            (0, head)
+        } else {
+            (head + body, n - head - body)
+        };
+        k += 1;
         if count > 0 {
             op.apply(load_part(&ins, start, count))
                 .store_part(out.add(start), count);
@@ -350,7 +375,7 @@ pub(crate) unsafe fn reduce<V: Vector, const N: usize, const M: usize>(
     let mut i = head;
     while i + step <= n {
         let rounds = ((n - i) / step).min(BLOCK_ITERS);
-        let mut s0 = [V::zero(); M];
+        let mut s0 = zeros::<V, M>();
         let mut s1 = s0;
         let mut s2 = s0;
         let mut s3 = s0;
@@ -368,8 +393,11 @@ pub(crate) unsafe fn reduce<V: Vector, const N: usize, const M: usize>(
     // Fewer than `step + LANES` elements remain: one register at a time,
     // zero-padded at the ends (every fold maps zeros to zero).
     if head > 0 || i < n {
-        let mut s = [V::zero(); M];
-        for (start, end) in [(0, head), (i, n)] {
+        let mut s = zeros::<V, M>();
+        let mut piece = 0;
+        while piece < 2 {
+            let (start, end) = if piece == 0 { (0, head) } else { (i, n) };
+            piece += 1;
             let mut j = start;
             while j < end {
                 let c = l.min(end - j);
@@ -396,9 +424,15 @@ unsafe fn load_part<V: Vector, const N: usize>(
     start: usize,
     count: usize,
 ) -> [V; N] {
-    let mut v = [V::zero(); N];
-    for j in 0..N {
-        v[j] = V::load_part(ins[j].add(start), count);
+    let mut v = zeros::<V, N>();
+    if let Some(x) = v.get_mut(0) {
+        *x = V::load_part(ins[0].add(start), count);
+    }
+    if let Some(x) = v.get_mut(1) {
+        *x = V::load_part(ins[1].add(start), count);
+    }
+    if let Some(x) = v.get_mut(2) {
+        *x = V::load_part(ins[2].add(start), count);
     }
     v
 }
@@ -474,7 +508,7 @@ pub(crate) unsafe fn matvec<V: Vector>(
         let mut total = [0.0f64; 4];
         let mut j = 0;
         while j < cols {
-            let mut s = [V::zero(); 4];
+            let mut s = zeros::<V, 4>();
             let mut it = 0;
             while it < BLOCK_ITERS && j < cols {
                 let c = l.min(cols - j);

@@ -206,6 +206,11 @@ mod x86 {
                 run("mul", 3, &mut |o| bk.mul(&a, &b, o).unwrap_or(()));
                 run("scale", 2, &mut |o| bk.scale(&a, 1.5, o).unwrap_or(()));
                 run("exp", 2, &mut |o| bk.exp(&a, o).unwrap_or(()));
+                let side = (n as f64).sqrt() as usize;
+                run("matvec", 1, &mut |o| {
+                    bk.matvec(&a[..side * side], side, side, &b[..side], &mut o[..side])
+                        .unwrap_or(())
+                });
             }
         }
         g.finish();

@@ -34,8 +34,12 @@ groups = sorted(g for g in os.listdir(root) if os.path.isdir(os.path.join(root, 
 order = ["sum", "mean", "dot", "norm_l1", "norm_l2", "max", "min", "argmax", "argmin",
          "add", "sub", "mul", "div", "scale", "axpy", "fma", "clamp", "abs",
          "relu", "exp", "sigmoid", "tanh", "gelu", "softmax", "cosine", "euclidean", "matvec"]
-print("| op | " + " | ".join(f"{s} rayo / trueno (x)" for s in SIZES) + " |")
-print("|---|" + "---|" * len(SIZES))
+READS_ONLY = {"sum", "mean", "dot", "norm_l1", "norm_l2", "max", "min", "argmax",
+              "argmin", "cosine", "euclidean", "matvec"}
+base = {"read": gbs("memory", "read", "4M"), "copy": gbs("memory", "copy", "4M")}
+print("| op | " + " | ".join(f"{s} rayo / trueno (x)" for s in SIZES)
+      + " | 4M rayo vs memory baseline |")
+print("|---|" + "---|" * (len(SIZES) + 1))
 for g in [o for o in order if o in groups]:
     cells = []
     for s in SIZES:
@@ -46,7 +50,10 @@ for g in [o for o in order if o in groups]:
             cells.append(f"{fmt(r)} / –")
         else:
             cells.append(f"{fmt(r)} / {fmt(t)} ({r / t:.2f}x)")
-    print(f"| {g} | " + " | ".join(cells) + " |")
+    kind = "read" if g in READS_ONLY else "copy"
+    r4 = gbs(g, "rayo", "4M")
+    pct = f"{100 * r4 / base[kind]:.0f}% of {kind}" if r4 and base[kind] else "–"
+    print(f"| {g} | " + " | ".join(cells) + f" | {pct} |")
 
 print()
 print("| baseline / rayo backend | " + " | ".join(SIZES) + " |")

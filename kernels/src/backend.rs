@@ -23,6 +23,9 @@ pub(crate) struct Table {
     pub(crate) dot: unsafe fn(*const f32, *const f32, usize) -> f64,
     pub(crate) dist_sq: unsafe fn(*const f32, *const f32, usize) -> f64,
     pub(crate) dot3: unsafe fn(*const f32, *const f32, usize) -> [f64; 3],
+    /// `(m, rows, cols, x, out)`: `m` has `rows * cols`, `x` `cols`, `out`
+    /// `rows` elements.
+    pub(crate) matvec: unsafe fn(*const f32, usize, usize, *const f32, *mut f32),
     pub(crate) max: unsafe fn(*const f32, usize) -> f32,
     pub(crate) min: unsafe fn(*const f32, usize) -> f32,
     pub(crate) argmax: unsafe fn(*const f32, usize) -> usize,
@@ -48,12 +51,9 @@ pub(crate) struct Table {
 /// A backend and its run-time support check.
 type Candidate = (&'static Table, fn() -> bool);
 
-/// Every backend compiled for this target, best first. The scalar reference
-/// is always last and always supported.
-/// Best first. The last entry is always supported: SSE2 is part of x86_64 and NEON of
-/// aarch64; without those backends the scalar table closes the list. Which backends are
-/// compiled in is chosen with cargo features (each costs ~16-24 KB of code in a
-/// size-optimised build); the default is all of them.
+/// Every backend compiled for this target, best first; the last one is
+/// always supported (SSE2, NEON or scalar). The scalar reference is only
+/// compiled in where there is no SIMD backend, or with feature `reference`.
 const CANDIDATES: &[Candidate] = &[
     #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
     (
@@ -69,10 +69,17 @@ const CANDIDATES: &[Candidate] = &[
     (&crate::arch::x86_64::sse2::TABLE, always),
     #[cfg(all(target_arch = "aarch64", feature = "neon"))]
     (&crate::arch::aarch64::neon::TABLE, always),
-    #[cfg(any(feature = "scalar", not(any(all(target_arch = "x86_64", feature = "sse2"), all(target_arch = "aarch64", feature = "neon")))))]
+    #[cfg(any(
+        feature = "reference",
+        not(any(
+            all(target_arch = "x86_64", feature = "sse2"),
+            all(target_arch = "aarch64", feature = "neon")
+        ))
+    ))]
     (&crate::scalar::TABLE, always),
 ];
 
+// The list always ends with a backend every CPU of the target supports (see above).
 const _: () = assert!(!CANDIDATES.is_empty(), "no kernel backend for this target");
 
 fn always() -> bool {
@@ -115,7 +122,6 @@ impl Backend {
     #[cold]
     #[inline(never)]
     fn detect() -> Backend {
-        // The last candidate is always supported, so the loop always chooses one.
         let mut table = CANDIDATES[CANDIDATES.len() - 1].0;
         for (t, supported) in CANDIDATES {
             if supported() {
@@ -129,7 +135,8 @@ impl Backend {
     }
 
     /// Names of the backends compiled for this target, best first
-    /// (x86_64: `avx512`, `avx2`, `sse2`, `scalar`; aarch64: `neon`, `scalar`).
+    /// (x86_64: `avx512`, `avx2`, `sse2`; aarch64: `neon`; then `scalar`
+    /// with feature `reference` or on other targets).
     pub fn names() -> impl Iterator<Item = &'static str> {
         CANDIDATES.iter().map(|(t, _)| t.name)
     }
@@ -397,11 +404,9 @@ impl Backend {
         }
         same("matvec", "x.len()", x.len(), "cols", cols)?;
         same("matvec", "out.len()", out.len(), "rows", rows)?;
-        for (r, o) in out.iter_mut().enumerate() {
-            // SAFETY: row `r < rows` spans `m[r*cols .. (r+1)*cols]`, inside
-            // `m` because `m.len() == rows * cols`; `x` has `cols` elements.
-            *o = unsafe { (self.0.dot)(m.as_ptr().add(r * cols), x.as_ptr(), cols) } as f32;
-        }
+        // SAFETY: `m` has `rows * cols`, `x` `cols` and `out` `rows`
+        // elements (all checked above); `out` is a unique borrow.
+        unsafe { (self.0.matvec)(m.as_ptr(), rows, cols, x.as_ptr(), out.as_mut_ptr()) };
         Ok(())
     }
 }

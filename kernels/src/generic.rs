@@ -41,32 +41,36 @@ pub(crate) trait Map<V, const N: usize> {
     unsafe fn apply(&self, x: [V; N]) -> V;
 }
 
+/// `N` (at most 3) registers, one per input. Written without a loop over
+/// `N`: at opt-level "z" (the Lambda profile) such loops stay loops and the
+/// registers round-trip through the stack.
 #[inline(always)]
 unsafe fn load_n<V: Vector, const N: usize>(ins: &[*const f32; N], i: usize) -> [V; N] {
-    let mut v = [V::zero(); N];
-    for j in 0..N {
-        v[j] = V::load(ins[j].add(i));
+    let mut v = zeros::<V, N>();
+    if let Some(x) = v.get_mut(0) {
+        *x = V::load(ins[0].add(i));
+    }
+    if let Some(x) = v.get_mut(1) {
+        *x = V::load(ins[1].add(i));
+    }
+    if let Some(x) = v.get_mut(2) {
+        *x = V::load(ins[2].add(i));
     }
     v
 }
 
-/// Applies `op` to `count < LANES` elements at `start` with partial
-/// loads/stores, so the op never reads or writes past the slices.
+/// An array of zero registers, as one zeroing store LLVM can scalarise
+/// (`[V::zero(); N]` becomes a loop at opt-level "z").
 #[inline(always)]
-unsafe fn map_part<V: Vector, const N: usize>(
-    op: &impl Map<V, N>,
-    ins: &[*const f32; N],
-    out: *mut f32,
-    start: usize,
-    count: usize,
-) {
-    if count == 0 {
-        return;
-    }
-    op.apply(load_part(ins, start, count))
-        .store_part(out.add(start), count);
+fn zeros<V: Vector, const N: usize>() -> [V; N] {
+    // SAFETY: every `Vector` is plain SIMD data (or f32) for which all-zero
+    // bits are a valid value: 0.0 in every lane.
+    unsafe { core::mem::zeroed() }
 }
 
+/// One copy of `op` for whole registers and one for the ragged ends: the
+/// activations inline a polynomial per copy, and the Lambda binary pays for
+/// every byte (an unrolled main loop measured no faster).
 #[inline(always)]
 pub(crate) unsafe fn map<V: Vector, const N: usize>(
     op: &impl Map<V, N>,
@@ -75,30 +79,38 @@ pub(crate) unsafe fn map<V: Vector, const N: usize>(
     n: usize,
 ) {
     let l = V::LANES;
-    // Align the stores (the ragged head goes through the buffer path).
-    let mut i = if n >= 2 * l { head_len::<V>(out) } else { 0 };
-    map_part(op, &ins, out, 0, i);
-    if V::STREAM && n >= STREAM_MIN {
-        // Non-temporal stores: `out + i` is aligned, as they require.
-        while i + l <= n {
-            op.apply(load_n(&ins, i)).stream(out.add(i));
-            i += l;
+    // Align the stores; the ragged head is done with the tail below.
+    let head = if n >= 2 * l { head_len::<V>(out) } else { 0 };
+    let body = (n - head) / l * l;
+    let stream = V::STREAM && n >= STREAM_MIN;
+    let mut i = head;
+    while i < head + body {
+        let r = op.apply(load_n(&ins, i));
+        if stream {
+            // Non-temporal stores need the alignment established above.
+            r.stream(out.add(i));
+        } else {
+            r.store(out.add(i));
         }
+        i += l;
+    }
+    if stream {
         V::fence();
-    } else {
-        while i + 2 * l <= n {
-            let a = op.apply(load_n(&ins, i));
-            let b = op.apply(load_n(&ins, i + l));
-            a.store(out.add(i));
-            b.store(out.add(i + l));
-            i += 2 * l;
-        }
-        if i + l <= n {
-            op.apply(load_n(&ins, i)).store(out.add(i));
-            i += l;
+    }
+    // Element-wise, so the order is free: head and tail share one copy.
+    let mut k = 0;
+    while k < 2 {
+        let (start, count) = if k == 0 {
+            (0, head)
+        } else {
+            (head + body, n - head - body)
+        };
+        k += 1;
+        if count > 0 {
+            op.apply(load_part(&ins, start, count))
+                .store_part(out.add(start), count);
         }
     }
-    map_part(op, &ins, out, i, n - i);
 }
 
 pub(crate) struct Add;
@@ -353,21 +365,17 @@ pub(crate) unsafe fn reduce<V: Vector, const N: usize, const M: usize>(
     let l = V::LANES;
     let step = 4 * l;
     let mut total = [0.0f64; M];
-    // The ragged head (to align the first input) and tail are folded into
-    // `s` through zero-padded buffers.
-    let mut s = [V::zero(); M];
-    let mut ragged = false;
-    let mut i = 0;
-    if n >= 2 * step {
-        i = head_len::<V>(ins[0]);
-        if i > 0 {
-            s = op.step(s, load_part(&ins, 0, i));
-            ragged = true;
-        }
-    }
+    // Skip to an aligned first input for the blocks; what is skipped, and
+    // what is left after them, is folded into `s` below.
+    let head = if n >= 2 * step {
+        head_len::<V>(ins[0])
+    } else {
+        0
+    };
+    let mut i = head;
     while i + step <= n {
         let rounds = ((n - i) / step).min(BLOCK_ITERS);
-        let mut s0 = [V::zero(); M];
+        let mut s0 = zeros::<V, M>();
         let mut s1 = s0;
         let mut s2 = s0;
         let mut s3 = s0;
@@ -382,16 +390,26 @@ pub(crate) unsafe fn reduce<V: Vector, const N: usize, const M: usize>(
             total[k] += s0[k].add(s1[k]).add(s2[k].add(s3[k])).sum_f64();
         }
     }
-    while i + l <= n {
-        s = op.step(s, load_n(&ins, i));
-        i += l;
-        ragged = true;
-    }
-    if i < n {
-        s = op.step(s, load_part(&ins, i, n - i));
-        ragged = true;
-    }
-    if ragged {
+    // Fewer than `step + LANES` elements remain: one register at a time,
+    // zero-padded at the ends (every fold maps zeros to zero).
+    if head > 0 || i < n {
+        let mut s = zeros::<V, M>();
+        let mut piece = 0;
+        while piece < 2 {
+            let (start, end) = if piece == 0 { (0, head) } else { (i, n) };
+            piece += 1;
+            let mut j = start;
+            while j < end {
+                let c = l.min(end - j);
+                let x = if c == l {
+                    load_n(&ins, j)
+                } else {
+                    load_part(&ins, j, c)
+                };
+                s = op.step(s, x);
+                j += c;
+            }
+        }
         for k in 0..M {
             total[k] += s[k].sum_f64();
         }
@@ -406,9 +424,15 @@ unsafe fn load_part<V: Vector, const N: usize>(
     start: usize,
     count: usize,
 ) -> [V; N] {
-    let mut v = [V::zero(); N];
-    for j in 0..N {
-        v[j] = V::load_part(ins[j].add(start), count);
+    let mut v = zeros::<V, N>();
+    if let Some(x) = v.get_mut(0) {
+        *x = V::load_part(ins[0].add(start), count);
+    }
+    if let Some(x) = v.get_mut(1) {
+        *x = V::load_part(ins[1].add(start), count);
+    }
+    if let Some(x) = v.get_mut(2) {
+        *x = V::load_part(ins[2].add(start), count);
     }
     v
 }
@@ -455,6 +479,67 @@ impl<V: Vector> Fold<V, 2, 3> for Dot3 {
     #[inline(always)]
     unsafe fn step(&self, [ab, aa, bb]: [V; 3], [a, b]: [V; 2]) -> [V; 3] {
         [a.mul_add(b, ab), a.mul_add(a, aa), b.mul_add(b, bb)]
+    }
+}
+
+// ---- dense layer -----------------------------------------------------------
+
+/// `out[r] = m[r*cols..][..cols] . x` for a row-major `rows x cols` matrix.
+/// Four rows at a time share each load of `x` (five loads per four FMAs
+/// instead of eight), with the same f32-lanes-then-f64 blocking as `reduce`;
+/// leftover rows use the plain dot product.
+#[inline(always)]
+pub(crate) unsafe fn matvec<V: Vector>(
+    m: *const f32,
+    rows: usize,
+    cols: usize,
+    x: *const f32,
+    out: *mut f32,
+) {
+    let l = V::LANES;
+    let mut r = 0;
+    while r + 4 <= rows {
+        let row = [
+            m.add(r * cols),
+            m.add((r + 1) * cols),
+            m.add((r + 2) * cols),
+            m.add((r + 3) * cols),
+        ];
+        let mut total = [0.0f64; 4];
+        let mut j = 0;
+        while j < cols {
+            let mut s = zeros::<V, 4>();
+            let mut it = 0;
+            while it < BLOCK_ITERS && j < cols {
+                let c = l.min(cols - j);
+                let xv = if c == l {
+                    V::load(x.add(j))
+                } else {
+                    V::load_part(x.add(j), c)
+                };
+                for k in 0..4 {
+                    let a = if c == l {
+                        V::load(row[k].add(j))
+                    } else {
+                        V::load_part(row[k].add(j), c)
+                    };
+                    s[k] = a.mul_add(xv, s[k]);
+                }
+                j += c;
+                it += 1;
+            }
+            for k in 0..4 {
+                total[k] += s[k].sum_f64();
+            }
+        }
+        for (k, t) in total.iter().enumerate() {
+            *out.add(r + k) = *t as f32;
+        }
+        r += 4;
+    }
+    while r < rows {
+        *out.add(r) = reduce::<V, 2, 1>(&Dot, [m.add(r * cols), x], cols)[0] as f32;
+        r += 1;
     }
 }
 

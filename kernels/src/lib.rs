@@ -20,6 +20,11 @@
 //! assert_eq!(kernels::argmax(&[1.0, f32::NAN, 3.0]), Some(1));
 //! ```
 //!
+//! # Features
+//!
+//! `avx512` (default): the AVX-512F backend. `reference`: keep the scalar
+//! reference backend selectable on x86_64/aarch64 (for tests).
+//!
 //! # Lengths
 //!
 //! Functions taking several slices panic if their lengths differ, naming both
@@ -51,9 +56,15 @@ mod error;
 // Unused in a scalar-only build (no SIMD backend feature for this target).
 #[cfg_attr(not(any(all(target_arch = "x86_64", any(feature = "sse2", feature = "avx2")), all(target_arch = "aarch64", feature = "neon"))), allow(dead_code, unused_macros, unused_imports))]
 mod generic;
-// The reference: in the dispatch list with the `scalar` feature (tests compare every
-// backend with it), or as the fallback when no always-available backend is compiled in.
-#[cfg(any(feature = "scalar", not(any(all(target_arch = "x86_64", feature = "sse2"), all(target_arch = "aarch64", feature = "neon")))))]
+// The reference: selectable with `reference` (the tests compare every backend with it), and
+// the fallback when no always-available backend (SSE2, NEON) is compiled in.
+#[cfg(any(
+    feature = "reference",
+    not(any(
+        all(target_arch = "x86_64", feature = "sse2"),
+        all(target_arch = "aarch64", feature = "neon")
+    ))
+))]
 mod scalar;
 // Unused in a scalar-only build (no SIMD backend feature for this target).
 #[cfg_attr(not(any(all(target_arch = "x86_64", any(feature = "sse2", feature = "avx2")), all(target_arch = "aarch64", feature = "neon"))), allow(dead_code, unused_macros, unused_imports))]

@@ -42,6 +42,11 @@ unsafe fn dist_sq(a: *const f32, b: *const f32, n: usize) -> f64 {
     }
     s
 }
+unsafe fn matvec(m: *const f32, rows: usize, cols: usize, x: *const f32, out: *mut f32) {
+    for r in 0..rows {
+        *out.add(r) = dot(m.add(r * cols), x, cols) as f32;
+    }
+}
 unsafe fn dot3(a: *const f32, b: *const f32, n: usize) -> [f64; 3] {
     [dot(a, b, n), dot(a, a, n), dot(b, b, n)]
 }
@@ -145,6 +150,7 @@ pub(crate) static TABLE: Table = Table {
     dot,
     dist_sq,
     dot3,
+    matvec,
     max,
     min,
     argmax,

@@ -70,6 +70,7 @@ macro_rules! backend {
             dot,
             dist_sq,
             dot3,
+            matvec,
             max,
             min,
             argmax,
@@ -120,6 +121,10 @@ macro_rules! backend {
         #[target_feature(enable = $feat)]
         unsafe fn dot3(a: *const f32, b: *const f32, n: usize) -> [f64; 3] {
             g::reduce::<$V, 2, 3>(&g::Dot3, [a, b], n)
+        }
+        #[target_feature(enable = $feat)]
+        unsafe fn matvec(m: *const f32, rows: usize, cols: usize, x: *const f32, out: *mut f32) {
+            g::matvec::<$V>(m, rows, cols, x, out)
         }
         #[target_feature(enable = $feat)]
         unsafe fn max(a: *const f32, n: usize) -> f32 {

@@ -10,13 +10,6 @@
 # or a build failed; 4 the smoke invocation through the emulator failed.
 set -euo pipefail
 
-# ---- pins: the bytes of a zip depend on these, so they are fixed here, not taken from PATH ----
-STABLE_TOOLCHAIN="${RAYO_STABLE_TOOLCHAIN:-1.95.0}"
-# rustc 1.97.0-nightly (e50aa6fba 2026-05-19); the channel date is the day after the commit.
-NIGHTLY_TOOLCHAIN="${RAYO_NIGHTLY_TOOLCHAIN:-nightly-2026-05-20}"
-ZIGLANG_VERSION="0.17.1"
-CARGO_ZIGBUILD_VERSION="0.24.0"
-
 # Budgets for the stripped binary, the same on both architectures.
 BUDGET_stable=500000
 BUDGET_tiny=262144    # 256 KiB
@@ -27,6 +20,9 @@ PACKAGE="bootstrap"
 DEFAULT_EVENT='{"op":"dot","a":[1,2,3],"b":[4,5,6]}'
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# The zip's bytes depend on the toolchains, so they are pinned there, not taken from PATH.
+# shellcheck source=scripts/pins.sh
+. "$ROOT/scripts/pins.sh"
 TARGET_ROOT="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 say() { printf '%s\n' "$*" >&2; }

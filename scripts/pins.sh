@@ -1,0 +1,11 @@
+# Sourced by build.sh and the scripts/test-*.sh: the toolchain and tool versions a Lambda
+# build's bytes depend on. Change them here, in one place, and re-measure the size report.
+
+# Stable tier.
+STABLE_TOOLCHAIN="${RAYO_STABLE_TOOLCHAIN:-1.95.0}"
+# --tiny/--tiniest: rustc 1.97.0-nightly (e50aa6fba 2026-05-19); a channel is dated the day
+# after its commit. -Cpanic=immediate-abort is spelt this way from this nightly on.
+NIGHTLY_TOOLCHAIN="${RAYO_NIGHTLY_TOOLCHAIN:-nightly-2026-05-20}"
+# arm64 build-std tiers link with zig's aarch64 musl through cargo-zigbuild (both from PyPI).
+ZIGLANG_VERSION="0.17.1"
+CARGO_ZIGBUILD_VERSION="0.24.0"

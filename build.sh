@@ -236,7 +236,8 @@ build_one() { # build_one TIER ARCH -> sets BUILT_BIN, BUILD_SECS
         ;;
     tiny | tiniest)
         tc="$NIGHTLY_TOOLCHAIN"
-        flags+=("--remap-path-prefix=$(rustup run "$tc" rustc --print sysroot)=/rustc-sysroot")
+        # std is compiled from rust-src here: its panic locations name that directory.
+        flags+=("--remap-path-prefix=$(rustup run "$tc" rustc --print sysroot)/lib/rustlib/src/rust=/rust")
         # No std features at all: drops backtrace (symbolisation is most of std's size); the
         # panic hook machinery stays.
         cargo_args+=(-Zbuild-std=std,panic_abort -Zbuild-std-features=)

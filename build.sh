@@ -39,7 +39,8 @@ usage() {
 
 Tiers (budget for the stripped binary, both architectures):
   (default)  stable toolchain, release-ultra profile                    500,000 B
-  --tiny     pinned nightly, -Zbuild-std=std,panic_abort, no backtrace   262,144 B
+  --tiny     pinned nightly, -Zbuild-std=std,panic_abort, no backtrace,  262,144 B
+             std's optimize_for_size, no unwind tables
              (std's panic hook still runs, so rayo still posts a panic to /error)
   --tiniest  --tiny plus -Cpanic=immediate-abort                         131,072 B
              (a panic aborts at once with no message: Lambda shows a bare Runtime.ExitError)
@@ -238,9 +239,11 @@ build_one() { # build_one TIER ARCH -> sets BUILT_BIN, BUILD_SECS
         tc="$NIGHTLY_TOOLCHAIN"
         # std is compiled from rust-src here: its panic locations name that directory.
         flags+=("--remap-path-prefix=$(rustup run "$tc" rustc --print sysroot)/lib/rustlib/src/rust=/rust")
-        # No std features at all: drops backtrace (symbolisation is most of std's size); the
-        # panic hook machinery stays.
-        cargo_args+=(-Zbuild-std=std,panic_abort -Zbuild-std-features=)
+        # std without its default features drops backtrace (the symboliser is most of std's
+        # size) but keeps the panic hook; optimize_for_size picks std's smaller algorithms.
+        # With no unwinding and no backtraces, unwind tables are dead weight (-10 KB on x86_64).
+        cargo_args+=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
+        flags+=(-Cforce-unwind-tables=no)
         if [ "$tier" = tiniest ]; then
             # Every panic becomes an abort instruction: no hook, no message, no formatting.
             flags+=(-Zunstable-options -Cpanic=immediate-abort)

@@ -3,18 +3,68 @@
 //! CONTRACT (used by runtime-api's integration tests and by bench-coldstart; keep these
 //! signatures, extend freely):
 //!
-//! ```ignore
+//! ```no_run
+//! use emulator::{Config, Emulator, Fault, OutcomeKind};
+//! use std::process::Command;
+//! use std::time::{Duration, Instant};
+//!
 //! let emu = Emulator::start(Config::default())?;          // binds 127.0.0.1:0
+//! let spawned = Instant::now();
 //! let mut child = emu.spawn(Command::new("target/debug/bootstrap"))?; // Lambda-like env
 //! let init_at: Instant = emu.wait_next(Duration::from_secs(5))?;      // first GET /next bytes arrived
-//! let out: Outcome = emu.invoke(b"{\"x\":1}".to_vec(), Duration::from_secs(5))?;
+//! println!("init: {:?}", init_at - spawned);
+//! let out = emu.invoke(b"{\"x\":1}".to_vec(), Duration::from_secs(5))?;
 //! assert_eq!(out.kind, OutcomeKind::Response);
 //! emu.inject(Fault::CloseAfterResponse);
 //! assert_eq!(emu.stats().connections, 1);
+//! child.kill()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Behaviour, as Lambda's Runtime API
+//!
+//! - `GET /2018-06-01/runtime/invocation/next` long-polls until an invocation is queued,
+//!   then answers 200 with the event and the `Lambda-Runtime-*` headers.
+//! - `POST .../invocation/{id}/response` and `.../error` answer 202; 400 for an id not
+//!   handed out, 403 for a second answer, 413 above [`MAX_RESPONSE_BYTES`] (the body is
+//!   still drained, and the invoker sees `Function.ResponseSizeTooLarge`).
+//! - `POST /2018-06-01/runtime/init/error` answers 202 and is kept for
+//!   [`Emulator::wait_init_error`].
+//! - HTTP/1.1 keep-alive, `Content-Length` and chunked request bodies, pipelining,
+//!   `Expect: 100-continue`. A malformed request gets 400 and a closed connection.
+//! - Header values of an [`Invocation`] are written verbatim, so tests can send hostile
+//!   ids or contexts on purpose.
+//!
+//! # Timestamps
+//!
+//! Taken where bytes cross the socket, not after parsing: [`Emulator::wait_next`] returns
+//! when the read carrying a `GET /next`'s first bytes returned; [`Outcome::sent_at`] is
+//! after the `/next` answer was written, [`Outcome::received_at`] after the read that
+//! brought the last body byte of the response. Connections are served by threads already
+//! waiting in `accept` (see `pool.rs`), so a cold start's first request is not delayed
+//! by a thread spawn.
+//!
+//! # What it does not do
+//!
+//! TLS, the Extensions and Telemetry APIs, response streaming, HTTP/2, or enforcing the
+//! function timeout (the deadline is only advertised).
 use std::net::SocketAddr;
 use std::process::{Child, Command};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod http;
+mod ids;
+mod invoke;
+mod pool;
+mod process;
+mod server;
+mod state;
+
+use state::Shared;
+
+/// The largest response or error body Lambda accepts (6 MB as Lambda counts it).
+pub const MAX_RESPONSE_BYTES: usize = 6_291_556;
 
 /// How the emulated function is configured; becomes the bootstrap's environment.
 #[derive(Clone, Debug)]
@@ -22,7 +72,8 @@ pub struct Config {
     pub function_name: String,
     pub function_version: String,
     pub memory_mb: u32,
-    /// Used for each invocation's deadline (`Lambda-Runtime-Deadline-Ms`).
+    /// Used for each invocation's deadline (`Lambda-Runtime-Deadline-Ms`), and as how long
+    /// the invoke endpoint waits for an outcome.
     pub timeout: Duration,
     pub region: String,
     pub log_group: String,
@@ -32,6 +83,49 @@ pub struct Config {
     /// Set `AWS_LAMBDA_RUNTIME_API` as `http://127.0.0.1:PORT/prefix` (cargo-lambda style)
     /// instead of `127.0.0.1:PORT`; the server then accepts paths under that prefix.
     pub url_prefix: Option<String>,
+}
+
+impl Default for Config {
+    /// Lambda's defaults: `$LATEST`, 128 MB, 3 s timeout, us-east-1.
+    fn default() -> Config {
+        let name = "rayo-function".to_string();
+        let now = ids::epoch_ms();
+        Config {
+            log_group: format!("/aws/lambda/{name}"),
+            log_stream: format!(
+                "{}/[$LATEST]{:016x}{:016x}",
+                ids::utc_date(now),
+                ids::next_u64(),
+                ids::next_u64()
+            ),
+            function_name: name,
+            function_version: "$LATEST".to_string(),
+            memory_mb: 128,
+            timeout: Duration::from_secs(3),
+            region: "us-east-1".to_string(),
+            env: Vec::new(),
+            url_prefix: None,
+        }
+    }
+}
+
+impl Config {
+    /// The defaults, for a function called `name` (its log group follows the name).
+    pub fn for_function(name: &str) -> Config {
+        Config {
+            function_name: name.to_string(),
+            log_group: format!("/aws/lambda/{name}"),
+            ..Config::default()
+        }
+    }
+
+    /// `arn:aws:lambda:REGION:123456789012:function:NAME`.
+    pub fn function_arn(&self) -> String {
+        format!(
+            "arn:aws:lambda:{}:123456789012:function:{}",
+            self.region, self.function_name
+        )
+    }
 }
 
 /// One invocation to hand out on `GET /next`. `Invocation::new(event)` fills a fresh
@@ -48,11 +142,36 @@ pub struct Invocation {
     pub tenant_id: Option<String>,
 }
 
+impl Invocation {
+    /// An invocation for `Config::default()`'s function (ARN, 3 s deadline). Use
+    /// [`Invocation::for_config`] or [`Emulator::invocation`] to match another config.
+    pub fn new(event: Vec<u8>) -> Invocation {
+        Invocation::for_config(event, &Config::default())
+    }
+
+    /// A fresh request id and trace id, the ARN of `config`'s function and a deadline of
+    /// now + `config.timeout`.
+    pub fn for_config(event: Vec<u8>, config: &Config) -> Invocation {
+        Invocation {
+            request_id: ids::uuid_v4(),
+            event,
+            deadline_ms: ids::epoch_ms().saturating_add(config.timeout.as_millis() as u64),
+            function_arn: config.function_arn(),
+            trace_id: Some(ids::trace_id()),
+            client_context: None,
+            cognito_identity: None,
+            tenant_id: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutcomeKind {
     Response,
     /// `POST .../error`; `error_type` is the `Lambda-Runtime-Function-Error-Type` header.
-    Error { error_type: Option<String> },
+    Error {
+        error_type: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -67,6 +186,12 @@ pub struct Outcome {
 }
 
 /// A one-shot fault, consumed by the next request it applies to.
+///
+/// `NextStatus` and `MalformedHeaders` answer the next `/next` at once (a `/next` already
+/// long-polling is answered when the fault is injected) without consuming an invocation.
+/// `CloseMidBody`, `DelayNext` and `ChunkedNext` apply to the next `/next` that carries an
+/// invocation; after `CloseMidBody` the invocation goes back to the front of the queue so a
+/// client that retries still gets it.
 #[derive(Clone, Debug)]
 pub enum Fault {
     /// Answer the next `/next` with headers and half the body, then close.
@@ -74,6 +199,7 @@ pub enum Fault {
     /// Answer the next `/next` with 500.
     NextStatus(u16),
     /// Answer the next response/error post with this status (e.g. 500, 400, 403, 413).
+    /// The posted outcome is still recorded, so `wait`/`invoke` return it.
     PostStatus(u16),
     /// Delay the next `/next` answer.
     DelayNext(Duration),
@@ -92,6 +218,10 @@ pub struct Stats {
     pub next_requests: usize,
     pub responses: usize,
     pub errors: usize,
+    /// `POST /runtime/init/error` received.
+    pub init_errors: usize,
+    /// Requests answered 400 because they could not be parsed.
+    pub malformed_requests: usize,
 }
 
 /// `POST /2018-06-01/runtime/init/error`, as received.
@@ -106,33 +236,137 @@ pub enum EmuError {
     Io(std::io::Error),
     /// Nothing arrived within the given time; the string says what was awaited.
     Timeout(&'static str),
+    /// A request the emulator could not accept: what was wrong and the offending value.
+    BadRequest {
+        what: &'static str,
+        value: String,
+    },
+    /// The emulator is shutting down.
+    Stopped,
 }
 
-pub struct Emulator {/* private */}
+impl std::fmt::Display for EmuError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EmuError::Io(e) => write!(f, "emulator I/O error: {e}"),
+            EmuError::Timeout(what) => write!(f, "timed out waiting for {what}"),
+            EmuError::BadRequest { what, value } if value.is_empty() => {
+                write!(f, "bad request: {what}")
+            }
+            EmuError::BadRequest { what, value } => write!(f, "bad request: {what}: {value:?}"),
+            EmuError::Stopped => write!(f, "the emulator is shutting down"),
+        }
+    }
+}
+
+impl std::error::Error for EmuError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            EmuError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for EmuError {
+    fn from(e: std::io::Error) -> EmuError {
+        EmuError::Io(e)
+    }
+}
+
+/// A running emulator. Dropping it stops every thread and closes every socket, including
+/// connections parked in a `/next` long-poll.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+}
 
 impl Emulator {
-    pub fn start(config: Config) -> std::io::Result<Emulator> { todo!() }
-    pub fn addr(&self) -> SocketAddr { todo!() }
+    /// Binds the Runtime API on 127.0.0.1 (any free port) and starts serving.
+    pub fn start(config: Config) -> std::io::Result<Emulator> {
+        let (shared, addr) = server::start(config)?;
+        Ok(Emulator { shared, addr })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
     /// The value for `AWS_LAMBDA_RUNTIME_API`.
-    pub fn runtime_api(&self) -> String { todo!() }
+    pub fn runtime_api(&self) -> String {
+        match self.shared.prefix() {
+            Some(p) => format!("http://{}/{p}", self.addr),
+            None => self.addr.to_string(),
+        }
+    }
+
     /// The Lambda-like environment a bootstrap gets (AWS_LAMBDA_RUNTIME_API,
     /// AWS_LAMBDA_FUNCTION_NAME/VERSION/MEMORY_SIZE, AWS_LAMBDA_LOG_GROUP_NAME/STREAM_NAME,
     /// AWS_REGION, AWS_DEFAULT_REGION, LAMBDA_TASK_ROOT, _HANDLER, TZ=:UTC, ...).
-    pub fn lambda_env(&self) -> Vec<(String, String)> { todo!() }
+    pub fn lambda_env(&self) -> Vec<(String, String)> {
+        process::lambda_env(&self.shared.config, &self.runtime_api())
+    }
+
     /// Clears the parent's environment, sets `lambda_env()` plus PATH, and spawns.
-    pub fn spawn(&self, cmd: Command) -> std::io::Result<Child> { todo!() }
+    pub fn spawn(&self, cmd: Command) -> std::io::Result<Child> {
+        process::spawn(cmd, &self.lambda_env())
+    }
+
+    /// A fresh invocation for this emulator's function (its ARN and timeout).
+    pub fn invocation(&self, event: Vec<u8>) -> Invocation {
+        Invocation::for_config(event, &self.shared.config)
+    }
+
     /// Queue an invocation; returns its request id.
-    pub fn enqueue(&self, inv: Invocation) -> String { todo!() }
+    pub fn enqueue(&self, inv: Invocation) -> String {
+        self.shared.enqueue(inv)
+    }
+
     /// Wait for the outcome of a queued invocation.
-    pub fn wait(&self, request_id: &str, timeout: Duration) -> Result<Outcome, EmuError> { todo!() }
-    /// `enqueue(Invocation::new(event))` then `wait`.
-    pub fn invoke(&self, event: Vec<u8>, timeout: Duration) -> Result<Outcome, EmuError> { todo!() }
+    pub fn wait(&self, request_id: &str, timeout: Duration) -> Result<Outcome, EmuError> {
+        self.shared.wait_outcome(request_id, timeout)
+    }
+
+    /// `enqueue(Invocation::new(event))` then `wait`. The invocation uses this emulator's
+    /// config; on timeout it is withdrawn if no `/next` has taken it yet.
+    pub fn invoke(&self, event: Vec<u8>, timeout: Duration) -> Result<Outcome, EmuError> {
+        let id = self.enqueue(self.invocation(event));
+        let out = self.wait(&id, timeout);
+        if out.is_err() {
+            self.shared.withdraw(&id);
+        }
+        out
+    }
+
     /// Wait until a `GET /next` arrives that has not been waited for yet; its arrival time.
-    pub fn wait_next(&self, timeout: Duration) -> Result<Instant, EmuError> { todo!() }
-    pub fn wait_init_error(&self, timeout: Duration) -> Result<InitError, EmuError> { todo!() }
-    pub fn inject(&self, fault: Fault) { todo!() }
-    pub fn stats(&self) -> Stats { todo!() }
+    pub fn wait_next(&self, timeout: Duration) -> Result<Instant, EmuError> {
+        self.shared.wait_next(timeout)
+    }
+
+    pub fn wait_init_error(&self, timeout: Duration) -> Result<InitError, EmuError> {
+        self.shared.wait_init_error(timeout)
+    }
+
+    pub fn inject(&self, fault: Fault) {
+        self.shared.inject(fault)
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.shared.stats()
+    }
+
     /// Serve `POST /2015-03-31/functions/function/invocations` on 127.0.0.1:port (0: any).
-    pub fn serve_invoke(&self, port: u16) -> std::io::Result<SocketAddr> { todo!() }
+    pub fn serve_invoke(&self, port: u16) -> std::io::Result<SocketAddr> {
+        invoke::serve(&self.shared, port)
+    }
 }
-// Drop stops every thread and closes the listeners.
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.shared.shutdown();
+    }
+}

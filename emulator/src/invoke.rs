@@ -1,0 +1,146 @@
+//! The invoke endpoint of AWS's Runtime Interface Emulator, so a person can `curl` a local
+//! function: `POST /2015-03-31/functions/function/invocations`.
+use crate::http::{error_json, Body, Request};
+use crate::pool;
+use crate::server::{answer, Service};
+use crate::state::Shared;
+use crate::{EmuError, Invocation, OutcomeKind, MAX_RESPONSE_BYTES};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+
+pub fn serve(shared: &Arc<Shared>, port: u16) -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind(("127.0.0.1", port))?;
+    pool::start(shared, listener, Service::Invoke)
+}
+
+/// `/2015-03-31/functions/{name}/invocations`; any function name is accepted, as the RIE
+/// does.
+fn is_invoke_path(path: &str) -> bool {
+    path.strip_prefix("/2015-03-31/functions/")
+        .and_then(|r| r.strip_suffix("/invocations"))
+        .is_some_and(|name| !name.is_empty() && !name.contains('/'))
+}
+
+pub fn handle(shared: &Shared, stream: &mut TcpStream, req: Request) -> bool {
+    let keep = req.head.keep_alive() && !matches!(req.body, Body::TooLarge { drained: false });
+    let path = req.head.path().to_string();
+    if !is_invoke_path(&path) {
+        let body = error_json(
+            "ResourceNotFoundException",
+            &format!("no such path: {path}"),
+        );
+        return answer(stream, 404, &[], &body, keep);
+    }
+    if req.head.method != "POST" {
+        let body = error_json(
+            "MethodNotAllowed",
+            &format!("{} not allowed on {path}", req.head.method),
+        );
+        return answer(stream, 405, &[], &body, keep);
+    }
+    // Lambda's Invoke API takes the client context base64-encoded and hands the function
+    // the decoded JSON.
+    let client_context = match req.head.header("x-amz-client-context").map(decode_base64) {
+        None => None,
+        Some(Some(text)) => Some(text),
+        Some(None) => {
+            let body = error_json(
+                "InvalidRequestContentException",
+                "X-Amz-Client-Context must be base64-encoded UTF-8",
+            );
+            return answer(stream, 400, &[], &body, keep);
+        }
+    };
+    let invocation_type = req.head.header("x-amz-invocation-type").unwrap_or("");
+    if invocation_type == "DryRun" {
+        return answer(stream, 204, &[], b"", keep);
+    }
+    let event = match req.body {
+        Body::Complete(b) => b,
+        Body::TooLarge { .. } => {
+            let message = format!(
+                "Request must be smaller than {MAX_RESPONSE_BYTES} bytes \
+                 for the InvokeFunction operation"
+            );
+            let body = error_json("RequestEntityTooLargeException", &message);
+            return answer(stream, 413, &[], &body, keep);
+        }
+    };
+    let mut inv = Invocation::for_config(event, &shared.config);
+    inv.client_context = client_context;
+    let id = shared.enqueue(inv);
+    if invocation_type == "Event" {
+        // Asynchronous: queued, and nobody waits for the outcome.
+        return answer(stream, 202, &[("X-Amzn-RequestId", id.as_str())], b"", keep);
+    }
+    let timeout = shared.config.timeout;
+    let (body, function_error) = match shared.wait_outcome(&id, timeout) {
+        Ok(out) => match out.kind {
+            OutcomeKind::Response => (out.body, false),
+            OutcomeKind::Error { .. } => (out.body, true),
+        },
+        Err(EmuError::Timeout(_)) => {
+            shared.withdraw(&id);
+            let msg = format!("Task timed out after {:.2} seconds", timeout.as_secs_f64());
+            (error_json("Sandbox.Timedout", &msg), true)
+        }
+        Err(e) => {
+            let body = error_json("ServiceException", &e.to_string());
+            return answer(stream, 503, &[], &body, false);
+        }
+    };
+    let mut headers = vec![("X-Amzn-RequestId", id.as_str())];
+    if function_error {
+        headers.push(("X-Amz-Function-Error", "Unhandled"));
+    }
+    answer(stream, 200, &headers, &body, keep)
+}
+
+/// Standard base64 (with or without padding) to UTF-8 text; `None` if it is neither.
+fn decode_base64(text: &str) -> Option<String> {
+    let digit = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let data = text.trim_end_matches('=').as_bytes();
+    if data.len() % 4 == 1 || text.len() - data.len() > 2 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(data.len() * 3 / 4);
+    for group in data.chunks(4) {
+        let mut n: u32 = 0;
+        for (i, &c) in group.iter().enumerate() {
+            n |= digit(c)? << (18 - 6 * i);
+        }
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..group.len()]);
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_base64;
+
+    #[test]
+    fn base64() {
+        assert_eq!(decode_base64("").as_deref(), Some(""));
+        assert_eq!(decode_base64("Zg==").as_deref(), Some("f"));
+        assert_eq!(decode_base64("Zm8=").as_deref(), Some("fo"));
+        assert_eq!(decode_base64("Zm9v").as_deref(), Some("foo"));
+        assert_eq!(decode_base64("Zm9vYg").as_deref(), Some("foob"));
+        assert_eq!(
+            decode_base64("eyJjdXN0b20iOnsiayI6InYifX0=").as_deref(),
+            Some("{\"custom\":{\"k\":\"v\"}}")
+        );
+        for bad in ["Z", "Zm9v!", "Zg===", "////"] {
+            assert_eq!(decode_base64(bad), None, "{bad}");
+        }
+    }
+}

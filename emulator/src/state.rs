@@ -1,0 +1,213 @@
+//! State shared by the API, the accept loops and the connection threads: one mutex, one
+//! condition variable notified on every change (the emulator serves a handful of
+//! connections; simplicity beats lock granularity here).
+use crate::pool::Pool;
+use crate::{Config, EmuError, Fault, InitError, Invocation, Outcome, Stats};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// How long `Drop` waits for connection threads to notice the shutdown.
+const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+
+#[derive(Default)]
+pub struct State {
+    pub queue: VecDeque<Invocation>,
+    /// Handed out by `/next`, not answered yet: when the `/next` answer was written.
+    pub pending: HashMap<String, Instant>,
+    /// Answered (response or error): a second post gets 403.
+    pub answered: HashSet<String>,
+    pub outcomes: HashMap<String, Outcome>,
+    /// Arrival instants of `GET /next` requests not yet returned by `wait_next`.
+    pub next_arrivals: VecDeque<Instant>,
+    pub init_errors: VecDeque<InitError>,
+    pub faults: Vec<Fault>,
+    pub stats: Stats,
+    /// Clones of live connections, shut down on `Drop` to wake blocked reads.
+    pub conns: HashMap<u64, TcpStream>,
+    /// Worker threads alive (waiting in `accept` or serving a connection).
+    pub live_threads: usize,
+    /// One per listening port; stopped on `Drop`.
+    pub pools: Vec<Arc<Pool>>,
+}
+
+pub struct Shared {
+    pub config: Config,
+    state: Mutex<State>,
+    pub cond: Condvar,
+    stopping: AtomicBool,
+    next_conn_id: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(config: Config) -> Shared {
+        Shared {
+            config,
+            state: Mutex::new(State::default()),
+            cond: Condvar::new(),
+            stopping: AtomicBool::new(false),
+            next_conn_id: AtomicU64::new(0),
+        }
+    }
+
+    /// The URL prefix without surrounding slashes, if any.
+    pub fn prefix(&self) -> Option<&str> {
+        self.config
+            .url_prefix
+            .as_deref()
+            .map(|p| p.trim_matches('/'))
+            .filter(|p| !p.is_empty())
+    }
+
+    /// Locks the state. A poisoned lock (a panicking thread) still holds consistent data
+    /// for our purposes, so keep going rather than cascade the panic.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits on the condition variable for at most `d`.
+    pub fn wait_for<'a>(&self, guard: MutexGuard<'a, State>, d: Duration) -> MutexGuard<'a, State> {
+        match self.cond.wait_timeout(guard, d) {
+            Ok((g, _)) => g,
+            Err(e) => e.into_inner().0,
+        }
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Waits until `ready` yields a value, the deadline passes or the emulator stops.
+    fn wait_until<T>(
+        &self,
+        timeout: Duration,
+        what: &'static str,
+        mut ready: impl FnMut(&mut State) -> Option<T>,
+    ) -> Result<T, EmuError> {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.lock();
+        loop {
+            if let Some(v) = ready(&mut st) {
+                return Ok(v);
+            }
+            if self.stopping() {
+                return Err(EmuError::Stopped);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(EmuError::Timeout(what));
+            }
+            st = self.wait_for(st, deadline - now);
+        }
+    }
+
+    pub fn enqueue(&self, inv: Invocation) -> String {
+        let id = inv.request_id.clone();
+        self.lock().queue.push_back(inv);
+        self.cond.notify_all();
+        id
+    }
+
+    /// Removes a queued invocation nobody has taken yet.
+    pub fn withdraw(&self, id: &str) {
+        self.lock().queue.retain(|inv| inv.request_id != id);
+    }
+
+    pub fn wait_outcome(&self, id: &str, timeout: Duration) -> Result<Outcome, EmuError> {
+        self.wait_until(timeout, "the invocation's response or error", |st| {
+            st.outcomes.remove(id)
+        })
+    }
+
+    pub fn wait_next(&self, timeout: Duration) -> Result<Instant, EmuError> {
+        self.wait_until(timeout, "a GET /next request", |st| {
+            st.next_arrivals.pop_front()
+        })
+    }
+
+    pub fn wait_init_error(&self, timeout: Duration) -> Result<InitError, EmuError> {
+        self.wait_until(timeout, "a POST /runtime/init/error", |st| {
+            st.init_errors.pop_front()
+        })
+    }
+
+    pub fn inject(&self, fault: Fault) {
+        self.lock().faults.push(fault);
+        // A `/next` already long-polling may be the one this fault applies to.
+        self.cond.notify_all();
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.lock().stats.clone()
+    }
+
+    /// Registers a connection (a clone of its stream) for shutdown; returns its id, or
+    /// `None` when the emulator is stopping.
+    pub fn register_conn(&self, stream: &TcpStream) -> Option<u64> {
+        let clone = stream.try_clone().ok()?;
+        let id = self.next_conn_id.fetch_add(1, Ordering::Relaxed);
+        let mut st = self.lock();
+        if self.stopping() {
+            return None;
+        }
+        st.conns.insert(id, clone);
+        Some(id)
+    }
+
+    pub fn unregister_conn(&self, id: u64) {
+        self.lock().conns.remove(&id);
+    }
+
+    pub fn thread_started(&self) {
+        self.lock().live_threads += 1;
+    }
+
+    pub fn thread_exited(&self) {
+        let mut st = self.lock();
+        st.live_threads = st.live_threads.saturating_sub(1);
+        drop(st);
+        self.cond.notify_all();
+    }
+
+    pub fn add_pool(&self, pool: Arc<Pool>) {
+        self.lock().pools.push(pool);
+    }
+
+    /// Stops everything: wakes waiters, shuts every connection down, ends every accept
+    /// pool, and waits (bounded) for the worker threads to exit.
+    pub fn shutdown(&self) {
+        self.stopping.store(true, Ordering::Release);
+        let pools = {
+            let mut st = self.lock();
+            for conn in st.conns.values() {
+                let _ = conn.shutdown(Shutdown::Both);
+            }
+            std::mem::take(&mut st.pools)
+        };
+        self.cond.notify_all();
+        for pool in pools {
+            pool.stop();
+        }
+        // Connections accepted while we were shutting the others down.
+        let st = self.lock();
+        for conn in st.conns.values() {
+            let _ = conn.shutdown(Shutdown::Both);
+        }
+        let _ = self.wait_idle(st);
+    }
+
+    fn wait_idle(&self, st: MutexGuard<'_, State>) -> bool {
+        let deadline = Instant::now() + DRAIN_LIMIT;
+        let mut st = st;
+        while st.live_threads > 0 {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            st = self.wait_for(st, deadline - now);
+        }
+        true
+    }
+}

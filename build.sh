@@ -49,7 +49,8 @@ Outputs: target/lambda/{x86_64,arm64}/{bootstrap,bootstrap.zip} (for --bin NAME 
 bootstrap: target/lambda/NAME/ARCH/); --check-all-tiers builds all three tiers into
 target/lambda/tiers/TIER/ARCH/ and leaves target/lambda/ARCH/ alone.
 --no-run skips the emulator invocation. --event JSON changes the sample event.
-Environment: RAYO_STABLE_TOOLCHAIN, RAYO_NIGHTLY_TOOLCHAIN override the pinned toolchains.
+Environment: RAYO_STABLE_TOOLCHAIN, RAYO_NIGHTLY_TOOLCHAIN override the pinned toolchains;
+RAYO_RUSTFLAGS adds rustc flags (space-separated) to every bootstrap build.
 EOF
 }
 
@@ -230,6 +231,10 @@ build_one() { # build_one TIER ARCH -> sets BUILT_BIN, BUILD_SECS
     local flags=("--remap-path-prefix=$ROOT=/rayo" "--remap-path-prefix=$cargo_home=/cargo")
     local cargo_args=(build --locked --profile "$PROFILE" -p "$PACKAGE" --bin "$BIN"
         --target "$triple" --target-dir "$target_dir")
+    # Extra flags for experiments, e.g. RAYO_RUSTFLAGS=-Crelocation-model=static (non-PIE).
+    local extra
+    read -r -a extra <<<"${RAYO_RUSTFLAGS:-}"
+    flags+=(${extra[@]+"${extra[@]}"})
     local subcommand=(cargo)
     case "$tier" in
     stable)

@@ -6,8 +6,9 @@
 # usage: scripts/size-breakdown.sh [--arch x86_64|arm64|all] [--tiny | --tiniest | --check-all-tiers] [-n TOP]
 #   e.g. scripts/size-breakdown.sh --check-all-tiers > /tmp/size.md
 #
-# Symbols are attributed to the crate named by their first path segment; C code (musl libc,
-# LLVM's libunwind) has no crate path and is grouped as "C: musl libc" / "C: libunwind".
+# Symbols are attributed to the crate named by their first path segment (std's backtrace
+# symboliser is one group wherever its generics landed); C code (musl libc, LLVM's libunwind)
+# has no crate path and is grouped as "C: musl libc" / "C: libunwind".
 # The unstripped build lands in target/size/, so build.sh's real artifacts are left alone.
 set -euo pipefail
 
@@ -73,6 +74,9 @@ alloc = sum(s for _, s in sections)
 def crate_of(name):
     if "libunwind" in name or name.startswith(("_Unwind", "__unw_", "unw_")):
         return "C: libunwind"
+    # std's backtrace symboliser and its crates, wherever their generics were instantiated.
+    if re.search(r"backtrace_rs|gimli::|addr2line::|rustc_demangle::|miniz_oxide::", name):
+        return "std: backtrace symboliser (gimli, addr2line, demangle, miniz)"
     n = name
     # `<T as Trait>::f`, `<[T]>::f`, `<&T>::f`: attribute to the first crate path inside.
     m = re.search(r"[A-Za-z_][A-Za-z0-9_]*::", n)

@@ -31,6 +31,7 @@ done
 command -v nm >/dev/null 2>&1 || { echo "size-breakdown: nm not found: apt-get install -y binutils" >&2; exit 3; }
 
 OUT="$ROOT/target/size"
+rm -rf "$OUT/lambda" # only this run's binaries are reported
 # Keep symbols; everything else (profile, flags, toolchains) is build.sh's.
 set +e
 CARGO_PROFILE_RELEASE_ULTRA_STRIP=false CARGO_TARGET_DIR="$OUT" \
@@ -44,8 +45,10 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 1 ]; then
     exit 3
 fi
 
+{
 echo "Measured $(date -u +%Y-%m-%d) on $(uname -m) at commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD || echo '+changes'),"
 echo "with \`scripts/size-breakdown.sh ${args[*]:-}\` (symbols kept; section and symbol sizes equal the stripped build's)."
+: >"$OUT.crates.jsonl"
 find "$OUT/lambda" -name bootstrap -type f | sort | while read -r bin; do
     rel="${bin#"$OUT/lambda/"}"
     info="$(dirname "$bin")/bootstrap.zip.info"
@@ -54,10 +57,10 @@ find "$OUT/lambda" -name bootstrap -type f | sort | while read -r bin; do
     echo ""
     echo "### $tier / $arch"
     echo ""
-    python3 - "$bin" "$TOP" <<'EOF'
-import collections, re, subprocess, sys
+    python3 - "$bin" "$TOP" "$tier/$arch" "$OUT.crates.jsonl" <<'EOF'
+import collections, json, re, subprocess, sys
 
-path, top = sys.argv[1], int(sys.argv[2])
+path, top, label, jsonl = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 
 def run(*cmd):
     return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -95,6 +98,9 @@ for line in run("nm", "-S", "--size-sort", "-C", path).splitlines():
     by_crate[crate] += size
     symbols.append((size, kind, crate, name))
 
+with open(jsonl, "a") as f:
+    f.write(json.dumps({"label": label, "crates": by_crate, "alloc": alloc}) + "\n")
+
 print("| section | bytes |")
 print("|---|---:|")
 for name, size in sorted(sections, key=lambda s: -s[1]):
@@ -119,3 +125,26 @@ for size, kind, crate, name in sorted(symbols, key=lambda s: -s[0])[:top]:
     print(f"| {size:,} | {kind} | `{short}` |")
 EOF
 done
+} >"$OUT.sections.md"
+
+# One matrix first: every crate group's bytes in every tier/arch built.
+head -n 2 "$OUT.sections.md"
+echo ""
+python3 - "$OUT.crates.jsonl" <<'EOF'
+import collections, json, sys
+
+rows = [json.loads(line) for line in open(sys.argv[1])]
+order = {"stable": 0, "tiny": 1, "tiniest": 2}
+rows.sort(key=lambda r: (order.get(r["label"].split("/")[0], 9), r["label"]))
+total = collections.Counter()
+for r in rows:
+    total.update(r["crates"])
+print("| bytes by crate | " + " | ".join(r["label"] for r in rows) + " |")
+print("|---|" + "---:|" * len(rows))
+for crate, _ in total.most_common():
+    cells = [r["crates"].get(crate, 0) for r in rows]
+    if max(cells) >= 512:
+        print(f"| {crate} | " + " | ".join(f"{c:,}" if c else "-" for c in cells) + " |")
+print("| all loaded sections | " + " | ".join(f"{r['alloc']:,}" for r in rows) + " |")
+EOF
+tail -n +3 "$OUT.sections.md"

@@ -11,9 +11,13 @@
 set -euo pipefail
 
 # Budgets for the stripped binary, the same on both architectures.
-BUDGET_stable=500000
-BUDGET_tiny=262144    # 256 KiB
-BUDGET_tiniest=131072 # 128 KiB
+budget_of() {
+    case "$1" in
+    stable) echo 500000 ;;
+    tiny) echo 262144 ;;    # 256 KiB
+    tiniest) echo 131072 ;; # 128 KiB
+    esac
+}
 
 PROFILE="release-ultra"
 PACKAGE="bootstrap"
@@ -247,6 +251,7 @@ build_one() { # build_one TIER ARCH -> sets BUILT_BIN, BUILD_SECS
         # std without its default features drops backtrace (the symboliser is most of std's
         # size) but keeps the panic hook; optimize_for_size picks std's smaller algorithms.
         # With no unwinding and no backtraces, unwind tables are dead weight (-10 KB on x86_64).
+        # shellcheck disable=SC2054 # the commas belong to cargo's flag values
         cargo_args+=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
         flags+=(-Cforce-unwind-tables=no)
         if [ "$tier" = tiniest ]; then
@@ -291,8 +296,7 @@ for tier in "${TIERS[@]}"; do
         b64="$(awk '$1 == "code_sha256" { print $2 }' <<<"$zip_out")"
         bin_bytes="$(stat -c %s "$dir/bootstrap")"
         zip_bytes="$(stat -c %s "$dir/bootstrap.zip")"
-        budget_var="BUDGET_$tier"
-        budget="${!budget_var}"
+        budget="$(budget_of "$tier")"
         if [ "$bin_bytes" -le "$budget" ]; then
             result=PASS
         else
@@ -375,7 +379,7 @@ if [ "$RUN" = 1 ]; then
         if [ "$status" -ne 0 ] || ! grep -q '^init:' <<<"$err"; then
             smoke_failed=1
             echo "    FAILED: emulator exit $status; its stderr:"
-            sed 's/^/      /' <<<"$err"
+            while IFS= read -r line; do echo "      $line"; done <<<"$err"
         else
             grep -E '^(init|invoke 1):' <<<"$err" | sed 's/^/    /'
         fi

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # the variables are used by the scripts that source this
 # Sourced by build.sh and the scripts/test-*.sh: the toolchain and tool versions a Lambda
 # build's bytes depend on. Change them here, in one place, and re-measure the size report.
 

@@ -50,7 +50,6 @@ echo "Measured $(date -u +%Y-%m-%d) on $(uname -m) at commit $(git -C "$ROOT" re
 echo "with \`scripts/size-breakdown.sh ${args[*]:-}\` (symbols kept; section and symbol sizes equal the stripped build's)."
 : >"$OUT.crates.jsonl"
 find "$OUT/lambda" -name bootstrap -type f | sort | while read -r bin; do
-    rel="${bin#"$OUT/lambda/"}"
     info="$(dirname "$bin")/bootstrap.zip.info"
     tier="$(sed -n 's/^tier=//p' "$info")"
     arch="$(sed -n 's/^arch=//p' "$info")"

@@ -4,7 +4,7 @@
 # invocation of the host-architecture bootstrap through the local emulator.
 #
 # usage: ./build.sh [--arch x86_64|arm64|all] [--tiny | --tiniest] [--check-all-tiers]
-#                   [--no-run] [--event JSON] [--bin NAME] [-h|--help]
+#                   [--linker zig|lld] [--no-run] [--event JSON] [--bin NAME] [-h|--help]
 #
 # Exit status: 0 ok; 1 a binary is over its tier's budget; 2 usage error; 3 a tool is missing
 # or a build failed; 4 the smoke invocation through the emulator failed.
@@ -52,6 +52,11 @@ Tiers (budget for the stripped binary, both architectures):
 Outputs: target/lambda/{x86_64,arm64}/{bootstrap,bootstrap.zip} (for --bin NAME other than
 bootstrap: target/lambda/NAME/ARCH/); --check-all-tiers builds all three tiers into
 target/lambda/tiers/TIER/ARCH/ and leaves target/lambda/ARCH/ alone.
+Linking (--linker): zig (default) links every build with cargo-zigbuild against zig's musl
+and LLVM libunwind: 35 KB smaller libunwind than the one rustup ships, and a static non-PIE
+executable on both arches (rustup's arm64 musl target is non-PIE already). --linker lld links
+with the toolchain's rust-lld and rustup's self-contained musl (x86_64 then static-pie); arm64
+--tiny/--tiniest always use zig, the nightly's aarch64 musl std not being downloadable here.
 --no-run skips the emulator invocation. --event JSON changes the sample event.
 Environment: RAYO_STABLE_TOOLCHAIN, RAYO_NIGHTLY_TOOLCHAIN override the pinned toolchains;
 RAYO_RUSTFLAGS adds rustc flags (space-separated) to every bootstrap build.
@@ -65,6 +70,7 @@ ALL_TIERS=0
 RUN=1
 EVENT="$DEFAULT_EVENT"
 BIN="bootstrap"
+LINKER="zig"
 tier_flag=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -95,6 +101,14 @@ while [ $# -gt 0 ]; do
     --event)
         [ $# -ge 2 ] || die 2 "--event needs a JSON value"
         EVENT="$2"
+        shift 2
+        ;;
+    --linker)
+        [ $# -ge 2 ] || die 2 "--linker needs a value: zig or lld"
+        case "$2" in
+        zig | lld) LINKER="$2" ;;
+        *) die 2 "--linker '$2' is not one of zig, lld" ;;
+        esac
         shift 2
         ;;
     --bin)
@@ -173,8 +187,15 @@ ensure_toolchain() { # ensure_toolchain TOOLCHAIN WANT_RUST_SRC TARGET...
     fi
 }
 
-# cargo-zigbuild links arm64 build-std tiers against zig's aarch64 musl, because the nightly's
-# own aarch64-unknown-linux-musl std (with its self-contained libc) cannot be downloaded here.
+# How one tier/arch is linked: zig, or rust-lld with rustup's self-contained musl.
+linker_for() { # linker_for TIER ARCH
+    if [ "$LINKER" = zig ] || { [ "$1" != stable ] && [ "$2" = arm64 ]; }; then
+        echo zig # arm64 build-std: the nightly's own aarch64 musl std cannot be downloaded here
+    else
+        echo lld
+    fi
+}
+
 ensure_zigbuild() {
     local userbin
     userbin="$(python3 -m site --user-base 2>/dev/null)/bin"
@@ -184,9 +205,9 @@ ensure_zigbuild() {
         say "build.sh: installing ziglang==$ZIGLANG_VERSION cargo-zigbuild==$CARGO_ZIGBUILD_VERSION (PyPI)"
         python3 -m pip install --quiet "ziglang==$ZIGLANG_VERSION" \
             "cargo-zigbuild==$CARGO_ZIGBUILD_VERSION" >&2 ||
-            die 3 "arm64 --tiny/--tiniest need cargo-zigbuild and zig, and pip could not install them:" \
+            die 3 "linking with zig needs cargo-zigbuild and zig, and pip could not install them:" \
                 "run 'python3 -m pip install ziglang==$ZIGLANG_VERSION cargo-zigbuild==$CARGO_ZIGBUILD_VERSION'" \
-                "(or use --arch x86_64)"
+                "(or use --linker lld, which still needs zig for arm64 --tiny/--tiniest)"
         hash -r
         command -v cargo-zigbuild >/dev/null 2>&1 ||
             die 3 "cargo-zigbuild was installed by pip but is not on PATH ($PATH)"
@@ -194,7 +215,7 @@ ensure_zigbuild() {
     local zv
     zv="$(zig version 2>/dev/null || python3 -m ziglang version 2>/dev/null || echo '?')"
     [ "$zv" = "$ZIGLANG_VERSION" ] ||
-        say "build.sh: warning: zig $zv, pinned $ZIGLANG_VERSION: arm64 build-std bytes may differ from CI's"
+        say "build.sh: warning: zig $zv, pinned $ZIGLANG_VERSION: zig-linked bytes may differ from CI's"
 }
 
 need_stable_targets=()
@@ -204,12 +225,11 @@ for tier in "${TIERS[@]}"; do
     for arch in "${ARCHES[@]}"; do
         t="$(triple_of "$arch")"
         if [ "$tier" = stable ]; then
-            need_stable_targets+=("$t")
-        elif [ "$arch" = x86_64 ]; then
+            need_stable_targets+=("$t") # the precompiled std
+        elif [ "$(linker_for "$tier" "$arch")" = lld ]; then
             need_nightly_targets+=("$t") # its self-contained musl crt/libc links build-std
-        else
-            need_zig=1
         fi
+        [ "$(linker_for "$tier" "$arch")" = lld ] || need_zig=1
     done
 done
 [ ${#need_stable_targets[@]} -eq 0 ] || ensure_toolchain "$STABLE_TOOLCHAIN" 0 "${need_stable_targets[@]}"
@@ -226,9 +246,12 @@ join_flags() {
 }
 
 build_one() { # build_one TIER ARCH -> sets BUILT_BIN, BUILD_SECS
-    local tier="$1" arch="$2" triple tc target_dir
+    local tier="$1" arch="$2" triple tc target_dir linker
     triple="$(triple_of "$arch")"
+    linker="$(linker_for "$tier" "$arch")"
+    # One target dir per tier and linker: their flags differ, and sharing would rebuild all.
     target_dir="$TARGET_ROOT/tier-$tier"
+    [ "$linker" = zig ] || target_dir="$target_dir-lld"
     # Remap the absolute paths that panic locations would otherwise embed, so the bytes do not
     # depend on where the checkout, CARGO_HOME or the toolchain live.
     local cargo_home="${CARGO_HOME:-$HOME/.cargo}"
@@ -258,16 +281,16 @@ build_one() { # build_one TIER ARCH -> sets BUILT_BIN, BUILD_SECS
             # Every panic becomes an abort instruction: no hook, no message, no formatting.
             flags+=(-Zunstable-options -Cpanic=immediate-abort)
         fi
-        if [ "$arch" = arm64 ]; then
-            # zig supplies crt1.o and libc.a: rustc must not ask for its own (absent) copies.
-            flags+=(-Clink-self-contained=no)
-            subcommand=(cargo zigbuild)
-            cargo_args=("${cargo_args[@]:1}") # zigbuild replaces `build`
-        fi
         ;;
     esac
+    if [ "$linker" = zig ]; then
+        # zig supplies crt1.o, libc.a and libunwind: rustc must not add rustup's copies.
+        flags+=(-Clink-self-contained=no)
+        subcommand=(cargo zigbuild)
+        cargo_args=("${cargo_args[@]:1}") # zigbuild replaces `build`
+    fi
     say ""
-    say "==> $tier / $arch ($triple, $tc)"
+    say "==> $tier / $arch ($triple, $tc, linked by $linker)"
     local t0 t1
     t0="$(date +%s.%N)"
     CARGO_ENCODED_RUSTFLAGS="$(join_flags "${flags[@]}")" RUSTFLAGS="" \
@@ -275,6 +298,7 @@ build_one() { # build_one TIER ARCH -> sets BUILT_BIN, BUILD_SECS
         die 3 "build failed: tier $tier, arch $arch (see cargo's output above)"
     t1="$(date +%s.%N)"
     BUILD_SECS="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
+    BUILT_LINKER="$linker"
     BUILT_BIN="$target_dir/$triple/$PROFILE/$BIN"
     [ -f "$BUILT_BIN" ] || die 3 "cargo succeeded but $BUILT_BIN does not exist"
 }
@@ -307,6 +331,7 @@ for tier in "${TIERS[@]}"; do
         cat >"$dir/bootstrap.zip.info" <<EOF
 tier=$tier
 arch=$arch
+linker=$BUILT_LINKER
 binary_bytes=$bin_bytes
 zip_bytes=$zip_bytes
 sha256=$sha
@@ -327,7 +352,7 @@ fmt_bytes() { # 262144 -> 262,144, without relying on a locale
 }
 rel() { echo "${1#"$ROOT"/}"; }
 echo ""
-echo "rayo size report: $PACKAGE/$BIN, profile $PROFILE, budget applies to the stripped binary"
+echo "rayo size report: $PACKAGE/$BIN, profile $PROFILE, --linker $LINKER; budget applies to the stripped binary"
 printf '%-8s %-7s %11s %11s %11s  %-6s %8s\n' tier arch binary zip budget result build
 for row in "${ROWS[@]}"; do
     read -r tier arch bin_bytes zip_bytes budget result secs _ _ _ <<<"$row"

@@ -7,6 +7,7 @@ STABLE_TOOLCHAIN="${RAYO_STABLE_TOOLCHAIN:-1.95.0}"
 # --tiny/--tiniest: rustc 1.97.0-nightly (e50aa6fba 2026-05-19); a channel is dated the day
 # after its commit. -Cpanic=immediate-abort is spelt this way from this nightly on.
 NIGHTLY_TOOLCHAIN="${RAYO_NIGHTLY_TOOLCHAIN:-nightly-2026-05-20}"
-# arm64 build-std tiers link with zig's aarch64 musl through cargo-zigbuild (both from PyPI).
+# Every build.sh build links with zig (its musl and libunwind) through cargo-zigbuild, both
+# from PyPI; arm64 --tiny/--tiniest need it even with --linker lld.
 ZIGLANG_VERSION="0.17.1"
 CARGO_ZIGBUILD_VERSION="0.24.0"

@@ -5,7 +5,8 @@
 # Stable tier.
 STABLE_TOOLCHAIN="${RAYO_STABLE_TOOLCHAIN:-1.95.0}"
 # --tiny/--tiniest: rustc 1.97.0-nightly (e50aa6fba 2026-05-19); a channel is dated the day
-# after its commit. -Cpanic=immediate-abort is spelt this way from this nightly on.
+# after its commit. --tiniest uses its `-Zunstable-options -Cpanic=immediate-abort` (verified:
+# a panic then traps, SIGILL, without running the hook).
 NIGHTLY_TOOLCHAIN="${RAYO_NIGHTLY_TOOLCHAIN:-nightly-2026-05-20}"
 # Every build.sh build links with zig (its musl and libunwind) through cargo-zigbuild, both
 # from PyPI; arm64 --tiny/--tiniest need it even with --linker lld.

@@ -46,7 +46,8 @@ Tiers (budget for the stripped binary, both architectures):
   --tiny     pinned nightly, -Zbuild-std=std,panic_abort, no backtrace,  262,144 B
              std's optimize_for_size, no unwind tables
              (std's panic hook still runs, so rayo still posts a panic to /error)
-  --tiniest  --tiny plus -Cpanic=immediate-abort                         131,072 B
+  --tiniest  --tiny plus -Cpanic=immediate-abort, bootstrap features     131,072 B
+             --no-default-features --features neon (scalar kernels on x86_64)
              (a panic aborts at once with no message: Lambda shows a bare Runtime.ExitError)
 
 Outputs: target/lambda/{x86_64,arm64}/{bootstrap,bootstrap.zip} (for --bin NAME other than
@@ -280,6 +281,14 @@ build_one() { # build_one TIER ARCH -> sets BUILT_BIN, BUILD_SECS
         if [ "$tier" = tiniest ]; then
             # Every panic becomes an abort instruction: no hook, no message, no formatting.
             flags+=(-Zunstable-options -Cpanic=immediate-abort)
+            # The bootstrap's kernel backends (bootstrap/Cargo.toml [features]): tiniest keeps
+            # NEON on arm64 and only the scalar kernels on x86_64, each x86 backend costing
+            # ~20 KB. A bootstrap without those features builds with its defaults.
+            if grep -q '^neon *=' "$ROOT/$PACKAGE/Cargo.toml"; then
+                cargo_args+=(--no-default-features --features neon)
+            else
+                say "build.sh: note: $PACKAGE has no 'neon' feature: --tiniest keeps its default features"
+            fi
         fi
         ;;
     esac

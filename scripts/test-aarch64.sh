@@ -51,8 +51,6 @@ passed=0
 failed=0
 
 echo "== 1/2: cargo test -p kernels -p runtime-api --target $TRIPLE (under qemu-aarch64-static)"
-# Tests that spawn an aarch64 child process must run it through this (no binfmt here).
-export RAYO_TARGET_RUNNER=qemu-aarch64-static
 if rustup run "$STABLE_TOOLCHAIN" cargo test --locked -p kernels -p runtime-api --target "$TRIPLE"; then
     passed=$((passed + 1))
 else

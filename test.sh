@@ -1,22 +1,47 @@
 #!/usr/bin/env bash
-# Runs every test rayo has: formatting, lints, the workspace's unit and integration tests
-# (the deploy and bench tests against a moto server on loopback), the aarch64 tests under
-# qemu, and the size budgets of every build tier. Installs what it needs first.
-set -euo pipefail
+# Runs every test rayo has, installing what they need first:
+#   formatting and lints; the workspace's unit and integration tests (the runtime against
+#   the emulator, the kernels' backends, the compute API, deploy and bench against a moto
+#   server on loopback); the size budget of every build tier on both architectures, each
+#   build invoked once through the emulator; reproducible zips; the arm64 tests under qemu;
+#   interoperability with cargo-lambda's Runtime API emulator.
+set -uo pipefail
 cd "$(dirname "$0")"
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+passed=0
+failed=0
+failures=()
 
-step "prerequisites"
-scripts/deps.sh test
+step() {
+    local name="$1"
+    shift
+    printf '\n\033[1m== %s\033[0m\n' "$name"
+    local start=$SECONDS
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "-- ok: $name ($((SECONDS - start)) s)"
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+        echo "-- FAILED: $name ($((SECONDS - start)) s)"
+    fi
+}
 
-step "cargo fmt --check"
-cargo fmt --all -- --check
+# Without the prerequisites nothing else can tell anything: stop at once.
+scripts/deps.sh test || { echo "test.sh: could not install the prerequisites"; exit 1; }
 
-step "cargo clippy (all targets, warnings are errors)"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
+step "cargo fmt --check" cargo fmt --all -- --check
+step "cargo clippy (all targets, warnings are errors)" \
+    cargo clippy --workspace --all-targets --quiet -- -D warnings
+step "cargo test --workspace" cargo test --workspace
+step "build.sh: every tier, both architectures, size budgets" ./build.sh --check-all-tiers
+step "reproducible zips" scripts/test-reproducible.sh
+step "arm64 tests under qemu" scripts/test-aarch64.sh
+step "cargo-lambda interoperability" scripts/interop-cargo-lambda.sh
 
-step "cargo test --workspace"
-cargo test --workspace
-
-step "done"
+echo
+if [ "$failed" -gt 0 ]; then
+    printf 'failed: %s\n' "${failures[@]}"
+fi
+echo "test.sh: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

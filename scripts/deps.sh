@@ -30,3 +30,5 @@ apt_install() {
 }
 have qemu-aarch64-static || apt_install qemu-user-static
 have moto_server || { say "pip install moto[server]"; python3 -m pip install -q "moto[server]"; }
+have cargo-lambda || { say "pip install cargo-lambda==1.9.2"; python3 -m pip install -q "cargo-lambda==1.9.2"; }
+have curl || apt_install curl

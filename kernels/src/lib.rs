@@ -46,15 +46,20 @@
 //! [`argmin`] propagate NaN as NumPy does: any NaN makes `max`/`min` NaN, and
 //! `argmax`/`argmin` return the index of the first NaN.
 #![cfg_attr(not(test), no_std)]
+// A scalar-only build (no SIMD backend feature for the target) leaves the generic SIMD
+// machinery unused; that is the point of such a build, not a mistake.
+#![cfg_attr(
+    not(any(
+        all(target_arch = "x86_64", any(feature = "sse2", feature = "avx2")),
+        all(target_arch = "aarch64", feature = "neon")
+    )),
+    allow(dead_code, unused_macros, unused_imports)
+)]
 
-// Unused in a scalar-only build (no SIMD backend feature for this target).
-#[cfg_attr(not(any(all(target_arch = "x86_64", any(feature = "sse2", feature = "avx2")), all(target_arch = "aarch64", feature = "neon"))), allow(dead_code, unused_macros, unused_imports))]
 mod arch;
 mod backend;
 pub mod checked;
 mod error;
-// Unused in a scalar-only build (no SIMD backend feature for this target).
-#[cfg_attr(not(any(all(target_arch = "x86_64", any(feature = "sse2", feature = "avx2")), all(target_arch = "aarch64", feature = "neon"))), allow(dead_code, unused_macros, unused_imports))]
 mod generic;
 // The reference: selectable with `reference` (the tests compare every backend with it), and
 // the fallback when no always-available backend (SSE2, NEON) is compiled in.
@@ -66,8 +71,6 @@ mod generic;
     ))
 ))]
 mod scalar;
-// Unused in a scalar-only build (no SIMD backend feature for this target).
-#[cfg_attr(not(any(all(target_arch = "x86_64", any(feature = "sse2", feature = "avx2")), all(target_arch = "aarch64", feature = "neon"))), allow(dead_code, unused_macros, unused_imports))]
 mod vector;
 
 pub use backend::Backend;

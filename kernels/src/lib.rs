@@ -1,2 +1,353 @@
-//! f32 compute kernels for rayo: `no_std`, no allocation, one-time CPU dispatch.
-#![no_std]
+//! f32 compute kernels for rayo: `no_std`, no allocation, one-time CPU
+//! dispatch.
+//!
+//! Slices in; a value, or a caller-provided `out: &mut [f32]`, out. The best
+//! backend for the CPU (AVX-512F, AVX2+FMA or SSE2 on x86_64, NEON on
+//! aarch64, scalar elsewhere) is detected on the first call and used for every
+//! call after it; [`Backend`] picks one explicitly.
+//!
+//! ```
+//! let a = [1.0, 2.0, 3.0];
+//! let b = [4.0, 5.0, 6.0];
+//! assert_eq!(kernels::dot(&a, &b), 32.0);
+//!
+//! let mut out = [0.0; 3];
+//! kernels::add(&a, &b, &mut out);
+//! assert_eq!(out, [5.0, 7.0, 9.0]);
+//!
+//! // Shapes from outside: check instead of panicking.
+//! assert!(kernels::checked::dot(&a, &b[..2]).is_err());
+//! assert_eq!(kernels::argmax(&[1.0, f32::NAN, 3.0]), Some(1));
+//! ```
+//!
+//! # Lengths
+//!
+//! Functions taking several slices panic if their lengths differ, naming both
+//! lengths, as [`slice::copy_from_slice`] does. The [`checked`] module has the
+//! same functions returning [`Error`] instead.
+//!
+//! # Accuracy
+//!
+//! Reductions add `f32` SIMD lanes within short blocks and carry the block
+//! sums in `f64`, then round once: the result is usually the correctly
+//! rounded `f32` of the exact sum, and never worse than NumPy's pairwise sum
+//! in the crate's tests. The activations are polynomial approximations; each
+//! documents its range of relative error at most 1e-6 and what happens
+//! outside it.
+//!
+//! # NaN
+//!
+//! Sums propagate NaN as IEEE arithmetic does. [`max`], [`min`], [`argmax`],
+//! [`argmin`] propagate NaN as NumPy does: any NaN makes `max`/`min` NaN, and
+//! `argmax`/`argmin` return the index of the first NaN.
+#![cfg_attr(not(test), no_std)]
+
+mod arch;
+mod backend;
+pub mod checked;
+mod error;
+mod generic;
+mod scalar;
+mod vector;
+
+pub use backend::Backend;
+pub use error::Error;
+
+/// Unwraps a `checked` result, panicking with the error's message.
+#[inline]
+#[track_caller]
+fn ok<T>(r: Result<T, Error>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => fail(e),
+    }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn fail(e: Error) -> ! {
+    panic!("{e}")
+}
+
+// ---- reductions ----
+
+/// Sum of `a`; 0 for an empty slice.
+pub fn sum(a: &[f32]) -> f32 {
+    Backend::active().sum(a)
+}
+
+/// Arithmetic mean of `a`; NaN for an empty slice (as NumPy).
+pub fn mean(a: &[f32]) -> f32 {
+    Backend::active().mean(a)
+}
+
+/// Sum of absolute values.
+pub fn norm_l1(a: &[f32]) -> f32 {
+    Backend::active().norm_l1(a)
+}
+
+/// Euclidean length, `sqrt(sum(a[i]^2))`, with the sum of squares in `f64`
+/// across blocks. Squares are formed in `f32`, so elements beyond about
+/// 1.8e19 in magnitude overflow to `inf` (as in NumPy's `float32` norm).
+pub fn norm_l2(a: &[f32]) -> f32 {
+    Backend::active().norm_l2(a)
+}
+
+/// Dot product.
+///
+/// # Panics
+///
+/// If `a.len() != b.len()`.
+#[track_caller]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    ok(checked::dot(a, b))
+}
+
+/// Largest element; `None` for an empty slice; NaN if any element is NaN.
+pub fn max(a: &[f32]) -> Option<f32> {
+    Backend::active().max(a)
+}
+
+/// Smallest element; `None` for an empty slice; NaN if any element is NaN.
+pub fn min(a: &[f32]) -> Option<f32> {
+    Backend::active().min(a)
+}
+
+/// Index of the first largest element, or of the first NaN if there is one;
+/// `None` for an empty slice.
+pub fn argmax(a: &[f32]) -> Option<usize> {
+    Backend::active().argmax(a)
+}
+
+/// Index of the first smallest element, or of the first NaN if there is one;
+/// `None` for an empty slice.
+pub fn argmin(a: &[f32]) -> Option<usize> {
+    Backend::active().argmin(a)
+}
+
+// ---- similarity ----
+
+/// Cosine similarity `a.b / (|a| |b|)`, computed in one pass with `f64`
+/// block sums. NaN if either vector is all zeros (0/0), as SciPy.
+///
+/// # Panics
+///
+/// If `a.len() != b.len()`.
+#[track_caller]
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    ok(checked::cosine(a, b))
+}
+
+/// Euclidean distance `|a - b|`.
+///
+/// # Panics
+///
+/// If `a.len() != b.len()`.
+#[track_caller]
+pub fn euclidean(a: &[f32], b: &[f32]) -> f32 {
+    ok(checked::euclidean(a, b))
+}
+
+/// Squared Euclidean distance `|a - b|^2`.
+///
+/// # Panics
+///
+/// If `a.len() != b.len()`.
+#[track_caller]
+pub fn euclidean_sq(a: &[f32], b: &[f32]) -> f32 {
+    ok(checked::euclidean_sq(a, b))
+}
+
+// ---- element-wise ----
+
+/// `out[i] = a[i] + b[i]`.
+///
+/// # Panics
+///
+/// If `a`, `b` and `out` do not all have the same length.
+#[track_caller]
+pub fn add(a: &[f32], b: &[f32], out: &mut [f32]) {
+    ok(checked::add(a, b, out))
+}
+
+/// `out[i] = a[i] - b[i]`.
+///
+/// # Panics
+///
+/// If `a`, `b` and `out` do not all have the same length.
+#[track_caller]
+pub fn sub(a: &[f32], b: &[f32], out: &mut [f32]) {
+    ok(checked::sub(a, b, out))
+}
+
+/// `out[i] = a[i] * b[i]`.
+///
+/// # Panics
+///
+/// If `a`, `b` and `out` do not all have the same length.
+#[track_caller]
+pub fn mul(a: &[f32], b: &[f32], out: &mut [f32]) {
+    ok(checked::mul(a, b, out))
+}
+
+/// `out[i] = a[i] / b[i]` (IEEE: division by zero gives ±inf or NaN).
+///
+/// # Panics
+///
+/// If `a`, `b` and `out` do not all have the same length.
+#[track_caller]
+pub fn div(a: &[f32], b: &[f32], out: &mut [f32]) {
+    ok(checked::div(a, b, out))
+}
+
+/// `out[i] = a[i] * s`.
+///
+/// # Panics
+///
+/// If `a.len() != out.len()`.
+#[track_caller]
+pub fn scale(a: &[f32], s: f32, out: &mut [f32]) {
+    ok(checked::scale(a, s, out))
+}
+
+/// `y[i] += alpha * x[i]` (fused multiply-add where the CPU has FMA).
+///
+/// # Panics
+///
+/// If `x.len() != y.len()`.
+#[track_caller]
+pub fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
+    ok(checked::axpy(alpha, x, y))
+}
+
+/// `out[i] = a[i] * b[i] + c[i]`, rounded once where the CPU has FMA
+/// (AVX2, AVX-512, NEON) and twice otherwise (SSE2, scalar).
+///
+/// # Panics
+///
+/// If `a`, `b`, `c` and `out` do not all have the same length.
+#[track_caller]
+pub fn fma(a: &[f32], b: &[f32], c: &[f32], out: &mut [f32]) {
+    ok(checked::fma(a, b, c, out))
+}
+
+/// `out[i] = min(max(a[i], lo), hi)` as NumPy's `clip`: NaN elements stay
+/// NaN; if `lo > hi` every element becomes `hi`; a NaN bound is ignored.
+///
+/// # Panics
+///
+/// If `a.len() != out.len()`.
+#[track_caller]
+pub fn clamp(a: &[f32], lo: f32, hi: f32, out: &mut [f32]) {
+    ok(checked::clamp(a, lo, hi, out))
+}
+
+/// `out[i] = |a[i]|`.
+///
+/// # Panics
+///
+/// If `a.len() != out.len()`.
+#[track_caller]
+pub fn abs(a: &[f32], out: &mut [f32]) {
+    ok(checked::abs(a, out))
+}
+
+// ---- activations ----
+
+/// `out[i] = max(a[i], 0)`, exact; NaN stays NaN.
+///
+/// # Panics
+///
+/// If `a.len() != out.len()`.
+#[track_caller]
+pub fn relu(a: &[f32], out: &mut [f32]) {
+    ok(checked::relu(a, out))
+}
+
+/// `out[i] = e^a[i]`.
+///
+/// Relative error at most 1e-6 (measured: a few `f32` ulps) for
+/// `-86.9 <= x <= 88.72`. Below -86.9 the result is `+0.0` (the true value is
+/// below 1.9e-38, so the absolute error is too); above 88.72 it is `+inf`
+/// (the true value overflows `f32`); NaN stays NaN.
+///
+/// # Panics
+///
+/// If `a.len() != out.len()`.
+#[track_caller]
+pub fn exp(a: &[f32], out: &mut [f32]) {
+    ok(checked::exp(a, out))
+}
+
+/// `out[i] = 1 / (1 + e^-a[i])`.
+///
+/// Relative error at most 1e-6 for `x >= -86.9`; below, the result is
+/// smaller than 1.9e-38 (absolute error below that too), and 0 for
+/// `x < -88.72`. NaN stays NaN.
+///
+/// # Panics
+///
+/// If `a.len() != out.len()`.
+#[track_caller]
+pub fn sigmoid(a: &[f32], out: &mut [f32]) {
+    ok(checked::sigmoid(a, out))
+}
+
+/// `out[i] = tanh(a[i])`: odd Taylor series below |x| = 0.4, `(1 - e)/(1 + e)`
+/// with `e = e^(-2|x|)` above. Relative error at most 1e-6 for every finite
+/// `x`; ±inf gives ±1, NaN stays NaN.
+///
+/// # Panics
+///
+/// If `a.len() != out.len()`.
+#[track_caller]
+pub fn tanh(a: &[f32], out: &mut [f32]) {
+    ok(checked::tanh(a, out))
+}
+
+/// GELU, tanh form (as GPT-2 and PyTorch's `approximate="tanh"`):
+/// `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`, computed as
+/// `x * sigmoid(2u)` to avoid cancellation for negative `x`.
+///
+/// Relative error at most 1e-6 for `x >= -3` (measured against the same
+/// formula in `f64`). Below -3 the result is a small negative number
+/// (|gelu(-3)| < 0.004) whose relative error grows with `|x|`, because the
+/// rounding of the `f32` inner polynomial is amplified by `|2u|`; its
+/// absolute error stays below 1e-8. `-inf` gives NaN (as PyTorch), `+inf`
+/// gives `+inf`.
+///
+/// # Panics
+///
+/// If `a.len() != out.len()`.
+#[track_caller]
+pub fn gelu(a: &[f32], out: &mut [f32]) {
+    ok(checked::gelu(a, out))
+}
+
+/// Numerically stable softmax: `out[i] = e^(a[i] - max) / sum_j e^(a[j] - max)`,
+/// with the sum in `f64`. Relative error at most 1e-6 for every output of
+/// at least 1.2e-38 (a normal `f32`); smaller outputs may flush to 0. An
+/// empty input is a no-op; NaN or +inf anywhere makes every output NaN.
+///
+/// # Panics
+///
+/// If `a.len() != out.len()`.
+#[track_caller]
+pub fn softmax(a: &[f32], out: &mut [f32]) {
+    ok(checked::softmax(a, out))
+}
+
+// ---- dense layer ----
+
+/// Matrix-vector product for a row-major `rows x cols` matrix:
+/// `out[r] = dot(m[r*cols .. (r+1)*cols], x)`, each row as accurate as
+/// [`dot`].
+///
+/// # Panics
+///
+/// If `m.len() != rows * cols`, `x.len() != cols` or `out.len() != rows`.
+#[track_caller]
+pub fn matvec(m: &[f32], rows: usize, cols: usize, x: &[f32], out: &mut [f32]) {
+    ok(checked::matvec(m, rows, cols, x, out))
+}

@@ -1,0 +1,139 @@
+//! The request decoder against serde_json on the same events, in the same run, plus the
+//! whole `handle` (decode + kernel + encode) and the response encoder.
+//!
+//! `cargo bench -p bootstrap --bench compute`
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use serde::Deserialize;
+use std::hint::black_box;
+
+/// What serde_json must build for a dot request: the same typed data rayo's decoder produces.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct DotRequest {
+    op: String,
+    a: Vec<f32>,
+    b: Vec<f32>,
+}
+
+/// Deterministic pseudo-random floats in [-1, 1), printed as a client's JSON library would
+/// (shortest round trip for f32: mostly 9-11 characters).
+fn floats(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// A dot event as a Rust/JS client writes it: shortest f32 text (mostly 9-11 characters).
+fn dot_event(n: usize) -> Vec<u8> {
+    let json = |v: Vec<f32>| serde_json::to_string(&v).expect("floats serialize");
+    format!(
+        r#"{{"op":"dot","a":{},"b":{}}}"#,
+        json(floats(n, 1)),
+        json(floats(n, 2))
+    )
+    .into_bytes()
+}
+
+/// The same values as a Python client writes them (f32 widened to f64, shortest f64 text:
+/// up to 17 significant digits, e.g. `-0.30000001192092896`).
+fn dot_event_f64_text(n: usize) -> Vec<u8> {
+    let json = |v: Vec<f32>| {
+        let wide: Vec<f64> = v.into_iter().map(f64::from).collect();
+        serde_json::to_string(&wide).expect("floats serialize")
+    };
+    format!(
+        r#"{{"op":"dot","a":{},"b":{}}}"#,
+        json(floats(n, 1)),
+        json(floats(n, 2))
+    )
+    .into_bytes()
+}
+
+fn decode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("decode_dot_event");
+    let cases = [
+        ("f32text", 1024usize, dot_event(1024)),
+        ("f32text", 65536, dot_event(65536)),
+        ("f64text", 1024, dot_event_f64_text(1024)),
+    ];
+    for (kind, n, event) in cases {
+        // Both must agree on the values before their speed means anything.
+        let ours = bootstrap::compute::parse(&event).expect("valid event");
+        let theirs: DotRequest = serde_json::from_slice(&event).expect("valid event");
+        assert!(matches!(ours, bootstrap::compute::Request::Single(_)));
+        assert_eq!(theirs.a.len(), n);
+        g.throughput(Throughput::Bytes(event.len() as u64));
+        g.bench_with_input(
+            BenchmarkId::new(format!("rayo/{kind}"), n),
+            &event,
+            |b, e| b.iter(|| bootstrap::compute::parse(black_box(e))),
+        );
+        g.bench_with_input(
+            BenchmarkId::new(format!("serde_json/{kind}"), n),
+            &event,
+            |b, e| b.iter(|| serde_json::from_slice::<DotRequest>(black_box(e))),
+        );
+    }
+    g.finish();
+}
+
+fn handle(c: &mut Criterion) {
+    let mut g = c.benchmark_group("handle");
+    let event = dot_event(1024);
+    g.throughput(Throughput::Bytes(event.len() as u64));
+    g.bench_function("dot_1024", |b| {
+        b.iter(|| bootstrap::compute::handle(black_box(&event)))
+    });
+    let a = serde_json::to_string(&floats(1024, 3)).expect("floats serialize");
+    let relu = format!(r#"{{"op":"relu","a":{a}}}"#).into_bytes();
+    g.bench_function("relu_1024_json_out", |b| {
+        b.iter(|| bootstrap::compute::handle(black_box(&relu)))
+    });
+    let relu_b64 = format!(r#"{{"op":"relu","a":{a},"encoding":"b64"}}"#).into_bytes();
+    g.bench_function("relu_1024_b64_out", |b| {
+        b.iter(|| bootstrap::compute::handle(black_box(&relu_b64)))
+    });
+    g.finish();
+}
+
+/// Shortest round-trip f32 text: zmij (what the encoder uses) against core's `{}` (also
+/// shortest round-trip), on the same 1024 values.
+fn format(c: &mut Criterion) {
+    use std::io::Write;
+    let values = floats(1024, 4);
+    let mut g = c.benchmark_group("format_f32_1024");
+    g.throughput(Throughput::Elements(values.len() as u64));
+    g.bench_function("zmij", |b| {
+        let mut out = Vec::with_capacity(16 * 1024);
+        b.iter(|| {
+            out.clear();
+            let mut buf = zmij::Buffer::new();
+            for &v in black_box(&values) {
+                out.extend_from_slice(buf.format_finite(v).as_bytes());
+                out.push(b',');
+            }
+            out.len()
+        })
+    });
+    g.bench_function("core_display", |b| {
+        let mut out = Vec::with_capacity(16 * 1024);
+        b.iter(|| {
+            out.clear();
+            for &v in black_box(&values) {
+                let _ = write!(out, "{v},");
+            }
+            out.len()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, decode, handle, format);
+criterion_main!(benches);

@@ -1,0 +1,2 @@
+//! rayo's function binary as a library, so benches and tests reach the compute service.
+pub mod compute;

@@ -1,0 +1,168 @@
+//! Per-ISA backends. Each instantiates the algorithms of [`crate::generic`]
+//! for its vector type inside `#[target_feature]` wrappers and publishes them
+//! as one [`crate::backend::Table`].
+
+/// Defines the table's functions for vector type `$V`, each compiled with
+/// `$feat`, and a `TABLE` static named `$name`. With `elementwise: path`,
+/// the memory-bound element-wise ops are taken from that module instead of
+/// being compiled again (wider registers do not make them faster).
+macro_rules! backend {
+    ($name:literal, $V:ty, $feat:literal) => {
+        backend!(@common $V, $feat);
+        backend!(@elementwise $V, $feat);
+        backend!(@table $name, self);
+    };
+    ($name:literal, $V:ty, $feat:literal, elementwise: $ew:path) => {
+        backend!(@common $V, $feat);
+        use $ew as ew;
+        backend!(@table $name, ew);
+    };
+    (@elementwise $V:ty, $feat:literal) => {
+        use crate::vector::Vector;
+
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn add(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 2>(&g::Add, [a, b], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn sub(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 2>(&g::Sub, [a, b], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn mul(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 2>(&g::Mul, [a, b], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn div(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 2>(&g::Div, [a, b], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn scale(a: *const f32, s: f32, out: *mut f32, n: usize) {
+            g::map::<$V, 1>(&g::Scale(<$V>::splat(s)), [a], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn axpy(alpha: f32, x: *const f32, y: *mut f32, n: usize) {
+            g::map::<$V, 2>(&g::Axpy(<$V>::splat(alpha)), [x, y], y, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn fma(a: *const f32, b: *const f32, c: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 3>(&g::Fma, [a, b, c], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn clamp(a: *const f32, lo: f32, hi: f32, out: *mut f32, n: usize) {
+            g::map::<$V, 1>(&g::Clamp(<$V>::splat(lo), <$V>::splat(hi)), [a], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn abs(a: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 1>(&g::Abs, [a], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn relu(a: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 1>(&g::Relu, [a], out, n)
+        }
+    };
+    (@table $name:literal, $ew:ident) => {
+        pub(crate) static TABLE: Table = Table {
+            name: $name,
+            sum,
+            sum_abs,
+            sum_sq,
+            dot,
+            dist_sq,
+            dot3,
+            max,
+            min,
+            argmax,
+            argmin,
+            add: $ew::add,
+            sub: $ew::sub,
+            mul: $ew::mul,
+            div: $ew::div,
+            scale: $ew::scale,
+            axpy: $ew::axpy,
+            fma: $ew::fma,
+            clamp: $ew::clamp,
+            abs: $ew::abs,
+            relu: $ew::relu,
+            exp,
+            sigmoid,
+            tanh,
+            gelu,
+            exp_shift,
+        };
+    };
+    (@common $V:ty, $feat:literal) => {
+        use crate::backend::Table;
+        use crate::generic as g;
+
+        // SAFETY (all functions below): callers uphold `Table`'s contract,
+        // which includes that the CPU supports `$feat`.
+        #[target_feature(enable = $feat)]
+        unsafe fn sum(a: *const f32, n: usize) -> f64 {
+            g::reduce::<$V, 1, 1>(&g::Sum, [a], n)[0]
+        }
+        #[target_feature(enable = $feat)]
+        unsafe fn sum_abs(a: *const f32, n: usize) -> f64 {
+            g::reduce::<$V, 1, 1>(&g::SumAbs, [a], n)[0]
+        }
+        #[target_feature(enable = $feat)]
+        unsafe fn sum_sq(a: *const f32, n: usize) -> f64 {
+            g::reduce::<$V, 1, 1>(&g::SumSq, [a], n)[0]
+        }
+        #[target_feature(enable = $feat)]
+        unsafe fn dot(a: *const f32, b: *const f32, n: usize) -> f64 {
+            g::reduce::<$V, 2, 1>(&g::Dot, [a, b], n)[0]
+        }
+        #[target_feature(enable = $feat)]
+        unsafe fn dist_sq(a: *const f32, b: *const f32, n: usize) -> f64 {
+            g::reduce::<$V, 2, 1>(&g::DistSq, [a, b], n)[0]
+        }
+        #[target_feature(enable = $feat)]
+        unsafe fn dot3(a: *const f32, b: *const f32, n: usize) -> [f64; 3] {
+            g::reduce::<$V, 2, 3>(&g::Dot3, [a, b], n)
+        }
+        #[target_feature(enable = $feat)]
+        unsafe fn max(a: *const f32, n: usize) -> f32 {
+            g::extreme::<$V, g::Max>(a, n)
+        }
+        #[target_feature(enable = $feat)]
+        unsafe fn min(a: *const f32, n: usize) -> f32 {
+            g::extreme::<$V, g::Min>(a, n)
+        }
+        #[target_feature(enable = $feat)]
+        unsafe fn argmax(a: *const f32, n: usize) -> usize {
+            g::arg_extreme::<$V, g::Max>(a, n)
+        }
+        #[target_feature(enable = $feat)]
+        unsafe fn argmin(a: *const f32, n: usize) -> usize {
+            g::arg_extreme::<$V, g::Min>(a, n)
+        }
+        #[target_feature(enable = $feat)]
+        unsafe fn exp(a: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 1>(&g::Exp, [a], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        unsafe fn sigmoid(a: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 1>(&g::Sigmoid, [a], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        unsafe fn tanh(a: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 1>(&g::Tanh, [a], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        unsafe fn gelu(a: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 1>(&g::Gelu, [a], out, n)
+        }
+        #[target_feature(enable = $feat)]
+        unsafe fn exp_shift(a: *const f32, m: f32, out: *mut f32, n: usize) -> f64 {
+            g::exp_shift::<$V>(a, m, out, n)
+        }
+
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod x86_64;
+
+#[cfg(target_arch = "aarch64")]
+pub(crate) mod aarch64;

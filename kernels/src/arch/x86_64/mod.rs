@@ -1,0 +1,53 @@
+//! x86_64: SSE2 (always present), AVX2+FMA and AVX-512F, chosen at run time.
+
+pub(crate) mod avx2;
+pub(crate) mod avx512;
+pub(crate) mod sse2;
+
+use core::arch::x86_64::{__cpuid, __cpuid_count, _xgetbv};
+
+/// XCR0 bits the OS must have enabled: SSE and AVX state...
+const XCR0_AVX: u64 = 0b110;
+/// ...plus the AVX-512 opmask and upper-register state.
+const XCR0_AVX512: u64 = 0b1110_0000;
+
+/// Feature bits read once by the dispatcher (never per call).
+struct Cpu {
+    avx2_fma: bool,
+    avx512f: bool,
+}
+
+fn cpu() -> Cpu {
+    // cpuid exists on every x86_64 CPU; leaf 7 is only read when the maximum
+    // leaf says it exists.
+    let (max_leaf, l1) = (__cpuid(0).eax, __cpuid(1));
+    let osxsave = l1.ecx & (1 << 27) != 0;
+    let avx = l1.ecx & (1 << 28) != 0;
+    let fma = l1.ecx & (1 << 12) != 0;
+    if !(osxsave && avx) || max_leaf < 7 {
+        return Cpu {
+            avx2_fma: false,
+            avx512f: false,
+        };
+    }
+    // SAFETY: OSXSAVE is set, so xgetbv is available and enabled by the OS.
+    let xcr0 = unsafe { _xgetbv(0) };
+    let l7 = __cpuid_count(7, 0);
+    let os_avx = xcr0 & XCR0_AVX == XCR0_AVX;
+    let os_avx512 = os_avx && xcr0 & XCR0_AVX512 == XCR0_AVX512;
+    let avx2_fma = os_avx && fma && l7.ebx & (1 << 5) != 0;
+    Cpu {
+        avx2_fma,
+        // The AVX-512 table reuses nothing from AVX2, but every AVX-512F CPU
+        // also has AVX2+FMA; requiring both keeps the ladder simple.
+        avx512f: avx2_fma && os_avx512 && l7.ebx & (1 << 16) != 0,
+    }
+}
+
+pub(crate) fn has_avx2_fma() -> bool {
+    cpu().avx2_fma
+}
+
+pub(crate) fn has_avx512f() -> bool {
+    cpu().avx512f
+}

@@ -1,0 +1,608 @@
+//! The algorithms, written once over [`Vector`] and instantiated per ISA by
+//! the `backend!` macro in `arch`. Everything here is `#[inline(always)]` so it
+//! is compiled inside each backend's `#[target_feature]` wrapper.
+//!
+//! Shared contract of the `unsafe fn`s: every input pointer is readable and
+//! `out` writable for `n` elements; `out` may equal an input pointer (in place)
+//! but must not otherwise overlap one; the CPU has `V`'s ISA.
+
+use crate::vector::Vector;
+
+/// Register-sized iterations summed in `f32` before the partial sums move to
+/// `f64`: short enough for NumPy-class accuracy, long enough to be free.
+const BLOCK_ITERS: usize = 64;
+/// From this many output elements (32 MiB) on, element-wise ops write with
+/// non-temporal stores: the output no longer fits in a large L3, so reading
+/// it in first (read-for-ownership) only costs bandwidth. Below it, regular
+/// stores win (measured: 4M-element unary ops ran ~2x slower streamed on a
+/// 32 MiB-L3 EPYC, where input and output still fit in L3).
+pub(crate) const STREAM_MIN: usize = 1 << 23;
+/// Block length of the arg-reductions: the winning block is scanned again.
+const ARG_BLOCK: usize = 4096;
+
+// ---- element-wise maps -----------------------------------------------------
+
+/// Elements to skip before `p` is aligned to a whole register (`< LANES`).
+/// Unaligned loads that straddle cache lines cost twice; with 64-byte
+/// AVX-512 registers on a 16-byte aligned heap block, that is every load.
+#[inline(always)]
+fn head_len<V: Vector>(p: *const f32) -> usize {
+    let bytes = V::LANES * 4;
+    let mis = p as usize % bytes;
+    if mis == 0 {
+        0
+    } else {
+        (bytes - mis) / 4
+    }
+}
+
+/// An element-wise operation with `N` inputs.
+pub(crate) trait Map<V, const N: usize> {
+    unsafe fn apply(&self, x: [V; N]) -> V;
+}
+
+#[inline(always)]
+unsafe fn load_n<V: Vector, const N: usize>(ins: &[*const f32; N], i: usize) -> [V; N] {
+    let mut v = [V::zero(); N];
+    for j in 0..N {
+        v[j] = V::load(ins[j].add(i));
+    }
+    v
+}
+
+/// Applies `op` to `count < LANES` elements at `start` with partial
+/// loads/stores, so the op never reads or writes past the slices.
+#[inline(always)]
+unsafe fn map_part<V: Vector, const N: usize>(
+    op: &impl Map<V, N>,
+    ins: &[*const f32; N],
+    out: *mut f32,
+    start: usize,
+    count: usize,
+) {
+    if count == 0 {
+        return;
+    }
+    op.apply(load_part(ins, start, count))
+        .store_part(out.add(start), count);
+}
+
+#[inline(always)]
+pub(crate) unsafe fn map<V: Vector, const N: usize>(
+    op: &impl Map<V, N>,
+    ins: [*const f32; N],
+    out: *mut f32,
+    n: usize,
+) {
+    let l = V::LANES;
+    // Align the stores (the ragged head goes through the buffer path).
+    let mut i = if n >= 2 * l { head_len::<V>(out) } else { 0 };
+    map_part(op, &ins, out, 0, i);
+    if V::STREAM && n >= STREAM_MIN {
+        // Non-temporal stores: `out + i` is aligned, as they require.
+        while i + l <= n {
+            op.apply(load_n(&ins, i)).stream(out.add(i));
+            i += l;
+        }
+        V::fence();
+    } else {
+        while i + 2 * l <= n {
+            let a = op.apply(load_n(&ins, i));
+            let b = op.apply(load_n(&ins, i + l));
+            a.store(out.add(i));
+            b.store(out.add(i + l));
+            i += 2 * l;
+        }
+        if i + l <= n {
+            op.apply(load_n(&ins, i)).store(out.add(i));
+            i += l;
+        }
+    }
+    map_part(op, &ins, out, i, n - i);
+}
+
+pub(crate) struct Add;
+impl<V: Vector> Map<V, 2> for Add {
+    #[inline(always)]
+    unsafe fn apply(&self, [a, b]: [V; 2]) -> V {
+        a.add(b)
+    }
+}
+pub(crate) struct Sub;
+impl<V: Vector> Map<V, 2> for Sub {
+    #[inline(always)]
+    unsafe fn apply(&self, [a, b]: [V; 2]) -> V {
+        a.sub(b)
+    }
+}
+pub(crate) struct Mul;
+impl<V: Vector> Map<V, 2> for Mul {
+    #[inline(always)]
+    unsafe fn apply(&self, [a, b]: [V; 2]) -> V {
+        a.mul(b)
+    }
+}
+pub(crate) struct Div;
+impl<V: Vector> Map<V, 2> for Div {
+    #[inline(always)]
+    unsafe fn apply(&self, [a, b]: [V; 2]) -> V {
+        a.div(b)
+    }
+}
+/// `x * s`.
+pub(crate) struct Scale<V>(pub V);
+impl<V: Vector> Map<V, 1> for Scale<V> {
+    #[inline(always)]
+    unsafe fn apply(&self, [a]: [V; 1]) -> V {
+        a.mul(self.0)
+    }
+}
+/// `alpha * x + y`.
+pub(crate) struct Axpy<V>(pub V);
+impl<V: Vector> Map<V, 2> for Axpy<V> {
+    #[inline(always)]
+    unsafe fn apply(&self, [x, y]: [V; 2]) -> V {
+        self.0.mul_add(x, y)
+    }
+}
+pub(crate) struct Fma;
+impl<V: Vector> Map<V, 3> for Fma {
+    #[inline(always)]
+    unsafe fn apply(&self, [a, b, c]: [V; 3]) -> V {
+        a.mul_add(b, c)
+    }
+}
+/// `min(max(x, lo), hi)`; a NaN `x` stays NaN (operand order matters: the
+/// x86 semantics return the second operand when either is NaN).
+pub(crate) struct Clamp<V>(pub V, pub V);
+impl<V: Vector> Map<V, 1> for Clamp<V> {
+    #[inline(always)]
+    unsafe fn apply(&self, [x]: [V; 1]) -> V {
+        self.1.min(self.0.max(x))
+    }
+}
+pub(crate) struct Abs;
+impl<V: Vector> Map<V, 1> for Abs {
+    #[inline(always)]
+    unsafe fn apply(&self, [x]: [V; 1]) -> V {
+        x.abs()
+    }
+}
+/// `x < 0 ? 0 : x`, NaN stays NaN.
+pub(crate) struct Relu;
+impl<V: Vector> Map<V, 1> for Relu {
+    #[inline(always)]
+    unsafe fn apply(&self, [x]: [V; 1]) -> V {
+        V::zero().max(x)
+    }
+}
+pub(crate) struct Exp;
+impl<V: Vector> Map<V, 1> for Exp {
+    #[inline(always)]
+    unsafe fn apply(&self, [x]: [V; 1]) -> V {
+        exp(x)
+    }
+}
+pub(crate) struct Sigmoid;
+impl<V: Vector> Map<V, 1> for Sigmoid {
+    #[inline(always)]
+    unsafe fn apply(&self, [x]: [V; 1]) -> V {
+        sigmoid(x)
+    }
+}
+pub(crate) struct Tanh;
+impl<V: Vector> Map<V, 1> for Tanh {
+    #[inline(always)]
+    unsafe fn apply(&self, [x]: [V; 1]) -> V {
+        tanh(x)
+    }
+}
+pub(crate) struct Gelu;
+impl<V: Vector> Map<V, 1> for Gelu {
+    #[inline(always)]
+    unsafe fn apply(&self, [x]: [V; 1]) -> V {
+        gelu(x)
+    }
+}
+
+// ---- the approximations ----------------------------------------------------
+
+/// Below this, `exp` returns +0.0 (true value < 1.9e-38); it also keeps the
+/// scale factor `2^(k-1)` a normal number.
+pub(crate) const EXP_MIN: f32 = -86.9;
+/// Above this the result overflows to +inf through the final doubling.
+const EXP_CLAMP_HI: f32 = 88.8;
+const LOG2E: f32 = core::f32::consts::LOG2_E;
+/// ln 2 split so that `k * LN2_HI` is exact for |k| <= 256 (9 significant bits).
+const LN2_HI: f32 = 0.693_359_4;
+const LN2_LO: f32 = -2.121_944_4e-4;
+/// 1.5 * 2^23: adding and subtracting it rounds to the nearest integer.
+const ROUND_MAGIC: f32 = 12_582_912.0;
+
+/// `e^x`: `x = k ln2 + r`, |r| <= ln2/2, degree-7 Taylor polynomial for `e^r`
+/// (truncation error < 6e-9), then scaled by `2^(k-1) * 2` so that k = 128
+/// (results just below f32::MAX) needs no special case.
+#[inline(always)]
+pub(crate) unsafe fn exp<V: Vector>(x: V) -> V {
+    // Operand order keeps NaN (see `Clamp`).
+    let xc = V::splat(EXP_CLAMP_HI).min(V::splat(EXP_MIN).max(x));
+    let k = xc
+        .mul_add(V::splat(LOG2E), V::splat(ROUND_MAGIC))
+        .sub(V::splat(ROUND_MAGIC));
+    let r = k.mul_add(V::splat(-LN2_HI), xc);
+    let r = k.mul_add(V::splat(-LN2_LO), r);
+    let mut p = V::splat(1.0 / 5040.0);
+    p = p.mul_add(r, V::splat(1.0 / 720.0));
+    p = p.mul_add(r, V::splat(1.0 / 120.0));
+    p = p.mul_add(r, V::splat(1.0 / 24.0));
+    p = p.mul_add(r, V::splat(1.0 / 6.0));
+    p = p.mul_add(r, V::splat(0.5));
+    p = p.mul_add(r, V::splat(1.0));
+    p = p.mul_add(r, V::splat(1.0));
+    let scale = k.sub(V::splat(1.0)).pow2i();
+    let y = p.mul(scale).mul(V::splat(2.0));
+    // Flush below EXP_MIN (also turns exp(-inf) into exactly 0).
+    x.lt(V::splat(EXP_MIN)).andnot(y)
+}
+
+/// `1 / (1 + e^-x)` with a true division (no reciprocal estimate).
+#[inline(always)]
+pub(crate) unsafe fn sigmoid<V: Vector>(x: V) -> V {
+    let one = V::splat(1.0);
+    one.div(one.add(exp(V::zero().sub(x))))
+}
+
+/// Below this |x|, `tanh` uses its odd Taylor series (error < 5e-9) because
+/// `(1 - e)/(1 + e)` would lose digits to cancellation.
+const TANH_SMALL: f32 = 0.4;
+
+#[inline(always)]
+pub(crate) unsafe fn tanh<V: Vector>(x: V) -> V {
+    let ax = x.abs();
+    // Small: x + x^3 * q(x^2).
+    let z = x.mul(x);
+    let mut q = V::splat(21844.0 / 6081075.0);
+    q = q.mul_add(z, V::splat(-1382.0 / 155925.0));
+    q = q.mul_add(z, V::splat(62.0 / 2835.0));
+    q = q.mul_add(z, V::splat(-17.0 / 315.0));
+    q = q.mul_add(z, V::splat(2.0 / 15.0));
+    q = q.mul_add(z, V::splat(-1.0 / 3.0));
+    let small = x.mul(z).mul_add(q, x);
+    // Large: sign(x) * (1 - e) / (1 + e), e = e^(-2|x|) in (0, 0.45].
+    let one = V::splat(1.0);
+    let e = exp(V::splat(-2.0).mul(ax));
+    let t = one.sub(e).div(one.add(e));
+    let large = t.or(V::splat(-0.0).and(x));
+    ax.lt(V::splat(TANH_SMALL)).select(small, large)
+}
+
+/// sqrt(2/pi) * 2 and the same times 0.044715: the tanh-form GELU is
+/// `x * sigmoid(x * (C1 + C2 x^2))` since `1 + tanh(u) = 2 sigmoid(2u)`,
+/// which avoids the cancellation of `1 + tanh(u)` for negative `x`.
+const GELU_C1: f32 = 1.595_769_2;
+const GELU_C2: f32 = 0.071_354_816;
+
+#[inline(always)]
+pub(crate) unsafe fn gelu<V: Vector>(x: V) -> V {
+    let z = x
+        .mul(x)
+        .mul_add(V::splat(GELU_C2), V::splat(GELU_C1))
+        .mul(x);
+    x.div(V::splat(1.0).add(exp(V::zero().sub(z))))
+}
+
+/// `out[i] = e^(a[i] - m)`, returning the sum of the outputs in `f64`.
+/// The rounding error of `a[i] - m` is recovered exactly (Knuth's two-sum)
+/// and folded in as `e^(d + err) ~ e^d (1 + err)`, so large negative
+/// differences keep full relative accuracy.
+#[inline(always)]
+pub(crate) unsafe fn exp_shift<V: Vector>(a: *const f32, m: f32, out: *mut f32, n: usize) -> f64 {
+    #[inline(always)]
+    unsafe fn one<V: Vector>(x: V, negm: V) -> V {
+        let d = x.add(negm);
+        let bv = d.sub(x);
+        let av = d.sub(bv);
+        let err = x.sub(av).add(negm.sub(bv));
+        let e = exp(d);
+        e.mul_add(err, e)
+    }
+    let l = V::LANES;
+    let negm = V::splat(-m);
+    let mut total = 0.0f64;
+    let mut i = 0;
+    while i + l <= n {
+        let mut s = V::zero();
+        let mut it = 0;
+        while it < BLOCK_ITERS && i + l <= n {
+            let e = one(V::load(a.add(i)), negm);
+            e.store(out.add(i));
+            s = s.add(e);
+            i += l;
+            it += 1;
+        }
+        total += s.sum_f64();
+    }
+    if i < n {
+        let count = n - i;
+        let e = one(V::load_part(a.add(i), count), negm);
+        e.store_part(out.add(i), count);
+        // Padding lanes hold e^(0 - m): only the first `count` are summed.
+        for &x in &e.to_array()[..count] {
+            total += x as f64;
+        }
+    }
+    total
+}
+
+// ---- reductions ------------------------------------------------------------
+
+/// Folds `N` input registers into `M` accumulators.
+pub(crate) trait Fold<V, const N: usize, const M: usize> {
+    unsafe fn step(&self, acc: [V; M], x: [V; N]) -> [V; M];
+}
+
+/// Sums `step` over the inputs: four independent accumulator sets (to hide
+/// add latency) kept in `f32` for `BLOCK_ITERS` rounds, then moved to `f64`.
+/// Zero-padding the ragged end is harmless: every fold maps zeros to zero.
+#[inline(always)]
+pub(crate) unsafe fn reduce<V: Vector, const N: usize, const M: usize>(
+    op: &impl Fold<V, N, M>,
+    ins: [*const f32; N],
+    n: usize,
+) -> [f64; M] {
+    let l = V::LANES;
+    let step = 4 * l;
+    let mut total = [0.0f64; M];
+    // The ragged head (to align the first input) and tail are folded into
+    // `s` through zero-padded buffers.
+    let mut s = [V::zero(); M];
+    let mut ragged = false;
+    let mut i = 0;
+    if n >= 2 * step {
+        i = head_len::<V>(ins[0]);
+        if i > 0 {
+            s = op.step(s, load_part(&ins, 0, i));
+            ragged = true;
+        }
+    }
+    while i + step <= n {
+        let rounds = ((n - i) / step).min(BLOCK_ITERS);
+        let mut s0 = [V::zero(); M];
+        let mut s1 = s0;
+        let mut s2 = s0;
+        let mut s3 = s0;
+        for _ in 0..rounds {
+            s0 = op.step(s0, load_n(&ins, i));
+            s1 = op.step(s1, load_n(&ins, i + l));
+            s2 = op.step(s2, load_n(&ins, i + 2 * l));
+            s3 = op.step(s3, load_n(&ins, i + 3 * l));
+            i += step;
+        }
+        for k in 0..M {
+            total[k] += s0[k].add(s1[k]).add(s2[k].add(s3[k])).sum_f64();
+        }
+    }
+    while i + l <= n {
+        s = op.step(s, load_n(&ins, i));
+        i += l;
+        ragged = true;
+    }
+    if i < n {
+        s = op.step(s, load_part(&ins, i, n - i));
+        ragged = true;
+    }
+    if ragged {
+        for k in 0..M {
+            total[k] += s[k].sum_f64();
+        }
+    }
+    total
+}
+
+/// `count < LANES` elements at `start` of each input, zero-padded.
+#[inline(always)]
+unsafe fn load_part<V: Vector, const N: usize>(
+    ins: &[*const f32; N],
+    start: usize,
+    count: usize,
+) -> [V; N] {
+    let mut v = [V::zero(); N];
+    for j in 0..N {
+        v[j] = V::load_part(ins[j].add(start), count);
+    }
+    v
+}
+
+pub(crate) struct Sum;
+impl<V: Vector> Fold<V, 1, 1> for Sum {
+    #[inline(always)]
+    unsafe fn step(&self, [s]: [V; 1], [x]: [V; 1]) -> [V; 1] {
+        [s.add(x)]
+    }
+}
+pub(crate) struct SumAbs;
+impl<V: Vector> Fold<V, 1, 1> for SumAbs {
+    #[inline(always)]
+    unsafe fn step(&self, [s]: [V; 1], [x]: [V; 1]) -> [V; 1] {
+        [s.add(x.abs())]
+    }
+}
+pub(crate) struct SumSq;
+impl<V: Vector> Fold<V, 1, 1> for SumSq {
+    #[inline(always)]
+    unsafe fn step(&self, [s]: [V; 1], [x]: [V; 1]) -> [V; 1] {
+        [x.mul_add(x, s)]
+    }
+}
+pub(crate) struct Dot;
+impl<V: Vector> Fold<V, 2, 1> for Dot {
+    #[inline(always)]
+    unsafe fn step(&self, [s]: [V; 1], [a, b]: [V; 2]) -> [V; 1] {
+        [a.mul_add(b, s)]
+    }
+}
+pub(crate) struct DistSq;
+impl<V: Vector> Fold<V, 2, 1> for DistSq {
+    #[inline(always)]
+    unsafe fn step(&self, [s]: [V; 1], [a, b]: [V; 2]) -> [V; 1] {
+        let d = a.sub(b);
+        [d.mul_add(d, s)]
+    }
+}
+/// `a.b`, `a.a`, `b.b` in one pass (cosine).
+pub(crate) struct Dot3;
+impl<V: Vector> Fold<V, 2, 3> for Dot3 {
+    #[inline(always)]
+    unsafe fn step(&self, [ab, aa, bb]: [V; 3], [a, b]: [V; 2]) -> [V; 3] {
+        [a.mul_add(b, ab), a.mul_add(a, aa), b.mul_add(b, bb)]
+    }
+}
+
+// ---- max / min / argmax / argmin -------------------------------------------
+
+/// Which extreme: `pick` is the vector max/min (x86 semantics), `better` the
+/// strict scalar comparison.
+pub(crate) trait Extreme {
+    unsafe fn pick<V: Vector>(a: V, b: V) -> V;
+    fn better(a: f32, b: f32) -> bool;
+}
+pub(crate) struct Max;
+impl Extreme for Max {
+    #[inline(always)]
+    unsafe fn pick<V: Vector>(a: V, b: V) -> V {
+        a.max(b)
+    }
+    #[inline(always)]
+    fn better(a: f32, b: f32) -> bool {
+        a > b
+    }
+}
+pub(crate) struct Min;
+impl Extreme for Min {
+    #[inline(always)]
+    unsafe fn pick<V: Vector>(a: V, b: V) -> V {
+        a.min(b)
+    }
+    #[inline(always)]
+    fn better(a: f32, b: f32) -> bool {
+        a < b
+    }
+}
+
+/// The max (or min) of `n >= 1` elements; NaN if any element is NaN.
+/// NaN lanes are collected separately because max/min instructions drop them.
+#[inline(always)]
+pub(crate) unsafe fn extreme<V: Vector, E: Extreme>(a: *const f32, n: usize) -> f32 {
+    let l = V::LANES;
+    if n < l {
+        let mut m = *a;
+        for i in 0..n {
+            let x = *a.add(i);
+            if x.is_nan() {
+                return f32::NAN;
+            }
+            if E::better(x, m) {
+                m = x;
+            }
+        }
+        return m;
+    }
+    let first = V::load(a);
+    let (mut m0, mut m1, mut m2, mut m3) = (first, first, first, first);
+    let mut nan = first.unord(first);
+    // `first` covers a[..l]: skip to an aligned start inside it.
+    let mut i = head_len::<V>(a);
+    while i + 4 * l <= n {
+        let v0 = V::load(a.add(i));
+        let v1 = V::load(a.add(i + l));
+        let v2 = V::load(a.add(i + 2 * l));
+        let v3 = V::load(a.add(i + 3 * l));
+        m0 = E::pick(m0, v0);
+        m1 = E::pick(m1, v1);
+        m2 = E::pick(m2, v2);
+        m3 = E::pick(m3, v3);
+        // One compare covers two registers: unord is set if either is NaN.
+        nan = nan.or(v0.unord(v1)).or(v2.unord(v3));
+        i += 4 * l;
+    }
+    while i + l <= n {
+        let v = V::load(a.add(i));
+        m0 = E::pick(m0, v);
+        nan = nan.or(v.unord(v));
+        i += l;
+    }
+    if i < n {
+        // Re-reading some elements is harmless: max and min are idempotent.
+        let v = V::load(a.add(n - l));
+        m0 = E::pick(m0, v);
+        nan = nan.or(v.unord(v));
+    }
+    if nan.bits() != 0 {
+        return f32::NAN;
+    }
+    let m = E::pick(E::pick(m0, m1), E::pick(m2, m3)).to_array();
+    let mut best = m[0];
+    for &x in &m[1..l] {
+        if E::better(x, best) {
+            best = x;
+        }
+    }
+    best
+}
+
+/// Index of the first NaN in `a[..n]` (`nan`), else of the first element
+/// equal to `target`. (A flag, not a closure: closures would not inherit the
+/// backend's target features.)
+#[inline(always)]
+unsafe fn first_hit<V: Vector>(a: *const f32, n: usize, nan: bool, target: f32) -> Option<usize> {
+    let t = V::splat(target);
+    #[inline(always)]
+    unsafe fn hit<V: Vector>(v: V, nan: bool, t: V) -> V {
+        if nan {
+            v.unord(v)
+        } else {
+            v.eq(t)
+        }
+    }
+    let l = V::LANES;
+    let mut i = 0;
+    while i + l <= n {
+        let b = hit(V::load(a.add(i)), nan, t).bits();
+        if b != 0 {
+            return Some(i + b.trailing_zeros() as usize);
+        }
+        i += l;
+    }
+    while i < n {
+        if hit(V::splat(*a.add(i)), nan, t).bits() & 1 != 0 {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// First index of the max (min) of `n >= 1` elements, or of the first NaN
+/// (NumPy's rule). One pass of block extremes, then one scan of the block
+/// that holds the winner.
+#[inline(always)]
+pub(crate) unsafe fn arg_extreme<V: Vector, E: Extreme>(a: *const f32, n: usize) -> usize {
+    let mut best = f32::NAN;
+    let mut best_start = 0;
+    let mut start = 0;
+    while start < n {
+        let len = ARG_BLOCK.min(n - start);
+        let p = a.add(start);
+        let m = extreme::<V, E>(p, len);
+        if m.is_nan() {
+            return start + first_hit::<V>(p, len, true, 0.0).unwrap_or(0);
+        }
+        if start == 0 || E::better(m, best) {
+            best = m;
+            best_start = start;
+        }
+        start += len;
+    }
+    let len = ARG_BLOCK.min(n - best_start);
+    best_start + first_hit::<V>(a.add(best_start), len, false, best).unwrap_or(0)
+}

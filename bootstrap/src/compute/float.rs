@@ -40,122 +40,146 @@ const F64_EXACT_POW10: [f64; 23] = [
 
 /// Parses the JSON number that starts at `s[0]`; returns the value and the bytes it used.
 /// Stops at the first byte that cannot continue the number, as JSON's grammar says.
-/// Always inlined: it is the decoder's inner loop, and a call costs a fifth of its time.
 #[inline(always)]
 pub(crate) fn parse_f32(s: &[u8]) -> Result<(f32, usize), NumError> {
-    let neg = s.first() == Some(&b'-');
-    let mut i = neg as usize;
-    let int_start = i;
-    let mut w: u64 = 0;
-    match s.get(i) {
-        Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => {
-            while let Some(&d) = s.get(i) {
-                let d = d.wrapping_sub(b'0');
-                if d > 9 {
-                    break;
-                }
-                // Wrapping: past 19 digits the value is recomputed by the slow path anyway.
-                w = w.wrapping_mul(10).wrapping_add(d as u64);
-                i += 1;
-            }
-        }
+    parse_f32_at(s, 0)
+}
+
+/// [`parse_f32`] of the number at `s[start..]`, returning the index just past it. Indices into
+/// the whole input rather than a re-sliced tail: the array loop needs no slice arithmetic.
+/// Always inlined: it is the decoder's inner loop, and a call costs a fifth of its time.
+#[inline(always)]
+pub(crate) fn parse_f32_at(s: &[u8], start: usize) -> Result<(f32, usize), NumError> {
+    let neg = s.get(start) == Some(&b'-');
+    let int_start = start + neg as usize;
+    let (mut w, mut i) = match s.get(int_start) {
+        // A leading zero is the whole integer part: `01` is `0` then a stray `1`.
+        Some(b'0') => (0, int_start + 1),
+        Some(b'1'..=b'9') => digit_run(s, int_start, 0),
         _ => return Err(NumError::Syntax),
-    }
+    };
     let mut ndigits = i - int_start;
-    let mut frac_digits: i64 = 0;
+    let mut q: i64 = 0;
     if s.get(i) == Some(&b'.') {
-        i += 1;
-        let frac_start = i;
-        // Up to eight digits per step, without a branch per digit: find how many of the next
-        // eight bytes are digits, shift those to the top of the word, convert all eight.
-        while let Some(chunk) = s.get(i..).and_then(<[u8]>::first_chunk::<8>) {
-            let v = u64::from_le_bytes(*chunk);
-            let n = leading_digits(v);
-            if n == 0 {
-                break;
-            }
-            // The first byte is the lowest: shifting left drops the non-digits after the
-            // run and puts '0' - 0x30 = 0 in front of it. Subtraction borrows only move up
-            // from non-digit bytes, which are the ones dropped.
-            let digits = (v.wrapping_sub(0x3030_3030_3030_3030)) << (64 - 8 * n);
-            w = w
-                .wrapping_mul(POW10_U64[n as usize])
-                .wrapping_add(eight_values(digits));
-            i += n as usize;
-            if n < 8 {
-                break;
-            }
-        }
-        while let Some(&d) = s.get(i) {
-            let d = d.wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            w = w.wrapping_mul(10).wrapping_add(d as u64);
-            i += 1;
-        }
+        let frac_start = i + 1;
+        (w, i) = digit_run(s, frac_start, w);
         if i == frac_start {
             return Err(NumError::Syntax);
         }
-        frac_digits = (i - frac_start) as i64;
+        q = frac_start as i64 - i as i64;
         ndigits += i - frac_start;
     }
-    let mut exp: i64 = 0;
     if let Some(b'e' | b'E') = s.get(i) {
-        i += 1;
-        let exp_neg = match s.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
-        let exp_start = i;
-        while let Some(&d) = s.get(i) {
-            let d = d.wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            // Saturate: any exponent this large already means zero or infinity.
-            if exp < 100_000_000 {
-                exp = exp * 10 + d as i64;
-            }
-            i += 1;
-        }
-        if i == exp_start {
-            return Err(NumError::Syntax);
-        }
-        if exp_neg {
-            exp = -exp;
-        }
+        let (e, end) = exponent(s, i + 1)?;
+        q += e;
+        i = end;
     }
-    if ndigits > 19 && significant_digits(s, int_start, i) > 19 {
-        return slow_path(s, i).map(|v| (v, i));
-    }
-    let q = exp - frac_digits;
-    match decimal_to_f32(w, q) {
+    let v = if ndigits > 19 && significant_digits(s, int_start, i) > 19 {
+        None
+    } else {
+        decimal_to_f32(w, q)
+    };
+    match v {
         Some(v) if v.is_infinite() => Err(NumError::Overflow),
-        Some(v) => Ok((if neg { -v } else { v }, i)),
-        None => slow_path(s, i).map(|v| (v, i)),
+        // The sign as a bit, not a branch: it is a coin toss in typical data.
+        Some(v) => Ok((f32::from_bits(v.to_bits() | (neg as u32) << 31), i)),
+        None => slow_path(s.get(start..i).unwrap_or(&[])).map(|v| (v, i)),
     }
 }
 
-const POW10_U64: [u64; 9] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-];
+/// Appends the run of digits at `s[i..]` to `w` (wrapping past 19 digits: those inputs are
+/// recomputed by the slow path) and returns it with the index just past the run.
+///
+/// Sixteen bytes per step and no branch on the run's length (7 or 8 fraction digits are
+/// equally common, a branch on it mispredicts): count the leading digits of each eight-byte
+/// half, keep the second half's only if the first is all digits, shift each half's digits to
+/// the top of its word and convert both. Only the last bytes of the input, where no 16-byte
+/// load fits, go one at a time.
+#[inline(always)]
+fn digit_run(s: &[u8], mut i: usize, mut w: u64) -> (u64, usize) {
+    while let Some(chunk) = s.get(i..).and_then(<[u8]>::first_chunk::<16>) {
+        let (lo, hi) = chunk.split_at(8);
+        let (lo, hi) = (le_u64(lo), le_u64(hi));
+        let n_lo = leading_digits(lo);
+        let n_hi = std::hint::select_unpredictable(n_lo == 8, leading_digits(hi), 0);
+        w = w
+            .wrapping_mul(POW10_U64[(n_lo + n_hi) as usize])
+            .wrapping_add(
+                run_value(lo, n_lo)
+                    .wrapping_mul(POW10_U64[n_hi as usize])
+                    .wrapping_add(run_value(hi, n_hi)),
+            );
+        i += (n_lo + n_hi) as usize;
+        if n_hi < 8 {
+            return (w, i);
+        }
+    }
+    while let Some(&d) = s.get(i) {
+        let d = d.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        w = w.wrapping_mul(10).wrapping_add(d as u64);
+        i += 1;
+    }
+    (w, i)
+}
+
+#[inline(always)]
+fn le_u64(b: &[u8]) -> u64 {
+    b.first_chunk::<8>().map_or(0, |c| u64::from_le_bytes(*c))
+}
+
+/// The value of the first `n` (0..=8) digits of the eight bytes `v`. The first byte is the
+/// lowest: shifting left drops the bytes after the run and puts '0' - 0x30 = 0 in front of it
+/// (nothing is left when n = 0). Subtraction borrows only move up from non-digit bytes, which
+/// are the ones dropped.
+#[inline(always)]
+fn run_value(v: u64, n: u32) -> u64 {
+    eight_values(
+        v.wrapping_sub(0x3030_3030_3030_3030)
+            .checked_shl(64 - 8 * n)
+            .unwrap_or(0),
+    )
+}
+
+/// The signed decimal exponent after `e`/`E` at `s[i..]`, and the index past it. Out of line:
+/// few array elements have one.
+#[inline(never)]
+fn exponent(s: &[u8], mut i: usize) -> Result<(i64, usize), NumError> {
+    let neg = s.get(i) == Some(&b'-');
+    if matches!(s.get(i), Some(b'-' | b'+')) {
+        i += 1;
+    }
+    let start = i;
+    let mut exp: i64 = 0;
+    while let Some(&d) = s.get(i) {
+        let d = d.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        // Saturate: any exponent this large already means zero or infinity.
+        if exp < 100_000_000 {
+            exp = exp * 10 + d as i64;
+        }
+        i += 1;
+    }
+    if i == start {
+        return Err(NumError::Syntax);
+    }
+    Ok((if neg { -exp } else { exp }, i))
+}
+
+/// 10^0..=10^16: the scale of a run of up to sixteen digits.
+const POW10_U64: [u64; 17] = {
+    let mut t = [1u64; 17];
+    let mut k = 1;
+    while k < 17 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
 
 /// How many of the eight bytes of `v`, from the lowest (the first in memory), are ASCII
 /// digits before the first non-digit (SWAR: a byte outside '0'..='9' sets its top bit either
@@ -205,7 +229,7 @@ fn significant_digits(s: &[u8], from: usize, to: usize) -> usize {
 /// digits: when more digits differ from it, the first 200 already do.
 const SLOW_MAX_DIGITS: usize = 200;
 
-/// The correctly rounded value of the validated JSON number `s[..end]`, for the inputs the
+/// The correctly rounded value of the validated JSON number `token`, for the inputs the
 /// fast paths leave (more than 19 significant digits, or the rare undecided Eisel-Lemire case).
 ///
 /// An f64 estimate from the first 19 digits gives a candidate f32 at most one step from the
@@ -213,8 +237,7 @@ const SLOW_MAX_DIGITS: usize = 200;
 /// (Written here rather than calling `str::parse::<f32>`, whose tables cost ~15 KB.)
 #[cold]
 #[inline(never)]
-fn slow_path(s: &[u8], end: usize) -> Result<f32, NumError> {
-    let token = s.get(..end).ok_or(NumError::Syntax)?;
+fn slow_path(token: &[u8]) -> Result<f32, NumError> {
     let neg = token.first() == Some(&b'-');
     // value = 0.d1 d2 ... dn * 10^(point + exp), digits without leading zeros.
     let mut digits: Vec<u8> = Vec::new();
@@ -733,7 +756,7 @@ mod tests {
         }
         for t in &texts {
             let want: f32 = t.parse().unwrap();
-            let got = slow_path(t.as_bytes(), t.len());
+            let got = slow_path(t.as_bytes());
             match got {
                 Ok(g) => assert_eq!(g.to_bits(), want.to_bits(), "{t}: {g:e} vs {want:e}"),
                 Err(NumError::Overflow) => assert!(want.is_infinite(), "{t}"),

@@ -52,24 +52,24 @@ pub(crate) fn parse_f32(s: &[u8]) -> Result<(f32, usize), NumError> {
 pub(crate) fn parse_f32_at(s: &[u8], start: usize) -> Result<(f32, usize), NumError> {
     let neg = s.get(start) == Some(&b'-');
     let int_start = start + neg as usize;
-    let (mut w, mut i) = match s.get(int_start) {
+    let (mut w, mut i, mut next) = match s.get(int_start) {
         // A leading zero is the whole integer part: `01` is `0` then a stray `1`.
-        Some(b'0') => (0, int_start + 1),
+        Some(b'0') => (0, int_start + 1, s.get(int_start + 1).copied().unwrap_or(0)),
         Some(b'1'..=b'9') => digit_run(s, int_start, 0),
         _ => return Err(NumError::Syntax),
     };
     let mut ndigits = i - int_start;
     let mut q: i64 = 0;
-    if s.get(i) == Some(&b'.') {
+    if next == b'.' {
         let frac_start = i + 1;
-        (w, i) = digit_run(s, frac_start, w);
+        (w, i, next) = digit_run(s, frac_start, w);
         if i == frac_start {
             return Err(NumError::Syntax);
         }
         q = frac_start as i64 - i as i64;
         ndigits += i - frac_start;
     }
-    if let Some(b'e' | b'E') = s.get(i) {
+    if next | 0x20 == b'e' {
         let (e, end) = exponent(s, i + 1)?;
         q += e;
         i = end;
@@ -88,46 +88,40 @@ pub(crate) fn parse_f32_at(s: &[u8], start: usize) -> Result<(f32, usize), NumEr
 }
 
 /// Appends the run of digits at `s[i..]` to `w` (wrapping past 19 digits: those inputs are
-/// recomputed by the slow path) and returns it with the index just past the run.
+/// recomputed by the slow path); returns it, the index just past the run and the byte there
+/// (0 at the end of the input), which the caller tests for `.` or `e` without a reload.
 ///
-/// Sixteen bytes per step and no branch on the run's length (7 or 8 fraction digits are
-/// equally common, a branch on it mispredicts): count the leading digits of each eight-byte
-/// half, keep the second half's only if the first is all digits, shift each half's digits to
-/// the top of its word and convert both. Only the last bytes of the input, where no 16-byte
-/// load fits, go one at a time.
+/// Eight bytes per step: count the leading digits, shift them to the top of the word,
+/// convert all eight at once. A run of exactly eight (the most common f32 fraction) ends
+/// with a one-byte look rather than another step. Only the last few bytes of the input,
+/// where no eight-byte load fits, go one at a time.
 #[inline(always)]
-fn digit_run(s: &[u8], mut i: usize, mut w: u64) -> (u64, usize) {
-    while let Some(chunk) = s.get(i..).and_then(<[u8]>::first_chunk::<16>) {
-        let (lo, hi) = chunk.split_at(8);
-        let (lo, hi) = (le_u64(lo), le_u64(hi));
-        let n_lo = leading_digits(lo);
-        let n_hi = std::hint::select_unpredictable(n_lo == 8, leading_digits(hi), 0);
+fn digit_run(s: &[u8], mut i: usize, mut w: u64) -> (u64, usize, u8) {
+    while let Some(chunk) = s.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let v = u64::from_le_bytes(*chunk);
+        let n = leading_digits(v);
         w = w
-            .wrapping_mul(POW10_U64[(n_lo + n_hi) as usize])
-            .wrapping_add(
-                run_value(lo, n_lo)
-                    .wrapping_mul(POW10_U64[n_hi as usize])
-                    .wrapping_add(run_value(hi, n_hi)),
-            );
-        i += (n_lo + n_hi) as usize;
-        if n_hi < 8 {
-            return (w, i);
+            .wrapping_mul(POW10_U64[n as usize])
+            .wrapping_add(run_value(v, n));
+        i += n as usize;
+        if n < 8 {
+            return (w, i, (v >> (8 * n)) as u8);
+        }
+        match s.get(i) {
+            Some(b'0'..=b'9') => {}
+            Some(&b) => return (w, i, b),
+            None => return (w, i, 0),
         }
     }
-    while let Some(&d) = s.get(i) {
-        let d = d.wrapping_sub(b'0');
+    while let Some(&b) = s.get(i) {
+        let d = b.wrapping_sub(b'0');
         if d > 9 {
-            break;
+            return (w, i, b);
         }
         w = w.wrapping_mul(10).wrapping_add(d as u64);
         i += 1;
     }
-    (w, i)
-}
-
-#[inline(always)]
-fn le_u64(b: &[u8]) -> u64 {
-    b.first_chunk::<8>().map_or(0, |c| u64::from_le_bytes(*c))
+    (w, i, 0)
 }
 
 /// The value of the first `n` (0..=8) digits of the eight bytes `v`. The first byte is the

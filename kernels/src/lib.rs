@@ -42,12 +42,21 @@
 //! `argmax`/`argmin` return the index of the first NaN.
 #![cfg_attr(not(test), no_std)]
 
+// Unused in a scalar-only build (no SIMD backend feature for this target).
+#[cfg_attr(not(any(all(target_arch = "x86_64", any(feature = "sse2", feature = "avx2")), all(target_arch = "aarch64", feature = "neon"))), allow(dead_code, unused_macros, unused_imports))]
 mod arch;
 mod backend;
 pub mod checked;
 mod error;
+// Unused in a scalar-only build (no SIMD backend feature for this target).
+#[cfg_attr(not(any(all(target_arch = "x86_64", any(feature = "sse2", feature = "avx2")), all(target_arch = "aarch64", feature = "neon"))), allow(dead_code, unused_macros, unused_imports))]
 mod generic;
+// The reference: in the dispatch list with the `scalar` feature (tests compare every
+// backend with it), or as the fallback when no always-available backend is compiled in.
+#[cfg(any(feature = "scalar", not(any(all(target_arch = "x86_64", feature = "sse2"), all(target_arch = "aarch64", feature = "neon")))))]
 mod scalar;
+// Unused in a scalar-only build (no SIMD backend feature for this target).
+#[cfg_attr(not(any(all(target_arch = "x86_64", any(feature = "sse2", feature = "avx2")), all(target_arch = "aarch64", feature = "neon"))), allow(dead_code, unused_macros, unused_imports))]
 mod vector;
 
 pub use backend::Backend;

@@ -27,6 +27,12 @@ static INITIALISING: AtomicBool = AtomicBool::new(true);
 static ENDPOINT: OnceLock<Endpoint> = OnceLock::new();
 
 pub(crate) fn install(endpoint: &Endpoint) {
+    // With `-Cpanic=immediate-abort` (build.sh --tiniest) a panic is a trap instruction and
+    // no hook ever runs: installing one would only cost bytes.
+    #[allow(unexpected_cfgs)]
+    if cfg!(panic = "immediate-abort") {
+        return;
+    }
     if ENDPOINT.set(endpoint.clone()).is_err() {
         return; // already installed by an earlier Runtime in this process
     }

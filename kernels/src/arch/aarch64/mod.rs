@@ -1,3 +1,4 @@
 //! aarch64: NEON is part of the baseline, so there is nothing to detect.
 
+#[cfg(feature = "neon")]
 pub(crate) mod neon;

@@ -1,22 +1,31 @@
 //! x86_64: SSE2 (always present), AVX2+FMA and AVX-512F, chosen at run time.
 
+#[cfg(feature = "avx2")]
 pub(crate) mod avx2;
+#[cfg(feature = "avx512")]
 pub(crate) mod avx512;
+#[cfg(feature = "sse2")]
 pub(crate) mod sse2;
 
+#[cfg(feature = "avx2")]
 use core::arch::x86_64::{__cpuid, __cpuid_count, _xgetbv};
 
 /// XCR0 bits the OS must have enabled: SSE and AVX state...
+#[cfg(feature = "avx2")]
 const XCR0_AVX: u64 = 0b110;
 /// ...plus the AVX-512 opmask and upper-register state.
+#[cfg(feature = "avx2")]
 const XCR0_AVX512: u64 = 0b1110_0000;
 
 /// Feature bits read once by the dispatcher (never per call).
+#[cfg(feature = "avx2")]
 struct Cpu {
     avx2_fma: bool,
+    #[cfg_attr(not(feature = "avx512"), allow(dead_code))]
     avx512f: bool,
 }
 
+#[cfg(feature = "avx2")]
 fn cpu() -> Cpu {
     // cpuid exists on every x86_64 CPU; leaf 7 is only read when the maximum
     // leaf says it exists.
@@ -44,10 +53,12 @@ fn cpu() -> Cpu {
     }
 }
 
+#[cfg(feature = "avx2")]
 pub(crate) fn has_avx2_fma() -> bool {
     cpu().avx2_fma
 }
 
+#[cfg(feature = "avx512")]
 pub(crate) fn has_avx512f() -> bool {
     cpu().avx512f
 }

@@ -417,15 +417,25 @@ impl Big {
 /// which of two neighbours is nearest. An infinite result means overflow.
 #[inline]
 pub(crate) fn decimal_to_f32(w: u64, q: i64) -> Option<f32> {
-    if w < 1 << 53 && (-22..=22).contains(&q) {
-        // Clinger's fast path in f64: w and 10^|q| are exact, so one operation gives the
-        // correctly rounded f64 d. Rounding d to f32 is then correct unless d is exactly
-        // halfway between two f32s (the exact value may lie on either side of that point).
-        // Here 1e-22 <= |value| < 9.1e37: always in f32's normal range, where halfway means
-        // the 29 bits f32 drops are exactly 1000...0.
+    // (Below 2^63, so that the conversion is a single signed one.)
+    if (-22..=22).contains(&q) && w < 1 << 63 {
+        // Clinger's fast path in f64, widened to any 19-digit w: 10^|q| is exact, w rounds
+        // to f64 once (only above 2^53) and the operation rounds once more, so d is within
+        // two f64 ulps of the exact value (relative error under 2^-52). Rounding d to f32
+        // is then correct unless an f32 rounding boundary, a halfway point between two
+        // f32s, lies within those two ulps. Here 1e-22 <= value < 1.9e41, where every
+        // halfway point has the 29 bits f32 drops equal to 1000...0 (at f32::MAX's too,
+        // so overflow to infinity is decided the same way): d further than 4 ulps from
+        // such a point rounds like the exact value. The rest (about 9 in 2^29, or an exact
+        // tie) go to Eisel-Lemire.
         let p = F64_EXACT_POW10[q.unsigned_abs() as usize];
-        let d = if q < 0 { w as f64 / p } else { w as f64 * p };
-        if d.to_bits() & ((1 << 29) - 1) != 1 << 28 {
+        let d = if q < 0 {
+            w as i64 as f64 / p
+        } else {
+            w as i64 as f64 * p
+        };
+        // Outside halfway +- 4 ulps, with one unsigned comparison.
+        if (d.to_bits() & ((1 << 29) - 1)).wrapping_sub((1 << 28) - 4) > 8 {
             return Some(d as f32);
         }
     }

@@ -55,7 +55,22 @@ pub(crate) fn parse_f32_at(s: &[u8], start: usize) -> Result<(f32, usize), NumEr
     let (mut w, mut i, mut next) = match s.get(int_start) {
         // A leading zero is the whole integer part: `01` is `0` then a stray `1`.
         Some(b'0') => (0, int_start + 1, s.get(int_start + 1).copied().unwrap_or(0)),
-        Some(b'1'..=b'9') => digit_run(s, int_start, 0),
+        // One digit at a time: integer parts are short, and a second copy of the eight-byte
+        // loop would cost code size in every inlined copy of this function.
+        Some(b'1'..=b'9') => {
+            let mut i = int_start;
+            let mut w = 0u64;
+            loop {
+                match s.get(i) {
+                    Some(&b @ b'0'..=b'9') => {
+                        w = w.wrapping_mul(10).wrapping_add((b - b'0') as u64)
+                    }
+                    Some(&b) => break (w, i, b),
+                    None => break (w, i, 0),
+                }
+                i += 1;
+            }
+        }
         _ => return Err(NumError::Syntax),
     };
     let mut ndigits = i - int_start;

@@ -118,10 +118,12 @@ fn digit_run(s: &[u8], mut i: usize, mut w: u64) -> (u64, usize, u8) {
         w = w
             .wrapping_mul(POW10_U64[n as usize])
             .wrapping_add(run_value(v, n));
-        i += n as usize;
         if n < 8 {
-            return (w, i, (v >> (8 * n)) as u8);
+            return (w, i + n as usize, (v >> (8 * n)) as u8);
         }
+        // A constant step, not `i += n`: the next load's address then waits on no arithmetic
+        // of this one's bytes, so long runs (17-digit fractions) load ahead.
+        i += 8;
         match s.get(i) {
             Some(b'0'..=b'9') => {}
             Some(&b) => return (w, i, b),

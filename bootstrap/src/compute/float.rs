@@ -141,16 +141,16 @@ fn digit_run(s: &[u8], mut i: usize, mut w: u64) -> (u64, usize, u8) {
     (w, i, 0)
 }
 
-/// The value of the first `n` (0..=8) digits of the eight bytes `v`. The first byte is the
-/// lowest: shifting left drops the bytes after the run and puts '0' - 0x30 = 0 in front of it
-/// (nothing is left when n = 0). Subtraction borrows only move up from non-digit bytes, which
-/// are the ones dropped.
+/// The value of the first `n` (1..=8) digits of the eight bytes `v`. The first byte is the
+/// lowest: shifting left drops the bytes after the run and puts '0' - 0x30 = 0 in front of it.
+/// Subtraction borrows only move up from non-digit bytes, which are the ones dropped. For
+/// n = 0 (only possible right after `.`, which is then a syntax error) the value is garbage
+/// but harmless: the caller discards it.
 #[inline(always)]
 fn run_value(v: u64, n: u32) -> u64 {
     eight_values(
         v.wrapping_sub(0x3030_3030_3030_3030)
-            .checked_shl(64 - 8 * n)
-            .unwrap_or(0),
+            .wrapping_shl(64 - 8 * n),
     )
 }
 
@@ -181,16 +181,17 @@ fn exponent(s: &[u8], mut i: usize) -> Result<(i64, usize), NumError> {
     Ok((if neg { -exp } else { exp }, i))
 }
 
-/// 10^0..=10^16: the scale of a run of up to sixteen digits.
-const POW10_U64: [u64; 17] = {
-    let mut t = [1u64; 17];
-    let mut k = 1;
-    while k < 17 {
-        t[k] = t[k - 1] * 10;
-        k += 1;
-    }
-    t
-};
+const POW10_U64: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
 
 /// How many of the eight bytes of `v`, from the lowest (the first in memory), are ASCII
 /// digits before the first non-digit (SWAR: a byte outside '0'..='9' sets its top bit either

@@ -38,6 +38,19 @@ const F64_EXACT_POW10: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
+/// 10^q for q in -22..=22 at index q + 22: exact for q >= 0, correctly rounded for q < 0
+/// (IEEE division of exact values is).
+const F64_POW10: [f64; 45] = {
+    let mut t = [0.0; 45];
+    let mut k = 0;
+    while k <= 22 {
+        t[22 + k] = F64_EXACT_POW10[k];
+        t[22 - k] = 1.0 / F64_EXACT_POW10[k];
+        k += 1;
+    }
+    t
+};
+
 /// Parses the JSON number that starts at `s[0]`; returns the value and the bytes it used.
 /// Stops at the first byte that cannot continue the number, as JSON's grammar says.
 #[inline(always)]
@@ -437,23 +450,19 @@ impl Big {
 pub(crate) fn decimal_to_f32(w: u64, q: i64) -> Option<f32> {
     // (Below 2^63, so that the conversion is a single signed one.)
     if (-22..=22).contains(&q) && w < 1 << 63 {
-        // Clinger's fast path in f64, widened to any 19-digit w: 10^|q| is exact, w rounds
-        // to f64 once (only above 2^53) and the operation rounds once more, so d is within
-        // two f64 ulps of the exact value (relative error under 2^-52). Rounding d to f32
-        // is then correct unless an f32 rounding boundary, a halfway point between two
-        // f32s, lies within those two ulps. Here 1e-22 <= value < 1.9e41, where every
-        // halfway point has the 29 bits f32 drops equal to 1000...0 (at f32::MAX's too,
-        // so overflow to infinity is decided the same way): d further than 4 ulps from
-        // such a point rounds like the exact value. The rest (about 9 in 2^29, or an exact
-        // tie) go to Eisel-Lemire.
-        let p = F64_EXACT_POW10[q.unsigned_abs() as usize];
-        let d = if q < 0 {
-            w as i64 as f64 / p
-        } else {
-            w as i64 as f64 * p
-        };
-        // Outside halfway +- 4 ulps, with one unsigned comparison.
-        if (d.to_bits() & ((1 << 29) - 1)).wrapping_sub((1 << 28) - 4) > 8 {
+        // Clinger's fast path in f64, widened to any 19-digit w and to a multiplication
+        // for negative q too (a division is 13+ cycles of latency per number): w rounds to
+        // f64 once (only above 2^53), 10^q once (only for q < 0) and the product once, so
+        // d is within 3 f64 ulps of the exact value (relative error under 3.01 * 2^-53).
+        // Rounding d to f32 is then correct unless an f32 rounding boundary, a halfway
+        // point between two f32s, lies within those ulps. Here 1e-22 <= value < 9.3e40,
+        // where every halfway point has the 29 bits f32 drops equal to 1000...0 (at
+        // f32::MAX's too, so overflow to infinity is decided the same way): d further than
+        // 8 ulps from such a point rounds like the exact value. The rest (about 17 in
+        // 2^29, and exact ties) go to Eisel-Lemire.
+        let d = w as i64 as f64 * F64_POW10[(q + 22) as usize];
+        // Outside halfway +- 8 ulps, with one unsigned comparison.
+        if (d.to_bits() & ((1 << 29) - 1)).wrapping_sub((1 << 28) - 8) > 16 {
             return Some(d as f32);
         }
     }
@@ -578,6 +587,18 @@ mod tests {
             let p5 = 5u128.pow((-q) as u32);
             let below = (hi as u128) * p5;
             assert!(below.next_power_of_two() < below + p5, "5^{q}");
+        }
+    }
+
+    #[test]
+    fn f64_power_table_is_correctly_rounded() {
+        for q in -22i32..=22 {
+            let want: f64 = format!("1e{q}").parse().unwrap();
+            assert_eq!(
+                F64_POW10[(q + 22) as usize].to_bits(),
+                want.to_bits(),
+                "1e{q}"
+            );
         }
     }
 

@@ -125,7 +125,10 @@ pub(crate) fn parse_f32_at(s: &[u8], start: usize) -> Result<(f32, usize), NumEr
 /// where no eight-byte load fits, go one at a time.
 #[inline(always)]
 fn digit_run(s: &[u8], mut i: usize, mut w: u64) -> (u64, usize, u8) {
-    while let Some(chunk) = s.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+    while let Some(chunk) = s
+        .get(i..i.wrapping_add(8))
+        .and_then(<[u8]>::first_chunk::<8>)
+    {
         let v = u64::from_le_bytes(*chunk);
         let n = leading_digits(v);
         w = w

@@ -2,6 +2,12 @@
 //! whole `handle` (decode + kernel + encode) and the response encoder.
 //!
 //! `cargo bench -p bootstrap --bench compute`
+//!
+//! Wall-clock medians on a shared machine are noisy; for a repeatable figure the same binary
+//! runs a fixed decode loop under callgrind (see `callgrind_loop`), e.g.
+//! `DECODE_LOOP=rayo DECODE_EVENT=f32text/1024 DECODE_ITERS=10 valgrind --tool=callgrind
+//! target/release/deps/compute-<hash>`, minus the same with `DECODE_ITERS=0` (building the
+//! event), divided by 10; and `DECODE_LOOP=serde_json` for the other side.
 
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use serde::Deserialize;

@@ -224,8 +224,9 @@ fn leading_digits(v: u64) -> u32 {
 /// pairs, then quads, then the whole, each step one multiply-add per lane.
 #[inline(always)]
 fn eight_values(v: u64) -> u64 {
-    // Each 16-bit lane: 10 * first + second.
-    let v = (v * 10) + (v >> 8);
+    // Each 16-bit lane: 10 * first + second. Wrapping: `run_value` of an empty run (a
+    // syntax error, its value discarded) passes bytes that are not digit values.
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
     let lanes = 0x0000_00FF_0000_00FF;
     // Combine lanes 0/1 and 2/3 with their weights 10^6, 10^4, 10^2, 1.
     let hi = (v & lanes).wrapping_mul(0x000F_4240_0000_0064);
@@ -631,8 +632,28 @@ mod tests {
     #[test]
     fn rejects_non_json_numbers() {
         for s in [
-            "", "-", "+1", ".5", "1.", "1e", "1e+", "-.5", "inf", "NaN", "Infinity", "--1", "-e1",
-            "x", "\"1\"", " 1",
+            "",
+            "-",
+            "+1",
+            ".5",
+            "1.",
+            "1e",
+            "1e+",
+            "-.5",
+            "inf",
+            "NaN",
+            "Infinity",
+            "--1",
+            "-e1",
+            "x",
+            "\"1\"",
+            " 1",
+            // No digit after the point with eight more bytes to read: the empty-run case of
+            // the eight-byte step (its discarded value must not overflow in debug builds).
+            "1.xxxxxxxxxx",
+            "0.e5555555555",
+            "-1.]]]]]]]]]]",
+            "2.\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}",
         ] {
             assert_eq!(parse_f32(s.as_bytes()), Err(NumError::Syntax), "{s:?}");
         }

@@ -2,8 +2,14 @@
 //! whole `handle` (decode + kernel + encode) and the response encoder.
 //!
 //! `cargo bench -p bootstrap --bench compute`
+//!
+//! Wall-clock medians on a shared machine are noisy; for a repeatable figure the same binary
+//! runs a fixed decode loop under callgrind (see `callgrind_loop`), e.g.
+//! `DECODE_LOOP=rayo DECODE_EVENT=f32text/1024 DECODE_ITERS=10 valgrind --tool=callgrind
+//! target/release/deps/compute-<hash>`, minus the same with `DECODE_ITERS=0` (building the
+//! event), divided by 10; and `DECODE_LOOP=serde_json` for the other side.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use serde::Deserialize;
 use std::hint::black_box;
 
@@ -136,4 +142,52 @@ fn format(c: &mut Criterion) {
 }
 
 criterion_group!(benches, decode, handle, format);
-criterion_main!(benches);
+
+/// With `DECODE_LOOP=<rayo|serde_json> DECODE_EVENT=<f32text|f64text>/<n>` (and optionally
+/// `DECODE_ITERS`, default 100), decodes that event that many times and exits instead of
+/// benchmarking: a fixed amount of work for `valgrind --tool=callgrind`, whose instruction
+/// counts repeat exactly where wall-clock medians on a shared machine do not.
+fn callgrind_loop(decoder: &str) {
+    let event_name = std::env::var("DECODE_EVENT").unwrap_or_else(|_| "f32text/1024".into());
+    let iters: usize = std::env::var("DECODE_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let event = match event_name.split_once('/') {
+        Some(("f32text", n)) => n.parse().ok().map(dot_event),
+        Some(("f64text", n)) => n.parse().ok().map(dot_event_f64_text),
+        _ => None,
+    };
+    let Some(event) = event else {
+        eprintln!("DECODE_EVENT must be f32text/<n> or f64text/<n>, not {event_name:?}");
+        std::process::exit(2);
+    };
+    for _ in 0..iters {
+        match decoder {
+            "rayo" => {
+                let r = bootstrap::compute::parse(black_box(&event));
+                assert!(r.is_ok(), "rayo rejected the event");
+                black_box(r.ok());
+            }
+            "serde_json" => {
+                let r = serde_json::from_slice::<DotRequest>(black_box(&event));
+                assert!(r.is_ok(), "serde_json rejected the event");
+                black_box(r.ok());
+            }
+            other => {
+                eprintln!("DECODE_LOOP must be rayo or serde_json, not {other:?}");
+                std::process::exit(2);
+            }
+        }
+    }
+    println!("{decoder}: decoded {event_name} {iters} times");
+}
+
+fn main() {
+    if let Ok(decoder) = std::env::var("DECODE_LOOP") {
+        callgrind_loop(&decoder);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

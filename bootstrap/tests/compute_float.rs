@@ -159,6 +159,37 @@ fn halfway_points_and_their_neighbours() {
 }
 
 #[test]
+fn up_to_19_digits_next_to_halfway_points() {
+    // The f64 fast path also takes 17-19 digit inputs (as Python prints f32s widened to f64),
+    // where converting the digits to f64 already rounds: it must hand every input within a
+    // few f64 ulps of an f32 halfway point to the exact code. These strings are the
+    // midpoint rounded to 17, 18 or 19 digits, then moved a few units of the last digit,
+    // with decimal exponents that keep them on that fast path (10^-22..10^22 scaling).
+    run(
+        "near-halfway",
+        600_000,
+        |rng| {
+            let v = loop {
+                let v = random_finite_f32(rng).abs();
+                if (1e-4..3e38).contains(&v) {
+                    break v;
+                }
+            };
+            let next = f32::from_bits(v.to_bits() + 1);
+            let mid = (v as f64 + next as f64) / 2.0;
+            let digits = 17 + rng.below(3) as usize;
+            let text = format!("{mid:.*e}", digits - 1);
+            let (mantissa, exp) = text.split_once('e').unwrap_or((&text, "0"));
+            let m: u64 = mantissa.replace('.', "").parse().unwrap_or(0);
+            let exp: i64 = exp.parse().unwrap_or(0);
+            let m = (m as i64 + rng.below(11) as i64 - 5) as u64;
+            format!("{m}e{}", exp - (digits as i64 - 1))
+        },
+        6,
+    );
+}
+
+#[test]
 fn random_digit_strings_long_mantissas_and_exponents() {
     run(
         "digits",

@@ -2,14 +2,14 @@
 //!
 //! The digits are read straight into a `u64` significand and a decimal exponent, then turned
 //! into an f32 by the first of three paths that applies:
-//! 1. Clinger's fast path, in f64: a significand below 2^53 and |exponent| <= 22 are both
-//!    exact f64 values, so one multiplication or division gives the correctly rounded f64;
-//!    rounding that to f32 is correct unless it sits exactly halfway between two f32s
-//!    (checked; then path 2 decides).
+//! 1. Clinger's fast path, widened, in f64: for a significand below 2^63 and |exponent| <=
+//!    22, one f64 multiplication by 10^q gives a value within 3 f64 ulps of the exact one;
+//!    rounding that to f32 is correct unless it lies within 8 ulps of a point halfway
+//!    between two f32s (checked; about 17 inputs in 2^29, then path 2 decides).
 //! 2. Eisel-Lemire: multiply by a 128-bit approximation of 5^q and round; it proves its own
 //!    result correct or says it cannot decide (about one input in 2^38).
-//! 3. The standard library's `str::parse::<f32>` (also correctly rounded) for that rare
-//!    undecided case and for more than 19 significant digits.
+//! 3. An exact big-integer comparison (`slow_path`) for that rare undecided case and for
+//!    more than 19 significant digits.
 //!
 //! Parsing straight to f32 matters: parsing to f64 and casting rounds twice and is wrong for
 //! inputs close to halfway between two f32 values.
@@ -38,111 +38,163 @@ const F64_EXACT_POW10: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
+/// 10^q for q in -22..=22 at index q + 22: exact for q >= 0, correctly rounded for q < 0
+/// (IEEE division of exact values is).
+const F64_POW10: [f64; 45] = {
+    let mut t = [0.0; 45];
+    let mut k = 0;
+    while k <= 22 {
+        t[22 + k] = F64_EXACT_POW10[k];
+        t[22 - k] = 1.0 / F64_EXACT_POW10[k];
+        k += 1;
+    }
+    t
+};
+
 /// Parses the JSON number that starts at `s[0]`; returns the value and the bytes it used.
 /// Stops at the first byte that cannot continue the number, as JSON's grammar says.
-/// Always inlined: it is the decoder's inner loop, and a call costs a fifth of its time.
 #[inline(always)]
 pub(crate) fn parse_f32(s: &[u8]) -> Result<(f32, usize), NumError> {
-    let neg = s.first() == Some(&b'-');
-    let mut i = neg as usize;
-    let int_start = i;
-    let mut w: u64 = 0;
-    match s.get(i) {
-        Some(b'0') => i += 1,
+    parse_f32_at(s, 0)
+}
+
+/// [`parse_f32`] of the number at `s[start..]`, returning the index just past it. Indices into
+/// the whole input rather than a re-sliced tail: the array loop needs no slice arithmetic.
+/// Always inlined: it is the decoder's inner loop, and a call costs a fifth of its time.
+#[inline(always)]
+pub(crate) fn parse_f32_at(s: &[u8], start: usize) -> Result<(f32, usize), NumError> {
+    let neg = s.get(start) == Some(&b'-');
+    let int_start = start + neg as usize;
+    let (mut w, mut i, mut next) = match s.get(int_start) {
+        // A leading zero is the whole integer part: `01` is `0` then a stray `1`.
+        Some(b'0') => (0, int_start + 1, s.get(int_start + 1).copied().unwrap_or(0)),
+        // One digit at a time: integer parts are short, and a second copy of the eight-byte
+        // loop would cost code size in every inlined copy of this function.
         Some(b'1'..=b'9') => {
-            while let Some(&d) = s.get(i) {
-                let d = d.wrapping_sub(b'0');
-                if d > 9 {
-                    break;
+            let mut i = int_start;
+            let mut w = 0u64;
+            loop {
+                match s.get(i) {
+                    Some(&b @ b'0'..=b'9') => {
+                        w = w.wrapping_mul(10).wrapping_add((b - b'0') as u64)
+                    }
+                    Some(&b) => break (w, i, b),
+                    None => break (w, i, 0),
                 }
-                // Wrapping: past 19 digits the value is recomputed by the slow path anyway.
-                w = w.wrapping_mul(10).wrapping_add(d as u64);
                 i += 1;
             }
         }
         _ => return Err(NumError::Syntax),
-    }
+    };
     let mut ndigits = i - int_start;
-    let mut frac_digits: i64 = 0;
-    if s.get(i) == Some(&b'.') {
-        i += 1;
-        let frac_start = i;
-        // Up to eight digits per step, without a branch per digit: find how many of the next
-        // eight bytes are digits, shift those to the top of the word, convert all eight.
-        while let Some(chunk) = s.get(i..).and_then(<[u8]>::first_chunk::<8>) {
-            let v = u64::from_le_bytes(*chunk);
-            let n = leading_digits(v);
-            if n == 0 {
-                break;
-            }
-            // The first byte is the lowest: shifting left drops the non-digits after the
-            // run and puts '0' - 0x30 = 0 in front of it. Subtraction borrows only move up
-            // from non-digit bytes, which are the ones dropped.
-            let digits = (v.wrapping_sub(0x3030_3030_3030_3030)) << (64 - 8 * n);
-            w = w
-                .wrapping_mul(POW10_U64[n as usize])
-                .wrapping_add(eight_values(digits));
-            i += n as usize;
-            if n < 8 {
-                break;
-            }
-        }
-        while let Some(&d) = s.get(i) {
-            let d = d.wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            w = w.wrapping_mul(10).wrapping_add(d as u64);
-            i += 1;
-        }
+    let mut q: i64 = 0;
+    if next == b'.' {
+        let frac_start = i + 1;
+        (w, i, next) = digit_run(s, frac_start, w);
         if i == frac_start {
             return Err(NumError::Syntax);
         }
-        frac_digits = (i - frac_start) as i64;
+        q = frac_start as i64 - i as i64;
         ndigits += i - frac_start;
     }
-    let mut exp: i64 = 0;
-    if let Some(b'e' | b'E') = s.get(i) {
-        i += 1;
-        let exp_neg = match s.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
-        let exp_start = i;
-        while let Some(&d) = s.get(i) {
-            let d = d.wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            // Saturate: any exponent this large already means zero or infinity.
-            if exp < 100_000_000 {
-                exp = exp * 10 + d as i64;
-            }
-            i += 1;
-        }
-        if i == exp_start {
-            return Err(NumError::Syntax);
-        }
-        if exp_neg {
-            exp = -exp;
-        }
+    if next | 0x20 == b'e' {
+        let (e, end) = exponent(s, i + 1)?;
+        q += e;
+        i = end;
     }
-    if ndigits > 19 && significant_digits(s, int_start, i) > 19 {
-        return slow_path(s, i).map(|v| (v, i));
-    }
-    let q = exp - frac_digits;
-    match decimal_to_f32(w, q) {
+    let v = if ndigits > 19 && significant_digits(s, int_start, i) > 19 {
+        None
+    } else {
+        decimal_to_f32(w, q)
+    };
+    match v {
         Some(v) if v.is_infinite() => Err(NumError::Overflow),
-        Some(v) => Ok((if neg { -v } else { v }, i)),
-        None => slow_path(s, i).map(|v| (v, i)),
+        // The sign as a bit, not a branch: it is a coin toss in typical data.
+        Some(v) => Ok((f32::from_bits(v.to_bits() | (neg as u32) << 31), i)),
+        None => slow_path(s.get(start..i).unwrap_or(&[])).map(|v| (v, i)),
     }
+}
+
+/// Appends the run of digits at `s[i..]` to `w` (wrapping past 19 digits: those inputs are
+/// recomputed by the slow path); returns it, the index just past the run and the byte there
+/// (0 at the end of the input), which the caller tests for `.` or `e` without a reload.
+///
+/// Eight bytes per step: count the leading digits, shift them to the top of the word,
+/// convert all eight at once. A run of exactly eight (the most common f32 fraction) ends
+/// with a one-byte look rather than another step. Only the last few bytes of the input,
+/// where no eight-byte load fits, go one at a time.
+#[inline(always)]
+fn digit_run(s: &[u8], mut i: usize, mut w: u64) -> (u64, usize, u8) {
+    while let Some(chunk) = s
+        .get(i..i.wrapping_add(8))
+        .and_then(<[u8]>::first_chunk::<8>)
+    {
+        let v = u64::from_le_bytes(*chunk);
+        let n = leading_digits(v);
+        w = w
+            .wrapping_mul(POW10_U64[n as usize])
+            .wrapping_add(run_value(v, n));
+        if n < 8 {
+            return (w, i + n as usize, (v >> (8 * n)) as u8);
+        }
+        // A constant step, not `i += n`: the next load's address then waits on no arithmetic
+        // of this one's bytes, so long runs (17-digit fractions) load ahead.
+        i += 8;
+        match s.get(i) {
+            Some(b'0'..=b'9') => {}
+            Some(&b) => return (w, i, b),
+            None => return (w, i, 0),
+        }
+    }
+    while let Some(&b) = s.get(i) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return (w, i, b);
+        }
+        w = w.wrapping_mul(10).wrapping_add(d as u64);
+        i += 1;
+    }
+    (w, i, 0)
+}
+
+/// The value of the first `n` (1..=8) digits of the eight bytes `v`. The first byte is the
+/// lowest: shifting left drops the bytes after the run and puts '0' - 0x30 = 0 in front of it.
+/// Subtraction borrows only move up from non-digit bytes, which are the ones dropped. For
+/// n = 0 (only possible right after `.`, which is then a syntax error) the value is garbage
+/// but harmless: the caller discards it.
+#[inline(always)]
+fn run_value(v: u64, n: u32) -> u64 {
+    eight_values(
+        v.wrapping_sub(0x3030_3030_3030_3030)
+            .wrapping_shl(64 - 8 * n),
+    )
+}
+
+/// The signed decimal exponent after `e`/`E` at `s[i..]`, and the index past it. Out of line:
+/// few array elements have one.
+#[inline(never)]
+fn exponent(s: &[u8], mut i: usize) -> Result<(i64, usize), NumError> {
+    let neg = s.get(i) == Some(&b'-');
+    if matches!(s.get(i), Some(b'-' | b'+')) {
+        i += 1;
+    }
+    let start = i;
+    let mut exp: i64 = 0;
+    while let Some(&d) = s.get(i) {
+        let d = d.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        // Saturate: any exponent this large already means zero or infinity.
+        if exp < 100_000_000 {
+            exp = exp * 10 + d as i64;
+        }
+        i += 1;
+    }
+    if i == start {
+        return Err(NumError::Syntax);
+    }
+    Ok((if neg { -exp } else { exp }, i))
 }
 
 const POW10_U64: [u64; 9] = [
@@ -172,8 +224,9 @@ fn leading_digits(v: u64) -> u32 {
 /// pairs, then quads, then the whole, each step one multiply-add per lane.
 #[inline(always)]
 fn eight_values(v: u64) -> u64 {
-    // Each 16-bit lane: 10 * first + second.
-    let v = (v * 10) + (v >> 8);
+    // Each 16-bit lane: 10 * first + second. Wrapping: `run_value` of an empty run (a
+    // syntax error, its value discarded) passes bytes that are not digit values.
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
     let lanes = 0x0000_00FF_0000_00FF;
     // Combine lanes 0/1 and 2/3 with their weights 10^6, 10^4, 10^2, 1.
     let hi = (v & lanes).wrapping_mul(0x000F_4240_0000_0064);
@@ -205,7 +258,7 @@ fn significant_digits(s: &[u8], from: usize, to: usize) -> usize {
 /// digits: when more digits differ from it, the first 200 already do.
 const SLOW_MAX_DIGITS: usize = 200;
 
-/// The correctly rounded value of the validated JSON number `s[..end]`, for the inputs the
+/// The correctly rounded value of the validated JSON number `token`, for the inputs the
 /// fast paths leave (more than 19 significant digits, or the rare undecided Eisel-Lemire case).
 ///
 /// An f64 estimate from the first 19 digits gives a candidate f32 at most one step from the
@@ -213,8 +266,7 @@ const SLOW_MAX_DIGITS: usize = 200;
 /// (Written here rather than calling `str::parse::<f32>`, whose tables cost ~15 KB.)
 #[cold]
 #[inline(never)]
-fn slow_path(s: &[u8], end: usize) -> Result<f32, NumError> {
-    let token = s.get(..end).ok_or(NumError::Syntax)?;
+fn slow_path(token: &[u8]) -> Result<f32, NumError> {
     let neg = token.first() == Some(&b'-');
     // value = 0.d1 d2 ... dn * 10^(point + exp), digits without leading zeros.
     let mut digits: Vec<u8> = Vec::new();
@@ -400,15 +452,21 @@ impl Big {
 /// which of two neighbours is nearest. An infinite result means overflow.
 #[inline]
 pub(crate) fn decimal_to_f32(w: u64, q: i64) -> Option<f32> {
-    if w < 1 << 53 && (-22..=22).contains(&q) {
-        // Clinger's fast path in f64: w and 10^|q| are exact, so one operation gives the
-        // correctly rounded f64 d. Rounding d to f32 is then correct unless d is exactly
-        // halfway between two f32s (the exact value may lie on either side of that point).
-        // Here 1e-22 <= |value| < 9.1e37: always in f32's normal range, where halfway means
-        // the 29 bits f32 drops are exactly 1000...0.
-        let p = F64_EXACT_POW10[q.unsigned_abs() as usize];
-        let d = if q < 0 { w as f64 / p } else { w as f64 * p };
-        if d.to_bits() & ((1 << 29) - 1) != 1 << 28 {
+    // (Below 2^63, so that the conversion is a single signed one.)
+    if (-22..=22).contains(&q) && w < 1 << 63 {
+        // Clinger's fast path in f64, widened to any 19-digit w and to a multiplication
+        // for negative q too (a division is 13+ cycles of latency per number): w rounds to
+        // f64 once (only above 2^53), 10^q once (only for q < 0) and the product once, so
+        // d is within 3 f64 ulps of the exact value (relative error under 3.01 * 2^-53).
+        // Rounding d to f32 is then correct unless an f32 rounding boundary, a halfway
+        // point between two f32s, lies within those ulps. Here 1e-22 <= value < 9.3e40,
+        // where every halfway point has the 29 bits f32 drops equal to 1000...0 (at
+        // f32::MAX's too, so overflow to infinity is decided the same way): d further than
+        // 8 ulps from such a point rounds like the exact value. The rest (about 17 in
+        // 2^29, and exact ties) go to Eisel-Lemire.
+        let d = w as i64 as f64 * F64_POW10[(q + 22) as usize];
+        // Outside halfway +- 8 ulps, with one unsigned comparison.
+        if (d.to_bits() & ((1 << 29) - 1)).wrapping_sub((1 << 28) - 8) > 16 {
             return Some(d as f32);
         }
     }
@@ -537,6 +595,18 @@ mod tests {
     }
 
     #[test]
+    fn f64_power_table_is_correctly_rounded() {
+        for q in -22i32..=22 {
+            let want: f64 = format!("1e{q}").parse().unwrap();
+            assert_eq!(
+                F64_POW10[(q + 22) as usize].to_bits(),
+                want.to_bits(),
+                "1e{q}"
+            );
+        }
+    }
+
+    #[test]
     fn simple_values() {
         assert_eq!(p("0"), Ok(0.0));
         assert_eq!(p("-0").map(f32::to_bits), Ok((-0.0f32).to_bits()));
@@ -562,8 +632,28 @@ mod tests {
     #[test]
     fn rejects_non_json_numbers() {
         for s in [
-            "", "-", "+1", ".5", "1.", "1e", "1e+", "-.5", "inf", "NaN", "Infinity", "--1", "-e1",
-            "x", "\"1\"", " 1",
+            "",
+            "-",
+            "+1",
+            ".5",
+            "1.",
+            "1e",
+            "1e+",
+            "-.5",
+            "inf",
+            "NaN",
+            "Infinity",
+            "--1",
+            "-e1",
+            "x",
+            "\"1\"",
+            " 1",
+            // No digit after the point with eight more bytes to read: the empty-run case of
+            // the eight-byte step (its discarded value must not overflow in debug builds).
+            "1.xxxxxxxxxx",
+            "0.e5555555555",
+            "-1.]]]]]]]]]]",
+            "2.\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}",
         ] {
             assert_eq!(parse_f32(s.as_bytes()), Err(NumError::Syntax), "{s:?}");
         }
@@ -733,7 +823,7 @@ mod tests {
         }
         for t in &texts {
             let want: f32 = t.parse().unwrap();
-            let got = slow_path(t.as_bytes(), t.len());
+            let got = slow_path(t.as_bytes());
             match got {
                 Ok(g) => assert_eq!(g.to_bits(), want.to_bits(), "{t}: {g:e} vs {want:e}"),
                 Err(NumError::Overflow) => assert!(want.is_infinite(), "{t}"),

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use super::error::{snippet, ComputeError};
-use super::float::{parse_f32, parse_f32_outlined, NumError};
+use super::float::{parse_f32_at, parse_f32_outlined, NumError};
 
 /// How deep `skip_value` follows nested arrays/objects before refusing (no recursion is used,
 /// this only bounds the bookkeeping).
@@ -227,11 +227,8 @@ impl<'a> Scanner<'a> {
         let s = self.s;
         let mut pos = self.pos;
         loop {
-            while let Some(b' ' | b'\n' | b'\r' | b'\t') = s.get(pos) {
-                pos += 1;
-            }
-            match parse_f32(s.get(pos..).unwrap_or(&[])) {
-                Ok((v, used)) => {
+            match parse_f32_at(s, pos) {
+                Ok((v, end)) => {
                     if out.len() == cap {
                         return Err(ComputeError::field(
                             field,
@@ -239,7 +236,15 @@ impl<'a> Scanner<'a> {
                         ));
                     }
                     out.push(v);
-                    pos += used;
+                    pos = end;
+                }
+                // Whitespace before an element is rare: rather than test for it before every
+                // number, skip it when the number fails to start, and try again.
+                Err(_) if matches!(s.get(pos), Some(b' ' | b'\n' | b'\r' | b'\t')) => {
+                    self.pos = pos;
+                    self.ws();
+                    pos = self.pos;
+                    continue;
                 }
                 Err(e) => {
                     self.pos = pos;

@@ -76,6 +76,21 @@ pub struct Context {
 }
 
 impl Context {
+    /// A context with only a request id, for unit tests of this crate.
+    #[cfg(test)]
+    pub(crate) fn for_tests(request_id: &str) -> Context {
+        Context {
+            request_id: request_id.into(),
+            deadline_ms: 0,
+            invoked_function_arn: String::new(),
+            xray_trace_id: None,
+            client_context: None,
+            identity: None,
+            tenant_id: None,
+            env_config: Arc::default(),
+        }
+    }
+
     pub fn deadline(&self) -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(self.deadline_ms)
     }
@@ -137,14 +152,8 @@ mod tests {
     #[test]
     fn remaining_saturates() {
         let ctx = Context {
-            request_id: "x".into(),
             deadline_ms: 1,
-            invoked_function_arn: String::new(),
-            xray_trace_id: None,
-            client_context: None,
-            identity: None,
-            tenant_id: None,
-            env_config: Arc::default(),
+            ..Context::for_tests("x")
         };
         assert_eq!(ctx.remaining(), Duration::ZERO);
         let later = Context {

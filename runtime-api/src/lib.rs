@@ -196,16 +196,7 @@ mod tests {
     }
 
     fn ctx() -> Context {
-        Context {
-            request_id: "req-1".into(),
-            deadline_ms: 0,
-            invoked_function_arn: String::new(),
-            xray_trace_id: None,
-            client_context: None,
-            identity: None,
-            tenant_id: None,
-            env_config: Arc::default(),
-        }
+        Context::for_tests("req-1")
     }
 
     fn typed() -> impl FnMut(&[u8], &Context) -> Result<Vec<u8>, Diagnostic> {

@@ -127,16 +127,16 @@ unsafe fn relu(a: *const f32, out: *mut f32, n: usize) {
     }
 }
 unsafe fn exp(a: *const f32, out: *mut f32, n: usize) {
-    g::map::<f32, 1>(&g::Exp, [a], out, n)
+    g::map::<f32, 1, _>(&g::Exp, [a], out, n)
 }
 unsafe fn sigmoid(a: *const f32, out: *mut f32, n: usize) {
-    g::map::<f32, 1>(&g::Sigmoid, [a], out, n)
+    g::map::<f32, 1, _>(&g::Sigmoid, [a], out, n)
 }
 unsafe fn tanh(a: *const f32, out: *mut f32, n: usize) {
-    g::map::<f32, 1>(&g::Tanh, [a], out, n)
+    g::map::<f32, 1, _>(&g::Tanh, [a], out, n)
 }
 unsafe fn gelu(a: *const f32, out: *mut f32, n: usize) {
-    g::map::<f32, 1>(&g::Gelu, [a], out, n)
+    g::map::<f32, 1, _>(&g::Gelu, [a], out, n)
 }
 unsafe fn exp_shift(a: *const f32, m: f32, out: *mut f32, n: usize) -> f64 {
     g::exp_shift::<f32>(a, m, out, n)

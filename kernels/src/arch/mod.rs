@@ -22,43 +22,43 @@ macro_rules! backend {
 
         #[target_feature(enable = $feat)]
         pub(crate) unsafe fn add(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 2>(&g::Add, [a, b], out, n)
+            g::map::<$V, 2, _>(&g::Add, [a, b], out, n)
         }
         #[target_feature(enable = $feat)]
         pub(crate) unsafe fn sub(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 2>(&g::Sub, [a, b], out, n)
+            g::map::<$V, 2, _>(&g::Sub, [a, b], out, n)
         }
         #[target_feature(enable = $feat)]
         pub(crate) unsafe fn mul(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 2>(&g::Mul, [a, b], out, n)
+            g::map::<$V, 2, _>(&g::Mul, [a, b], out, n)
         }
         #[target_feature(enable = $feat)]
         pub(crate) unsafe fn div(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 2>(&g::Div, [a, b], out, n)
+            g::map::<$V, 2, _>(&g::Div, [a, b], out, n)
         }
         #[target_feature(enable = $feat)]
         pub(crate) unsafe fn scale(a: *const f32, s: f32, out: *mut f32, n: usize) {
-            g::map::<$V, 1>(&g::Scale(<$V>::splat(s)), [a], out, n)
+            g::map::<$V, 1, _>(&g::Scale(<$V>::splat(s)), [a], out, n)
         }
         #[target_feature(enable = $feat)]
         pub(crate) unsafe fn axpy(alpha: f32, x: *const f32, y: *mut f32, n: usize) {
-            g::map::<$V, 2>(&g::Axpy(<$V>::splat(alpha)), [x, y], y, n)
+            g::map::<$V, 2, _>(&g::Axpy(<$V>::splat(alpha)), [x, y], y, n)
         }
         #[target_feature(enable = $feat)]
         pub(crate) unsafe fn fma(a: *const f32, b: *const f32, c: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 3>(&g::Fma, [a, b, c], out, n)
+            g::map::<$V, 3, _>(&g::Fma, [a, b, c], out, n)
         }
         #[target_feature(enable = $feat)]
         pub(crate) unsafe fn clamp(a: *const f32, lo: f32, hi: f32, out: *mut f32, n: usize) {
-            g::map::<$V, 1>(&g::Clamp(<$V>::splat(lo), <$V>::splat(hi)), [a], out, n)
+            g::map::<$V, 1, _>(&g::Clamp(<$V>::splat(lo), <$V>::splat(hi)), [a], out, n)
         }
         #[target_feature(enable = $feat)]
         pub(crate) unsafe fn abs(a: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 1>(&g::Abs, [a], out, n)
+            g::map::<$V, 1, _>(&g::Abs, [a], out, n)
         }
         #[target_feature(enable = $feat)]
         pub(crate) unsafe fn relu(a: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 1>(&g::Relu, [a], out, n)
+            g::map::<$V, 1, _>(&g::Relu, [a], out, n)
         }
     };
     (@table $name:literal, $ew:ident) => {
@@ -144,19 +144,19 @@ macro_rules! backend {
         }
         #[target_feature(enable = $feat)]
         unsafe fn exp(a: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 1>(&g::Exp, [a], out, n)
+            g::map::<$V, 1, _>(&g::Exp, [a], out, n)
         }
         #[target_feature(enable = $feat)]
         unsafe fn sigmoid(a: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 1>(&g::Sigmoid, [a], out, n)
+            g::map::<$V, 1, _>(&g::Sigmoid, [a], out, n)
         }
         #[target_feature(enable = $feat)]
         unsafe fn tanh(a: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 1>(&g::Tanh, [a], out, n)
+            g::map::<$V, 1, _>(&g::Tanh, [a], out, n)
         }
         #[target_feature(enable = $feat)]
         unsafe fn gelu(a: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 1>(&g::Gelu, [a], out, n)
+            g::map::<$V, 1, _>(&g::Gelu, [a], out, n)
         }
         #[target_feature(enable = $feat)]
         unsafe fn exp_shift(a: *const f32, m: f32, out: *mut f32, n: usize) -> f64 {

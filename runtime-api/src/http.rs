@@ -12,6 +12,9 @@ pub(crate) const MAX_HEAD: usize = 64 * 1024;
 /// room for emulators and future limits without letting a broken server exhaust memory.
 pub(crate) const MAX_BODY: usize = 32 * 1024 * 1024;
 const MAX_CHUNK_LINE: usize = 1024;
+/// Heads and small bodies are read through this buffer; larger bodies go straight into
+/// their own allocation.
+const INITIAL_BUFFER: usize = 16 * 1024;
 
 #[derive(Debug)]
 pub(crate) enum HttpError {
@@ -66,7 +69,9 @@ impl<S: Read + Write> Conn<S> {
     pub fn new(stream: S) -> Self {
         Conn {
             stream,
-            buf: vec![0; 16 * 1024].into_boxed_slice(),
+            // Allocated by the first read, after the first request is out: nothing at start-up
+            // stands between exec and Lambda hearing `GET /next`.
+            buf: Box::default(),
             pos: 0,
             end: 0,
             head: Vec::with_capacity(512),
@@ -164,8 +169,13 @@ impl<S: Read + Write> Conn<S> {
             self.pos = 0;
         }
         if self.end == self.buf.len() {
-            // Only reachable while looking for the end of a head, which MAX_HEAD bounds.
-            let mut bigger = vec![0; (self.buf.len() * 2).min(MAX_HEAD + 16)].into_boxed_slice();
+            // The first read allocates; after that, only reachable while looking for the end
+            // of a head, which MAX_HEAD bounds.
+            let size = match self.buf.len() {
+                0 => INITIAL_BUFFER,
+                n => (n * 2).min(MAX_HEAD + 16),
+            };
+            let mut bigger = vec![0; size].into_boxed_slice();
             bigger[..self.end].copy_from_slice(&self.buf[..self.end]);
             self.buf = bigger;
         }

@@ -355,3 +355,56 @@ fn an_unreachable_runtime_api_is_an_error_not_a_hang() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("connecting to the Runtime API"));
 }
+
+#[test]
+fn a_silent_runtime_api_cannot_hang_a_panicking_function() {
+    use std::io::{Read, Write};
+    // A fake Runtime API: answers the first GET /next with an event that makes echo panic,
+    // then accepts the panic report's connection and never answers it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut first, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 1024];
+        let _ = first.read(&mut buf);
+        let event = br#""rayo:panic""#;
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r1\r\n\
+             Lambda-Runtime-Deadline-Ms: 4102444800000\r\nContent-Length: {}\r\n\r\n",
+            event.len()
+        );
+        let _ = first.write_all(head.as_bytes());
+        let _ = first.write_all(event);
+        // The report arrives on a second connection; hold it open, silent, until the
+        // function is gone (bounded by the listener's own timeout below).
+        listener.set_nonblocking(false).unwrap();
+        let report = listener.accept().map(|(s, _)| s);
+        std::thread::sleep(Duration::from_secs(8));
+        drop((first, report));
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_echo"))
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn echo");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(7) {
+            let _ = child.kill();
+            panic!("the panicking function hung on a silent Runtime API");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(!status.success());
+    // The report gives up after its 2 s timeout, not the 8 s the server stays silent.
+    assert!(
+        start.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        start.elapsed()
+    );
+    let _ = server.join();
+}

@@ -19,6 +19,8 @@ pub(crate) struct Client {
     path: String,
     /// Connections opened so far (for diagnostics and tests).
     pub connects: u32,
+    /// Read/write timeout; `None` for the loop's connection, whose `GET /next` long-polls.
+    io_timeout: Option<std::time::Duration>,
 }
 
 /// What a post of a response or error came to, when the runtime can go on.
@@ -36,6 +38,16 @@ impl Client {
             conn: None,
             path: String::with_capacity(128),
             connects: 0,
+            io_timeout: None,
+        }
+    }
+
+    /// A client whose reads and writes give up after `timeout`: for the panic report, which
+    /// must not hang a dying process on a Runtime API that stopped answering.
+    pub fn with_timeout(endpoint: Endpoint, timeout: std::time::Duration) -> Client {
+        Client {
+            io_timeout: Some(timeout),
+            ..Client::new(endpoint)
         }
     }
 
@@ -147,6 +159,10 @@ impl Client {
             })?;
             // Requests are written whole; never wait for an ACK before sending.
             let _ = stream.set_nodelay(true);
+            if self.io_timeout.is_some() {
+                let _ = stream.set_read_timeout(self.io_timeout);
+                let _ = stream.set_write_timeout(self.io_timeout);
+            }
             self.conn = Some(Conn::new(stream));
             self.connects += 1;
         }

@@ -64,7 +64,7 @@ fn report(d: Diagnostic) {
         g.len = 0; // never report the same invocation twice
         id
     };
-    let mut client = Client::new(endpoint.clone());
+    let mut client = Client::with_timeout(endpoint.clone(), std::time::Duration::from_secs(2));
     let result = if !id.is_empty() {
         client.error(&id, &d)
     } else if INITIALISING.load(Ordering::Relaxed) {

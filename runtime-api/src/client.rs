@@ -2,6 +2,7 @@
 
 use std::net::TcpStream;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::context::{check_request_id, Config, Context};
 use crate::endpoint::Endpoint;
@@ -20,7 +21,7 @@ pub(crate) struct Client {
     /// Connections opened so far (for diagnostics and tests).
     pub connects: u32,
     /// Read/write timeout; `None` for the loop's connection, whose `GET /next` long-polls.
-    io_timeout: Option<std::time::Duration>,
+    io_timeout: Option<Duration>,
 }
 
 /// What a post of a response or error came to, when the runtime can go on.
@@ -44,7 +45,7 @@ impl Client {
 
     /// A client whose reads and writes give up after `timeout`: for the panic report, which
     /// must not hang a dying process on a Runtime API that stopped answering.
-    pub fn with_timeout(endpoint: Endpoint, timeout: std::time::Duration) -> Client {
+    pub fn with_timeout(endpoint: Endpoint, timeout: Duration) -> Client {
         Client {
             io_timeout: Some(timeout),
             ..Client::new(endpoint)
@@ -146,33 +147,38 @@ impl Client {
         extra: &[(&str, &[u8])],
         body: &[u8],
     ) -> Result<Response, Attempt> {
-        if self.conn.is_none() {
-            let connected = match self.endpoint.addr {
-                Some(addr) => TcpStream::connect(addr),
-                None => connect_by_name(&self.endpoint.authority),
-            };
-            let stream = connected.map_err(|source| {
-                Attempt::Fatal(Error::Io {
-                    during: "connecting to the Runtime API",
-                    source,
-                })
-            })?;
-            // Requests are written whole; never wait for an ACK before sending.
-            let _ = stream.set_nodelay(true);
-            if self.io_timeout.is_some() {
-                let _ = stream.set_read_timeout(self.io_timeout);
-                let _ = stream.set_write_timeout(self.io_timeout);
+        let conn = match &mut self.conn {
+            Some(conn) => conn,
+            slot => {
+                let stream = open(&self.endpoint, self.io_timeout)?;
+                self.connects += 1;
+                slot.insert(Conn::new(stream))
             }
-            self.conn = Some(Conn::new(stream));
-            self.connects += 1;
-        }
-        let Some(conn) = self.conn.as_mut() else {
-            unreachable!("connected just above")
         };
         conn.send(method, &self.path, &self.endpoint.authority, extra, body)
             .map_err(|e| classify(during, HttpError::Io(e)))?;
         conn.receive().map_err(|e| classify(during, e))
     }
+}
+
+fn open(endpoint: &Endpoint, io_timeout: Option<Duration>) -> Result<TcpStream, Attempt> {
+    let connected = match endpoint.addr {
+        Some(addr) => TcpStream::connect(addr),
+        None => connect_by_name(&endpoint.authority),
+    };
+    let stream = connected.map_err(|source| {
+        Attempt::Fatal(Error::Io {
+            during: "connecting to the Runtime API",
+            source,
+        })
+    })?;
+    // Requests are written whole; never wait for an ACK before sending.
+    let _ = stream.set_nodelay(true);
+    if io_timeout.is_some() {
+        let _ = stream.set_read_timeout(io_timeout);
+        let _ = stream.set_write_timeout(io_timeout);
+    }
+    Ok(stream)
 }
 
 #[cfg(feature = "dns")]

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match run() {
+    let result = run();
+    // A Ctrl-C during a --memory run: let the cleanup thread finish and exit 130.
+    cgroup::wait_if_interrupted();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bench-coldstart: {e}");

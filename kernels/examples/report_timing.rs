@@ -71,9 +71,21 @@ fn run(op: &str, arr: &mut Arrays, calls: u64, batches: u64) -> Result<Vec<u128>
         "dot" => time!(black_box(kernels::dot(black_box(a), black_box(b)))),
         "sum" => time!(black_box(kernels::sum(black_box(a)))),
         "max" => time!(black_box(kernels::max(black_box(a)))),
-        "add" => time!(kernels::add(black_box(a), black_box(b), black_box(&mut *out))),
-        "mul" => time!(kernels::mul(black_box(a), black_box(b), black_box(&mut *out))),
-        "scale" => time!(kernels::scale(black_box(a), black_box(1.5), black_box(&mut *out))),
+        "add" => time!(kernels::add(
+            black_box(a),
+            black_box(b),
+            black_box(&mut *out)
+        )),
+        "mul" => time!(kernels::mul(
+            black_box(a),
+            black_box(b),
+            black_box(&mut *out)
+        )),
+        "scale" => time!(kernels::scale(
+            black_box(a),
+            black_box(1.5),
+            black_box(&mut *out)
+        )),
         other => return Err(format!("unknown op `{other}`")),
     }
     Ok(totals)
@@ -90,12 +102,16 @@ fn answer(line: &str, arrays: &mut Option<Arrays>) -> Result<String, String> {
     match words.next() {
         Some("info") => Ok(format!("backend {}", kernels::Backend::active().name())),
         Some("run") => {
-            let op = words.next().ok_or_else(|| format!("missing op in `{line}`"))?;
+            let op = words
+                .next()
+                .ok_or_else(|| format!("missing op in `{line}`"))?;
             let n = number(words.next(), "N", line)? as usize;
             let calls = number(words.next(), "CALLS", line)?;
             let batches = number(words.next(), "BATCHES", line)?;
             if n == 0 || calls == 0 || batches == 0 {
-                return Err(format!("N, CALLS and BATCHES must be at least 1 in `{line}`"));
+                return Err(format!(
+                    "N, CALLS and BATCHES must be at least 1 in `{line}`"
+                ));
             }
             let arr = match arrays {
                 Some(arr) if arr.n == n => arr,
@@ -126,7 +142,10 @@ fn main() {
             Ok(s) => s,
             Err(e) => format!("error {e}"),
         };
-        if writeln!(stdout, "{reply}").and_then(|()| stdout.flush()).is_err() {
+        if writeln!(stdout, "{reply}")
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
             break;
         }
     }

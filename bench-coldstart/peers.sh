@@ -4,6 +4,14 @@
 #   bench-coldstart/peers.sh            # from anywhere; writes bench-coldstart/peers/out/
 #   RUNS=30 INVOKES=20 bench-coldstart/peers.sh
 #   RAYO_BOOTSTRAP=/path/to/bootstrap bench-coldstart/peers.sh
+#   MEMORY=128 OUT=/tmp/peers-128 bench-coldstart/peers.sh   # Lambda's 128 MB CPU share (root)
+#
+# Environment: OUT (output directory, default bench-coldstart/peers/out; created),
+# RUNS, INVOKES, RAYO_BOOTSTRAP, MEMORY (one value in MB: passes `--memory MB`, so every row
+# runs under that CPU share in a fresh CPU-quota cgroup; needs root; `memory_mb`,
+# `cpu_quota` (vCPUs), `cpu_quota_us`, `cpu_period_us` and `cgroup` land in results.json),
+# CPU_PERIOD (microseconds, passed as `--cpu-period`; default: bench-coldstart's).
+# Writes $OUT/results.json, $OUT/init.svg and $OUT/table.md.
 #
 # Rows (first = the ratio base):
 #   baseline        bare static std program: connect, GET /next, wait (init-only)
@@ -20,7 +28,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 PEERS="$HERE/peers"
-OUT="$PEERS/out"
+OUT="${OUT:-$PEERS/out}"
 RUNS="${RUNS:-20}"
 INVOKES="${INVOKES:-20}"
 TARGET=x86_64-unknown-linux-musl
@@ -66,7 +74,13 @@ PY_VERSION=$("$PY" -c 'import sys; print(sys.version.split()[0])')
 RIC_VERSION=$("$VENV/bin/pip" show awslambdaric | sed -n 's/^Version: //p')
 NUMPY_VERSION=$("$VENV/bin/pip" show numpy | sed -n 's/^Version: //p')
 
-args=(--runs "$RUNS" --invokes "$INVOKES" --keep-going
+args=(--runs "$RUNS" --invokes "$INVOKES" --keep-going)
+if [[ -n "${MEMORY:-}" ]]; then
+    [[ "$MEMORY" =~ ^[0-9]+$ ]] || { echo "peers.sh: MEMORY must be one whole number of MB, got '$MEMORY'" >&2; exit 2; }
+    args+=(--memory "$MEMORY")
+    if [[ -n "${CPU_PERIOD:-}" ]]; then args+=(--cpu-period "$CPU_PERIOD"); fi
+fi
+args+=(
       --json "$OUT/results.json" --svg "$OUT/init.svg"
       "baseline=$BASELINE" --init-only baseline
       "rayo=$RAYO")
@@ -80,7 +94,7 @@ args+=("lambda_runtime=$LR"
        --size "awslambdaric+numpy=$SITE/awslambdaric" --size "awslambdaric+numpy=$SITE/numpy"
        --size "awslambdaric+numpy=$SITE/numpy.libs" --size "awslambdaric+numpy=$PEERS/python-numpy")
 
-step "measuring: $RUNS runs x 6 bootstraps, $INVOKES warm invocations each"
+step "measuring: $RUNS runs x 6 bootstraps, $INVOKES warm invocations each${MEMORY:+, under the CPU share of $MEMORY MB}"
 {
     "$BENCH" "${args[@]}"
     echo

@@ -1,4 +1,5 @@
 //! Command-line parsing (lexopt: no derive machinery, every message written here).
+use crate::cgroup::{self, Share};
 use crate::error::{Error, Result};
 use crate::local::{Options, Spec};
 use lexopt::prelude::*;
@@ -27,6 +28,12 @@ interleaved, after one uncounted warm-up each; prints a Markdown table on stdout
   --init-only NAME      NAME never answers invocations: measure init, RSS and CPU only
   --show-output         let the bootstraps' stdout and stderr through
   --keep-going          drop a bootstrap that fails (and say why) instead of stopping
+  --memory MB[,MB...]   run every cold start under Lambda's CPU share for MB (128..10240):
+                        MB/1769 of one CPU, in a fresh CPU-quota cgroup (v1 or v2; needs
+                        root), and set AWS_LAMBDA_FUNCTION_MEMORY_SIZE=MB; repeatable, one
+                        table per value (--json/--svg then get a -MBmb suffix per value)
+  --cpu-period US       the quota's CFS period in microseconds (default 20000; see README)
+  --cgroup-root DIR     make the groups under DIR instead of the machine's cpu hierarchy
 
 AWS mode: each run forces a cold start (changes an environment variable and waits for
 the update), invokes with LogType Tail and parses the REPORT line.
@@ -39,6 +46,9 @@ pub enum Cli {
         specs: Vec<Spec>,
         opts: Options,
         out: Outputs,
+        /// `--memory`: one benchmark per share, in order; empty = no CPU limit.
+        shares: Vec<Share>,
+        cgroup_root: Option<PathBuf>,
     },
     Aws {
         args: AwsArgs,
@@ -118,6 +128,9 @@ pub fn parse<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Result<Cli>
     let mut event: Option<Vec<u8>> = None;
     let mut first = true;
     let mut invokes_given: Option<usize> = None;
+    let mut memory: Vec<u32> = Vec::new();
+    let mut period_us = cgroup::DEFAULT_PERIOD_US;
+    let mut cgroup_root: Option<PathBuf> = None;
     while let Some(arg) = p.next().map_err(from_lexopt)? {
         match arg {
             Long("help") | Short('h') => return Ok(Cli::Help),
@@ -168,6 +181,18 @@ pub fn parse<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Result<Cli>
             }
             Long("show-output") if aws.is_none() => opts.show_output = true,
             Long("keep-going") if aws.is_none() => opts.keep_going = true,
+            Long("memory") if aws.is_none() => {
+                let list = string(p.value().map_err(from_lexopt)?, "--memory")?;
+                for mb in list.split(',') {
+                    memory.push(number(mb.into(), "--memory")?);
+                }
+            }
+            Long("cpu-period") if aws.is_none() => {
+                period_us = number(p.value().map_err(from_lexopt)?, "--cpu-period")?
+            }
+            Long("cgroup-root") if aws.is_none() => {
+                cgroup_root = Some(p.value().map_err(from_lexopt)?.into())
+            }
             Long("function") if aws.is_some() => {
                 let f = string(p.value().map_err(from_lexopt)?, "--function")?;
                 aws.get_or_insert_with(AwsArgs::default).functions.push(f);
@@ -239,7 +264,17 @@ pub fn parse<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Result<Cli>
         let i = find(&mut specs, &name, "--init-only")?;
         specs[i].init_only = true;
     }
-    Ok(Cli::Local { specs, opts, out })
+    let shares = memory
+        .into_iter()
+        .map(|mb| Share::new(mb, period_us))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Cli::Local {
+        specs,
+        opts,
+        out,
+        shares,
+        cgroup_root,
+    })
 }
 
 #[cfg(test)]
@@ -256,7 +291,10 @@ mod tests {
             "--runs 3 --invokes 5 --event {\"a\":1} --json o.json --svg o.svg a=sh b=sh",
         ))
         .unwrap();
-        let Cli::Local { specs, opts, out } = cli else {
+        let Cli::Local {
+            specs, opts, out, ..
+        } = cli
+        else {
             panic!("not local")
         };
         assert_eq!((opts.runs, opts.invokes), (3, 5));
@@ -293,6 +331,17 @@ mod tests {
             ("a=sh --env a=novalue", "NAME=KEY=VALUE"),
             ("aws --runs 2", "--function"),
             ("--bogus", "bogus"),
+            (
+                "--memory 127 a=sh",
+                "127 MB is outside Lambda's range 128..=10240",
+            ),
+            ("--memory 10241 a=sh", "outside Lambda's range"),
+            ("--memory 12x a=sh", "\"12x\" is not a valid number"),
+            ("--memory 128 --cpu-period 10000 a=sh", "at least 13821 us"),
+            (
+                "--memory 128 --cpu-period 2000000 a=sh",
+                "outside the kernel's",
+            ),
         ] {
             let msg = parse(args(a)).unwrap_err().to_string();
             assert!(msg.contains(want), "{a:?} -> {msg}");
@@ -309,6 +358,39 @@ mod tests {
             shell_join(&a),
             r#"bench 'py=python3 -m x' --event '{"a":1}' 'it'\''s'"#
         );
+    }
+
+    #[test]
+    fn memory_values_and_period() {
+        let Cli::Local {
+            shares,
+            cgroup_root,
+            ..
+        } = parse(args(
+            "--memory 128,1769 --memory 3538 --cpu-period 100000 --cgroup-root /x a=sh",
+        ))
+        .unwrap()
+        else {
+            panic!("not local")
+        };
+        let got: Vec<(u32, u64, u64)> = shares
+            .iter()
+            .map(|s| (s.memory_mb, s.quota_us, s.period_us))
+            .collect();
+        // 128/1769 of 100 ms = 7235.7 us; 1769 MB = one CPU; 3538 MB = two.
+        assert_eq!(
+            got,
+            [
+                (128, 7236, 100000),
+                (1769, 100000, 100000),
+                (3538, 200000, 100000)
+            ]
+        );
+        assert_eq!(cgroup_root, Some(PathBuf::from("/x")));
+        let Cli::Local { shares, .. } = parse(args("--memory 128 a=sh")).unwrap() else {
+            panic!("not local")
+        };
+        assert_eq!(shares[0].period_us, cgroup::DEFAULT_PERIOD_US);
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub enum Error {
     NoReport { log_tail: String },
     /// An AWS control-plane or invoke call failed.
     Aws(String),
+    /// A CPU-quota cgroup (`--memory`) could not be found, created, set or removed.
+    Cgroup { path: String, what: String },
 }
 
 impl Error {
@@ -64,6 +66,7 @@ impl fmt::Display for Error {
                 write!(f, "no REPORT line in the log tail: {:?}", clip(log_tail))
             }
             Error::Aws(msg) => write!(f, "AWS: {msg}"),
+            Error::Cgroup { path, what } => write!(f, "cgroup {path}: {what}"),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! What it deliberately does not do: build anything (peers.sh does), retry failed runs
 //! (a failure stops the benchmark with the reason), or hide warm-up runs in the numbers.
 pub mod aws;
+pub mod cgroup;
 pub mod cli;
 pub mod error;
 pub mod local;

@@ -1,4 +1,5 @@
 //! Local mode: cold-start each bootstrap on a fresh emulator, run after run, interleaved.
+use crate::cgroup::{CpuGroup, Root, Share};
 use crate::error::{Error, Result};
 use crate::machine::Machine;
 use crate::procfs::{self, Bootstrap};
@@ -122,6 +123,15 @@ pub struct Options {
     pub show_output: bool,
     /// A bootstrap that fails a run is dropped (and reported) instead of stopping everything.
     pub keep_going: bool,
+    /// `--memory`: run each cold start in a fresh CPU-quota group with this share.
+    pub cpu: Option<CpuLimit>,
+}
+
+/// Where the quota groups go and how big they are.
+#[derive(Clone, Debug)]
+pub struct CpuLimit {
+    pub root: Root,
+    pub share: Share,
 }
 
 impl Default for Options {
@@ -133,6 +143,7 @@ impl Default for Options {
             timeout: Duration::from_secs(10),
             show_output: false,
             keep_going: false,
+            cpu: None,
         }
     }
 }
@@ -159,6 +170,13 @@ pub struct Sample {
     pub function_errors: usize,
     /// 1-minute load average when the run started.
     pub load1: Option<f64>,
+    /// Under `--memory`: how long the child's move into the group took (already taken out
+    /// of `init_ms`: Lambda's sandbox is limited before the runtime starts).
+    pub cgroup_attach_ms: Option<f64>,
+    /// Under `--memory`: CFS periods in which the group was throttled before the first
+    /// `GET /next`, and the time it spent throttled (the group's cpu.stat).
+    pub init_throttled_periods: Option<u64>,
+    pub init_throttled_ms: Option<f64>,
 }
 
 /// A sample with the raw instants behind it, for the accuracy self-check.
@@ -180,9 +198,17 @@ pub fn measure_once(spec: &Spec, opts: &Options, run: usize) -> Result<Measured>
         run,
         what,
     };
-    let config = Config {
+    let mut config = Config {
         env: spec.env.clone(),
         ..Config::default()
+    };
+    // Declared before the child so it is dropped (removed) after the child is reaped.
+    let group = match &opts.cpu {
+        Some(limit) => {
+            config.memory_mb = limit.share.memory_mb;
+            Some(CpuGroup::create(&limit.root, &limit.share).map_err(|e| fail(e.to_string()))?)
+        }
+        None => None,
     };
     let emu =
         Emulator::start(config).map_err(|e| fail(format!("cannot start the emulator: {e}")))?;
@@ -194,6 +220,10 @@ pub fn measure_once(spec: &Spec, opts: &Options, run: usize) -> Result<Measured>
     if !opts.show_output {
         cmd.stdout(Stdio::null()).stderr(Stdio::null());
     }
+    let timer = match &group {
+        Some(g) => Some(g.add_to(&mut cmd).map_err(|e| fail(e.to_string()))?),
+        None => None,
+    };
     let load1 = procfs::loadavg().map(|l| l[0]);
 
     let spawn_at = Instant::now();
@@ -202,6 +232,11 @@ pub fn measure_once(spec: &Spec, opts: &Options, run: usize) -> Result<Measured>
         .map_err(|e| fail(format!("cannot spawn {}: {e}", spec.command_line())))?;
     let mut proc = Bootstrap::new(child);
     let pid = proc.pid();
+    // Moving into the group is set-up, not the bootstrap's start: its time is taken out.
+    let attach = match timer {
+        Some(t) => t.attach_duration().map_err(|e| fail(e.to_string()))?,
+        None => Duration::ZERO,
+    };
 
     // Wait in slices so a bootstrap that dies is reported at once, not after the timeout.
     // Slicing loses nothing: wait_next returns the arrival instant, not the wake-up time.
@@ -222,6 +257,10 @@ pub fn measure_once(spec: &Spec, opts: &Options, run: usize) -> Result<Measured>
         }
     };
     let init_cpu_ms = procfs::schedstat_ns(pid).ok().map(|ns| ns as f64 / 1e6);
+    let throttled = match &group {
+        Some(g) => Some(g.throttled().map_err(|e| fail(e.to_string()))?),
+        None => None,
+    };
 
     let mut outcomes = Vec::new();
     if !spec.init_only {
@@ -236,6 +275,9 @@ pub fn measure_once(spec: &Spec, opts: &Options, run: usize) -> Result<Measured>
     let peak_rss_kib = procfs::vm_hwm_kib(pid).map_err(|e| fail(e.to_string()))?;
     let reaped = proc.kill_and_reap().map_err(|e| fail(e.to_string()))?;
     drop(emu);
+    if let Some(g) = group {
+        g.remove().map_err(|e| fail(e.to_string()))?;
+    }
 
     let lat: Vec<f64> = outcomes
         .iter()
@@ -244,7 +286,9 @@ pub fn measure_once(spec: &Spec, opts: &Options, run: usize) -> Result<Measured>
     let warm: Vec<f64> = lat.iter().skip(1).copied().collect();
     let sample = Sample {
         run,
-        init_ms: ms(next_at.saturating_duration_since(spawn_at)),
+        init_ms: ms(next_at
+            .saturating_duration_since(spawn_at)
+            .saturating_sub(attach)),
         first_invoke_ms: lat.first().copied(),
         warm_p50_ms: stats::percentile(&warm, 50.0),
         warm_p99_ms: stats::percentile(&warm, 99.0),
@@ -257,6 +301,9 @@ pub fn measure_once(spec: &Spec, opts: &Options, run: usize) -> Result<Measured>
             .filter(|o| matches!(o.kind, OutcomeKind::Error { .. }))
             .count(),
         load1,
+        cgroup_attach_ms: opts.cpu.is_some().then(|| ms(attach)),
+        init_throttled_periods: throttled.map(|t| t.0),
+        init_throttled_ms: throttled.map(|t| t.1),
     };
     Ok(Measured {
         sample,
@@ -344,22 +391,28 @@ impl Results {
                 .map(|s| s.samples.iter().map(f).collect())
                 .collect(),
         };
+        let mut columns = vec![
+            col("init_ms", "init", Unit::Ms, |s| Some(s.init_ms)),
+            col("first_invoke_ms", "first invoke", Unit::Ms, |s| {
+                s.first_invoke_ms
+            }),
+            col("warm_p50_ms", "warm p50", Unit::Ms, |s| s.warm_p50_ms),
+            col("warm_p99_ms", "warm p99", Unit::Ms, |s| s.warm_p99_ms),
+            col("peak_rss_kib", "peak RSS", Unit::KiB, |s| {
+                Some(s.peak_rss_kib as f64)
+            }),
+            col("init_cpu_ms", "init CPU", Unit::Ms, |s| s.init_cpu_ms),
+            col("cpu_ms", "CPU total", Unit::Ms, |s| Some(s.cpu_ms)),
+        ];
+        if self.options.cpu.is_some() {
+            columns.push(col("init_throttled_ms", "init throttled", Unit::Ms, |s| {
+                s.init_throttled_ms
+            }));
+        }
         Table {
             names: self.series.iter().map(|s| s.spec.name.clone()).collect(),
             sizes: self.series.iter().map(|s| s.size_bytes).collect(),
-            columns: vec![
-                col("init_ms", "init", Unit::Ms, |s| Some(s.init_ms)),
-                col("first_invoke_ms", "first invoke", Unit::Ms, |s| {
-                    s.first_invoke_ms
-                }),
-                col("warm_p50_ms", "warm p50", Unit::Ms, |s| s.warm_p50_ms),
-                col("warm_p99_ms", "warm p99", Unit::Ms, |s| s.warm_p99_ms),
-                col("peak_rss_kib", "peak RSS", Unit::KiB, |s| {
-                    Some(s.peak_rss_kib as f64)
-                }),
-                col("init_cpu_ms", "init CPU", Unit::Ms, |s| s.init_cpu_ms),
-                col("cpu_ms", "CPU total", Unit::Ms, |s| Some(s.cpu_ms)),
-            ],
+            columns,
         }
     }
 
@@ -388,6 +441,11 @@ impl Results {
             invokes: usize,
             event_bytes: usize,
             timeout_s: f64,
+            memory_mb: Option<u32>,
+            cpu_quota: Option<f64>,
+            cpu_quota_us: Option<u64>,
+            cpu_period_us: Option<u64>,
+            cgroup: Option<&'static str>,
             bootstraps: Vec<Boot<'a>>,
             summary: Vec<crate::output::SummaryRow>,
         }
@@ -410,6 +468,7 @@ impl Results {
                 samples: &s.samples,
             })
             .collect();
+        let cpu = self.options.cpu.as_ref();
         miniserde::json::to_string(&Doc {
             tool: "bench-coldstart",
             version: env!("CARGO_PKG_VERSION"),
@@ -421,6 +480,11 @@ impl Results {
             invokes: self.options.invokes,
             event_bytes: self.options.event.len(),
             timeout_s: self.options.timeout.as_secs_f64(),
+            memory_mb: cpu.map(|c| c.share.memory_mb),
+            cpu_quota: cpu.map(|c| c.share.cpus()),
+            cpu_quota_us: cpu.map(|c| c.share.quota_us),
+            cpu_period_us: cpu.map(|c| c.share.period_us),
+            cgroup: cpu.map(|c| c.root.flavor.name()),
             bootstraps,
             summary: crate::output::summary_rows(table),
         })

@@ -66,6 +66,7 @@ fn harness_timestamps_agree_with_the_bootstraps_own_clock() {
         timeout: Duration::from_secs(20),
         show_output: true,
         keep_going: false,
+        cpu: None,
     };
     let clock = Clock::now();
     let (mut next_lags, mut resp_lags, mut deliver_lags) = (vec![], vec![], vec![]);

@@ -15,6 +15,7 @@
 //! `perf_counter_ns()` around a loop: the same method on both sides.
 //! Build: `cargo build --release -p kernels --example report_timing`.
 
+use std::collections::HashMap;
 use std::hint::black_box;
 use std::io::{self, BufRead, Write};
 use std::time::Instant;
@@ -32,28 +33,92 @@ fn data(n: usize, seed: u32) -> Vec<f32> {
         .collect()
 }
 
-/// Arrays kept between requests so only the first request at a size allocates.
+/// An f32 buffer placed as NumPy places its arrays: from 4 MiB up, aligned to 2 MiB and
+/// advised to use transparent huge pages (NumPy's `NUMPY_MADVISE_HUGEPAGE`, on by default),
+/// so at 4M elements both sides pay the same TLB cost and the kernels are what differs.
+struct Buf {
+    ptr: *mut f32,
+    len: usize,
+    layout: std::alloc::Layout,
+}
+
+const HUGE: usize = 2 << 20;
+const MADV_HUGEPAGE: i32 = 14;
+
+extern "C" {
+    // std links the C library on Linux already; no crate is needed for one call.
+    fn madvise(addr: *mut std::ffi::c_void, len: usize, advice: i32) -> i32;
+}
+
+impl Buf {
+    fn from(values: &[f32]) -> Buf {
+        let len = values.len().max(1);
+        let bytes = len * 4;
+        let align = if bytes >= 4 << 20 { HUGE } else { 64 };
+        let size = bytes.div_ceil(align) * align;
+        let Ok(layout) = std::alloc::Layout::from_size_align(size, align) else {
+            eprintln!("report_timing: cannot lay out {len} f32s");
+            std::process::exit(1);
+        };
+        // SAFETY: the layout has a non-zero size (len >= 1).
+        let ptr = unsafe { std::alloc::alloc(layout) } as *mut f32;
+        if ptr.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        if align == HUGE {
+            // SAFETY: [ptr, ptr + size) is one live allocation owned by this Buf; madvise only
+            // changes how the kernel backs it. A failure (THP off) just leaves 4 KiB pages.
+            unsafe { madvise(ptr.cast(), size, MADV_HUGEPAGE) };
+        }
+        // SAFETY: ptr is valid for len f32s (size >= len * 4, aligned to at least 64) and not
+        // aliased; every element is written here, which also faults every page in now.
+        unsafe {
+            for i in 0..len {
+                ptr.add(i).write(values.get(i).copied().unwrap_or(0.0));
+            }
+        }
+        Buf { ptr, len, layout }
+    }
+
+    fn slice(&self) -> &[f32] {
+        // SAFETY: ptr holds len initialised f32s for as long as self lives.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+
+    fn slice_mut(&mut self) -> &mut [f32] {
+        // SAFETY: as in `slice`, and &mut self makes this the only reference.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
+impl Drop for Buf {
+    fn drop(&mut self) {
+        // SAFETY: ptr was allocated with exactly this layout and is freed once.
+        unsafe { std::alloc::dealloc(self.ptr.cast(), self.layout) }
+    }
+}
+
+/// The arrays of one size, kept for the whole run (sizes alternate between requests, and
+/// allocating again would put page faults inside the timed batches).
 struct Arrays {
-    n: usize,
-    a: Vec<f32>,
-    b: Vec<f32>,
-    out: Vec<f32>,
+    a: Buf,
+    b: Buf,
+    out: Buf,
 }
 
 impl Arrays {
     fn of(n: usize) -> Arrays {
         Arrays {
-            n,
-            a: data(n, 1),
-            b: data(n, 2),
-            out: vec![0.0; n],
+            a: Buf::from(&data(n, 1)),
+            b: Buf::from(&data(n, 2)),
+            out: Buf::from(&data(n, 3)),
         }
     }
 }
 
 /// Times `batches` batches of `calls` calls of `op`; the total ns of each batch.
 fn run(op: &str, arr: &mut Arrays, calls: u64, batches: u64) -> Result<Vec<u128>, String> {
-    let (a, b, out) = (&arr.a[..], &arr.b[..], &mut arr.out[..]);
+    let (a, b, out) = (arr.a.slice(), arr.b.slice(), arr.out.slice_mut());
     let mut totals = Vec::with_capacity(batches as usize);
     // One loop per op, so the timed loop holds a direct call, not a match.
     macro_rules! time {
@@ -97,7 +162,7 @@ fn number(word: Option<&str>, what: &str, line: &str) -> Result<u64, String> {
         .map_err(|_| format!("{what} `{w}` is not a whole number in `{line}`"))
 }
 
-fn answer(line: &str, arrays: &mut Option<Arrays>) -> Result<String, String> {
+fn answer(line: &str, arrays: &mut HashMap<usize, Arrays>) -> Result<String, String> {
     let mut words = line.split_whitespace();
     match words.next() {
         Some("info") => Ok(format!("backend {}", kernels::Backend::active().name())),
@@ -113,10 +178,7 @@ fn answer(line: &str, arrays: &mut Option<Arrays>) -> Result<String, String> {
                     "N, CALLS and BATCHES must be at least 1 in `{line}`"
                 ));
             }
-            let arr = match arrays {
-                Some(arr) if arr.n == n => arr,
-                _ => arrays.insert(Arrays::of(n)),
-            };
+            let arr = arrays.entry(n).or_insert_with(|| Arrays::of(n));
             let totals = run(op, arr, calls, batches)?;
             let mut s = String::from("ok");
             for t in totals {
@@ -132,7 +194,7 @@ fn answer(line: &str, arrays: &mut Option<Arrays>) -> Result<String, String> {
 fn main() {
     let stdin = io::stdin();
     let mut stdout = io::stdout().lock();
-    let mut arrays = None;
+    let mut arrays = HashMap::new();
     for line in stdin.lock().lines() {
         let Ok(line) = line else { break };
         if line.trim() == "quit" {

@@ -114,22 +114,25 @@ class Bench:
 
 
 def bench_table(b, md):
+    throttled = any(m == "init_throttled_ms" for (_, m) in b.summary)
+    extra_h, extra_s = (" init throttled ms |", "---|") if throttled else ("", "")
     md.append(
-        "| bootstrap | size | init median (p90) ms | init vs baseline | init CPU ms | peak RSS "
-        "| first invoke ms | warm p50 ms | CPU total ms |"
+        "| bootstrap | size | init median (p90) ms | init vs baseline | init CPU ms |" + extra_h
+        + " peak RSS | first invoke ms | warm p50 ms | CPU total ms |"
     )
-    md.append("|---|---|---|---|---|---|---|---|---|")
+    md.append("|---|---|---|---|---|" + extra_s + "---|---|---|---|")
     for n in b.names:
         if n in b.failure:
-            md.append(f"| {n} | – | failed: {b.failure[n]} | | | | | | |")
+            md.append(f"| {n} | – | failed: {b.failure[n]} |" + " |" * (6 + throttled))
             continue
         size = b.size.get(n)
         rss = b.med(n, "peak_rss_kib")
         r = b.ratio(n)
+        extra = f" {ms(b.med(n, 'init_throttled_ms'))} |" if throttled else ""
         md.append(
             f"| {n} | {kib(size) if size else '–'} | {ms(b.med(n, 'init_ms'))} ({ms(b.p90(n, 'init_ms'))}) "
-            f"| {sig(r) + '×' if r else '–'} | {ms(b.med(n, 'init_cpu_ms'))} "
-            f"| {kib(rss * 1024) if rss else '–'} | {ms(b.med(n, 'first_invoke_ms'))} "
+            f"| {sig(r) + '×' if r else '–'} | {ms(b.med(n, 'init_cpu_ms'))} |{extra}"
+            f" {kib(rss * 1024) if rss else '–'} | {ms(b.med(n, 'first_invoke_ms'))} "
             f"| {ms(b.med(n, 'warm_p50_ms'))} | {ms(b.med(n, 'cpu_ms'))} |"
         )
 
@@ -193,6 +196,8 @@ def main():
       "**median** of many samples, each comparison is measured **interleaved in the same run**, "
       "and ratios are steadier than absolute times. Re-run on a quiet machine before quoting an absolute figure.")
     w("")
+    summary_at = len(md)
+    key = []
 
     # ---- Part 1 ----
     res = {(r["op"], r["size"], r["side"]): r for r in p1["results"]}
@@ -221,6 +226,13 @@ def main():
       f"({meth['rounds'] * meth['batches_per_round']} per cell and side). "
       "A 1-element call of the same function measures each side's fixed per-call cost: for NumPy that is "
       "the interpreter, argument parsing, dispatch and the result object.")
+    w("")
+    w("Memory: each worker keeps one set of arrays per size for the whole run, written once before any "
+      "timing (no page faults inside a batch). NumPy puts arrays of 4 MiB and more on transparent huge "
+      "pages (`madvise`, its default); the Rust worker does the same for its buffers, so at 4M elements "
+      "both sides have the same page size (this machine's THP mode: "
+      f"`{machine.get('transparent_hugepages')}`). On this VM that matters: with 4 KiB pages the 4M "
+      "element-wise rows ran about twice as slow on the Rust side in trial runs.")
     w("")
     unset_note = ("they were set here and were removed" if meth.get("were_set_here")
                   else "neither was set in this run's environment, so removing them changed nothing")
@@ -261,14 +273,23 @@ def main():
     if r_dot and n_dot and o_dot:
         share = min(100.0, 100 * o_dot / n_dot)
         w(f"**The seed's \"1.6×\".** The seed's report *claimed* dot at 1K elements: {SEED_DOT_1K_US[0]} µs "
-          f"(its Rust) vs {SEED_DOT_1K_US[1]} µs (NumPy), 1.6×; those are the seed's figures, not measured here, "
-          f"and 10.8 µs for 1,024 multiply-adds is far slower than any SIMD loop, so they likely timed something "
-          f"else too (a process, a copy or a conversion). Measured here: rayo {t_ns(r_dot)}, NumPy {t_ns(n_dot)} "
-          f"({sig(n_dot / r_dot)}×), of which NumPy's 1-element call already costs {t_ns(o_dot)} "
-          f"({share:.0f}% of its 1K time). At 1K the gap is mostly Python's per-call cost, not arithmetic; "
-          "from 256K up both sides are bound by memory bandwidth and the ratio approaches 1 "
-          "(see the 256K and 4M rows).")
+          f"(its Rust) vs {SEED_DOT_1K_US[1]} µs (NumPy), 1.6×. Those are the seed's figures, quoted, not "
+          f"measured here; how they were timed is not known. Measured here: rayo {t_ns(r_dot)}, NumPy "
+          f"{t_ns(n_dot)} ({sig(n_dot / r_dot)}×), and NumPy's 1-element `np.dot` alone costs {t_ns(o_dot)}, "
+          f"{share:.0f}% of its 1K time; without it NumPy's 1K dot is "
+          f"{t_ns(max(n_dot - o_dot, 0))} ({sig(max(n_dot - o_dot, 0) / r_dot)}× rayo). At 1K the gap is "
+          "Python's per-call cost, not arithmetic.")
         w("")
+        key.append(f"- **Kernels:** dot of 1K f32: rayo {t_ns(r_dot)}, NumPy {t_ns(n_dot)}, of which "
+                   f"{t_ns(o_dot)} is NumPy's per-call cost (its 1-element call); see Part 1 for all six "
+                   "ops and sizes.")
+    for size in ("256K", "4M"):
+        ratios = [med(op, size, "numpy") / med(op, size, "rust") for op in OPS
+                  if med(op, size, "numpy") and med(op, size, "rust")]
+        if ratios:
+            w(f"- At {size} elements, NumPy / rayo ranges {sig(min(ratios))}× – {sig(max(ratios))}× "
+              f"over the six ops (median {sig(statistics.median(ratios))}×).")
+    w("")
     svg_path = os.path.join(a.svg_dir, "part1-kernels.svg")
     with open(svg_path, "w") as f:
         f.write(svg.hbars("Time per call, median (lower is better)",
@@ -305,11 +326,17 @@ def main():
     w("### At a simulated 128 MB Lambda CPU share")
     w("")
     if has_memory:
-        w("`MEMORY=128 bench-coldstart/peers.sh` and `bench-coldstart --memory 128` (the bootstraps run "
-          "under the CPU share Lambda gives a 128 MB function, enforced with cgroups; see "
-          "bench-coldstart's README).")
+        d = m128.doc
+        w("`MEMORY=128 bench-coldstart/peers.sh` and `bench-coldstart --memory 128`: every cold start runs "
+          "in a fresh CPU-quota cgroup holding the CPU share Lambda gives a 128 MB function "
+          f"({d.get('cpu_quota')} vCPU: {d.get('cpu_quota_us')} µs per {d.get('cpu_period_us')} µs period, "
+          f"cgroup {d.get('cgroup')}; the share is proportional to memory, one vCPU at 1,769 MB). "
+          "*init throttled* is the time the cgroup held the process back during init. Memory itself "
+          "is not limited; Firecracker and Lambda's sandbox are not simulated.")
         w("")
         bench_table(m128, md)
+        w("")
+        w("rayo's size tiers at the same share:")
         w("")
         bench_table(tiers128, md)
     else:
@@ -474,6 +501,33 @@ def main():
     with open(os.path.join(a.svg_dir, "cost.json"), "w") as f:
         json.dump({"inputs": {"memory_mb": MEMORY_MB, "cold_rate": COLD_RATE, "invocations": INVOCATIONS},
                    "prices": prices.PRICES, "prices_checked": prices.CHECKED, "rows": cost_rows}, f, indent=1)
+
+    # ---- key figures, placed under the header ----
+    def init_of(b, n):
+        return None if b is None else b.med(n, "init_ms")
+
+    for label, b in (("full CPU", full), ("128 MB share", m128)):
+        if b is None:
+            continue
+        parts = [f"{n} {sig(init_of(b, n))} ms" for n in ("rayo-echo", "rayo", "lambda_runtime",
+                                                          "awslambdaric", "awslambdaric+numpy")
+                 if init_of(b, n) is not None]
+        key.append(f"- **Cold start, {label}** (median init, local emulator): " + ", ".join(parts) + ".")
+    if not m128:
+        key.append("- **128 MB share:** not measured (bench-coldstart has no `--memory` on this commit).")
+    if ("stable", "x86_64") in tier_sizes and "lambda_runtime" in peer_sizes:
+        st, ti = tier_sizes[("stable", "x86_64")], tier_sizes.get(("tiniest", "x86_64"))
+        key.append(f"- **Size (x86_64):** rayo stable {nbytes(st[0])} B binary / {nbytes(st[1])} B zip"
+                   + (f", tiniest {nbytes(ti[0])} B / {nbytes(ti[1])} B" if ti else "")
+                   + f"; lambda_runtime echo {nbytes(peer_sizes['lambda_runtime']['bytes'])} B / "
+                   f"{nbytes(peer_sizes['lambda_runtime']['zip_bytes'])} B.")
+    if cost_rows:
+        cheap = min(cost_rows, key=lambda r: r["cost"]["x86_64"]["total_usd"])
+        dear = max(cost_rows, key=lambda r: r["cost"]["x86_64"]["total_usd"])
+        key.append(f"- **Cost model** ({MEMORY_MB} MB, {COLD_RATE:.1%} cold, x86_64, per million): "
+                   f"{cheap['runtime']} {usd(cheap['cost']['x86_64']['total_usd'])} to {dear['runtime']} "
+                   f"{usd(dear['cost']['x86_64']['total_usd'])}, of which $0.20 is the request charge.")
+    md[summary_at:summary_at] = ["## Key figures (this run)", ""] + key + [""]
 
     # ---- caveats ----
     w("## What this report does not show")

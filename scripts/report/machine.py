@@ -47,6 +47,17 @@ def hypervisor():
     return None
 
 
+def thp():
+    """Transparent huge pages mode: always, madvise or never (the bracketed word)."""
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            text = f.read()
+    except OSError:
+        return None
+    start, end = text.find("["), text.find("]")
+    return text[start + 1 : end] if 0 <= start < end else None
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "."
     model, flags = cpuinfo()
@@ -63,6 +74,7 @@ def main():
         "hypervisor": hypervisor(),
         "kernel": platform.release(),
         "arch": platform.machine(),
+        "transparent_hugepages": thp(),
         "load_avg_1m_at_start": os.getloadavg()[0],
         "commit": git(root, "rev-parse", "HEAD"),
         "branch": git(root, "rev-parse", "--abbrev-ref", "HEAD"),

@@ -4,7 +4,9 @@ It speaks the same line protocol as kernels/examples/report_timing.rs (see there
 `info`, `run OP N CALLS BATCHES` -> `ok NS NS ...`, `quit`. Each batch is
 perf_counter_ns() around a loop of CALLS calls, the same method as the Rust side's
 Instant around its loop. float32 arrays, results written into a preallocated `out=`
-array for the element-wise ops, as rayo's kernels write into a caller's slice.
+array for the element-wise ops, as rayo's kernels write into a caller's slice. NumPy
+places arrays of 4 MiB and more on transparent huge pages (madvise, NUMPY_MADVISE_HUGEPAGE
+on by default); the Rust worker does the same for its buffers.
 Run with the venv's python3; needs numpy only.
 """
 
@@ -53,7 +55,10 @@ def run(op, arrays, calls, batches):
 
 
 def main():
-    arrays, arrays_n = None, None
+    # One set of arrays per size for the whole run: sizes alternate between requests, and
+    # allocating again would put page faults inside the timed batches. `out` starts filled
+    # (not np.zeros, whose pages the kernel would only map on first write).
+    arrays = {}
     for line in sys.stdin:
         words = line.split()
         if not words:
@@ -68,10 +73,9 @@ def main():
                 n, calls, batches = (int(w) for w in words[2:5])
                 if min(n, calls, batches) < 1:
                     raise ValueError(f"N, CALLS and BATCHES must be at least 1 in `{line.strip()}`")
-                if arrays_n != n:
-                    arrays = (data(n, 1), data(n, 2), np.zeros(n, dtype=np.float32))
-                    arrays_n = n
-                reply = "ok " + " ".join(str(t) for t in run(op, arrays, calls, batches))
+                if n not in arrays:
+                    arrays[n] = (data(n, 1), data(n, 2), data(n, 3))
+                reply = "ok " + " ".join(str(t) for t in run(op, arrays[n], calls, batches))
             else:
                 reply = f"error unknown request `{line.strip()}`"
         except ValueError as e:

@@ -67,6 +67,19 @@ def kib(n):
     return f"{n / 1024:.0f} KiB"
 
 
+def si_bytes(n):
+    """Decimal units for chart axes, whose ticks fall on powers of ten."""
+    for unit, k in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= k:
+            return f"{sig(n / k, 3)} {unit}"
+    return f"{n:.0f} B"
+
+
+def price(x):
+    """A per-GB-second price in plain decimals, as AWS prints it ($0.0000166667)."""
+    return f"${x:.10f}".rstrip("0")
+
+
 def usd(x):
     return f"${x:.4f}" if x >= 0.01 else f"${x:.6f}"
 
@@ -231,8 +244,9 @@ def main():
       "timing (no page faults inside a batch). NumPy puts arrays of 4 MiB and more on transparent huge "
       "pages (`madvise`, its default); the Rust worker does the same for its buffers, so at 4M elements "
       "both sides have the same page size (this machine's THP mode: "
-      f"`{machine.get('transparent_hugepages')}`). On this VM that matters: with 4 KiB pages the 4M "
-      "element-wise rows ran about twice as slow on the Rust side in trial runs.")
+      f"`{machine.get('transparent_hugepages')}`). Without that the comparison at 4M would partly "
+      "measure page size rather than kernels (in trial runs, not part of this report, the Rust side "
+      "was clearly slower at 4M on 4 KiB pages).")
     w("")
     unset_note = ("they were set here and were removed" if meth.get("were_set_here")
                   else "neither was set in this run's environment, so removing them changed nothing")
@@ -307,7 +321,9 @@ def main():
       "until then, *peak RSS* its `VmHWM`. Medians over runs; *init vs baseline* is the median of the "
       "run-by-run ratios to the bare static program that only connects (`baseline`). The peers are echo "
       "functions: compare them with `rayo-echo`; `rayo` is rayo's compute bootstrap (the kernels "
-      "behind a JSON API), a bigger program.")
+      "behind a JSON API), a bigger program. Both are peers.sh's own builds (`cargo build --profile "
+      "release-ultra --target x86_64-unknown-linux-musl`, linked by rustup's musl), not build.sh's "
+      "zig-linked tiers, hence their sizes differ from Part 3; the tiers are measured in the second table.")
     v = versions_line(f"{raw}/peers-full.md")
     if v:
         w("")
@@ -348,14 +364,14 @@ def main():
     names = [n for n in full.names if n not in full.failure]
     init_rows = [(n, [full.med(n, "init_ms")] + ([m128.med(n, "init_ms")] if m128 else []))
                  for n in names]
-    init_rows += [(n, [tiers_full.med(n, "init_ms")] + ([tiers128.med(n, "init_ms")] if tiers128 else []))
+    init_rows += [(n + " (tiers run)", [tiers_full.med(n, "init_ms")] + ([tiers128.med(n, "init_ms")] if tiers128 else []))
                   for n in tiers_full.names if n.startswith("rayo") and n not in tiers_full.failure]
     with open(os.path.join(a.svg_dir, "part2-init.svg"), "w") as f:
         f.write(svg.hbars("Cold start: init, spawn to first GET /next, median ms",
                           ["full CPU"] + (["128 MB share"] if m128 else []), init_rows,
                           lambda x: sig(x, 2) + " ms", note=machine["date_utc"]))
     rss_rows = [(n, [full.med(n, "peak_rss_kib")]) for n in names]
-    rss_rows += [(n, [tiers_full.med(n, "peak_rss_kib")]) for n in tiers_full.names
+    rss_rows += [(n + " (tiers run)", [tiers_full.med(n, "peak_rss_kib")]) for n in tiers_full.names
                  if n.startswith("rayo") and n not in tiers_full.failure]
     with open(os.path.join(a.svg_dir, "part2-rss.svg"), "w") as f:
         f.write(svg.hbars("Peak RSS (VmHWM), median", ["full CPU"], rss_rows,
@@ -413,8 +429,8 @@ def main():
       "package on this machine's interpreter, which is what the cold-start rows measured.")
     w("")
     with open(os.path.join(a.svg_dir, "part3-size.svg"), "w") as f:
-        f.write(svg.hbars("Size: binary or unpacked, and zip (bytes)", ["unpacked", "zip"], size_rows,
-                          kib, note=machine["date_utc"]))
+        f.write(svg.hbars("Size: binary (or unpacked packages) and zip", ["unpacked", "zip"], size_rows,
+                          si_bytes, note="kB = 1000 bytes · " + machine["date_utc"]))
     w(f"![sizes]({svg_rel}/part3-size.svg)")
     w("")
 
@@ -436,7 +452,7 @@ def main():
     w("| arch | per GB-second | per 1M requests |")
     w("|---|---|---|")
     for arch, pr in prices.PRICES.items():
-        w(f"| {arch} | ${pr['gb_second']:.10f} | ${pr['request_per_million']:.2f} |")
+        w(f"| {arch} | {price(pr['gb_second'])} | ${pr['request_per_million']:.2f} |")
     w("")
     w(f"INIT is billed: since {prices.INIT_BILLED_SINCE} AWS bills the INIT phase of every on-demand "
       f"function ({prices.INIT_BILLING_SOURCE}); custom runtimes such as rayo's and lambda_runtime's "
@@ -475,10 +491,10 @@ def main():
         arith.append(
             f"- **{name}** (x86_64): {x['cold']:,.0f} × {x['cold_billed_ms']} ms + {x['warm']:,.0f} × "
             f"{x['warm_billed_ms']} ms = {x['total_billed_ms']:,.0f} ms = {x['total_billed_ms'] / 1000:,.1f} s; "
-            f"× {MEMORY_MB / 1024:g} GB = {x['gb_s']:,.2f} GB-s; × ${prices.PRICES['x86_64']['gb_second']} = "
+            f"× {MEMORY_MB / 1024:g} GB = {x['gb_s']:,.2f} GB-s; × {price(prices.PRICES['x86_64']['gb_second'])} = "
             f"{usd(x['duration_usd'])}; + {INVOCATIONS:,} × $0.20/1M = {usd(x['request_usd'])}; "
             f"total **{usd(x['total_usd'])}** (arm64: {x['gb_s']:,.2f} GB-s × "
-            f"${prices.PRICES['arm64']['gb_second']} = {usd(r['duration_usd'])}, total {usd(r['total_usd'])})")
+            f"{price(prices.PRICES['arm64']['gb_second'])} = {usd(r['duration_usd'])}, total {usd(r['total_usd'])})")
         cost_rows.append({"runtime": name, "table": b.label, "init_ms": init, "first_invoke_ms": first,
                           "warm_p50_ms": warm, "cost": c})
         chart.append((name, [x["duration_usd"], r["duration_usd"]]))
@@ -486,6 +502,17 @@ def main():
     w("The arithmetic, row by row:")
     w("")
     md.extend(arith)
+    w("")
+    rates = [0.001, 0.01, 0.1, 1.0]
+    w(f"The same model at other cold-start rates (x86_64 total per million, {MEMORY_MB} MB, same "
+      "measured figures; 100% is every invocation starting a new environment):")
+    w("")
+    w("| runtime | " + " | ".join(f"{r:.1%} cold" for r in rates) + " |")
+    w("|---|" + "---|" * len(rates))
+    for row in cost_rows:
+        cells = [usd(costmodel.cost(row["init_ms"], row["first_invoke_ms"], row["warm_p50_ms"], MEMORY_MB,
+                                    r, INVOCATIONS, prices.PRICES["x86_64"])["total_usd"]) for r in rates]
+        w(f"| {row['runtime']} | " + " | ".join(cells) + " |")
     w("")
     w("What it says: at these inputs the request charge ($0.20 per million) is most of every bill, and "
       "every runtime's warm invocation of an echo handler bills the 1 ms minimum; the runtimes differ in "
@@ -522,11 +549,9 @@ def main():
                    + f"; lambda_runtime echo {nbytes(peer_sizes['lambda_runtime']['bytes'])} B / "
                    f"{nbytes(peer_sizes['lambda_runtime']['zip_bytes'])} B.")
     if cost_rows:
-        cheap = min(cost_rows, key=lambda r: r["cost"]["x86_64"]["total_usd"])
-        dear = max(cost_rows, key=lambda r: r["cost"]["x86_64"]["total_usd"])
-        key.append(f"- **Cost model** ({MEMORY_MB} MB, {COLD_RATE:.1%} cold, x86_64, per million): "
-                   f"{cheap['runtime']} {usd(cheap['cost']['x86_64']['total_usd'])} to {dear['runtime']} "
-                   f"{usd(dear['cost']['x86_64']['total_usd'])}, of which $0.20 is the request charge.")
+        key.append(f"- **Cost model** ({MEMORY_MB} MB, {COLD_RATE:.1%} cold, x86_64, per million invocations, "
+                   "$0.20 of each being the request charge): "
+                   + ", ".join(f"{r['runtime']} {usd(r['cost']['x86_64']['total_usd'])}" for r in cost_rows) + ".")
     md[summary_at:summary_at] = ["## Key figures (this run)", ""] + key + [""]
 
     # ---- caveats ----

@@ -34,6 +34,7 @@ step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)" \
     cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "cargo test --workspace" cargo test --workspace
+step "report: cost arithmetic of docs/REPORT.md" python3 scripts/report/check.py .
 step "build.sh: every tier, both architectures, size budgets" ./build.sh --check-all-tiers
 step "reproducible zips" scripts/test-reproducible.sh
 step "arm64 tests under qemu" scripts/test-aarch64.sh

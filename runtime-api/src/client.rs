@@ -94,6 +94,36 @@ impl Client {
         posted("POST /init/error", resp)
     }
 
+    /// Lends the connection (opened if needed) to a streamed post, which writes its request
+    /// as the handler produces it; [`Client::give_back`] returns it when the post is done.
+    pub(crate) fn lend(&mut self) -> Result<Conn<TcpStream>, Error> {
+        match self.conn.take() {
+            Some(conn) => Ok(conn),
+            None => {
+                let stream = open(&self.endpoint, self.io_timeout).map_err(|e| match e {
+                    Attempt::Fatal(e) => e,
+                    Attempt::Stale => Error::Http {
+                        during: "connecting to the Runtime API",
+                        detail: "the server closed the connection".into(),
+                    },
+                })?;
+                self.connects += 1;
+                Ok(Conn::new(stream))
+            }
+        }
+    }
+
+    /// Takes back a lent connection that is still in step (a whole response was read).
+    pub(crate) fn give_back(&mut self, conn: Conn<TcpStream>) {
+        self.conn = Some(conn);
+    }
+
+    /// The path (with any URL prefix) of `/invocation/{request_id}/response`, and the Host.
+    pub(crate) fn response_target(&mut self, request_id: &str) -> (&str, &str) {
+        self.set_path(&[INVOCATION, request_id, "/response"]);
+        (&self.path, &self.endpoint.authority)
+    }
+
     fn set_path(&mut self, parts: &[&str]) {
         self.path.clear();
         self.path.push_str(&self.endpoint.prefix);
@@ -214,7 +244,7 @@ fn classify(during: &'static str, e: HttpError) -> Attempt {
     }
 }
 
-fn posted(during: &'static str, resp: Response) -> Result<Posted, Error> {
+pub(crate) fn posted(during: &'static str, resp: Response) -> Result<Posted, Error> {
     match resp.status {
         200..=299 => Ok(Posted::Accepted),
         400 | 403 | 413 => Ok(Posted::Refused(resp.status)),
@@ -235,7 +265,7 @@ fn status_error(during: &'static str, resp: Response) -> Error {
 }
 
 /// An error type becomes a header value: keep it to printable ASCII.
-fn header_safe(s: &str) -> String {
+pub(crate) fn header_safe(s: &str) -> String {
     let cleaned: String = s
         .chars()
         .take(256)

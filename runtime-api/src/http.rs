@@ -117,6 +117,11 @@ impl<S: Read + Write> Conn<S> {
         write_all2(&mut self.stream, &self.head, body)
     }
 
+    /// The socket, for a request whose body is written as it is produced (streaming).
+    pub fn stream_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
+
     /// Reads one response. `HttpError::ClosedBeforeResponse` only when nothing at all
     /// arrived, so a caller can tell a stale connection from a broken server.
     pub fn receive(&mut self) -> Result<Response, HttpError> {
@@ -327,7 +332,7 @@ impl<S: Read + Write> Conn<S> {
     }
 }
 
-fn write_all2<W: Write>(w: &mut W, mut a: &[u8], mut b: &[u8]) -> io::Result<()> {
+pub(crate) fn write_all2<W: Write>(w: &mut W, mut a: &[u8], mut b: &[u8]) -> io::Result<()> {
     while !a.is_empty() || !b.is_empty() {
         let r = if a.is_empty() {
             w.write(b)

@@ -42,6 +42,8 @@ mod client;
 mod context;
 mod endpoint;
 mod error;
+#[cfg(feature = "http-events")]
+pub mod events;
 mod http;
 mod panic;
 mod stream;

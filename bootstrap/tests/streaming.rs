@@ -163,3 +163,19 @@ fn a_panic_mid_stream_is_still_reported() {
     };
     assert!(!status.success(), "{status}");
 }
+
+/// Only with `--features http-events` (the `stream` bin then answers HTTP events).
+#[cfg(feature = "http-events")]
+#[test]
+fn an_http_event_gets_a_streamed_function_url_response() {
+    let r = start();
+    let event = br#"{"version":"2.0","rawPath":"/hi","requestContext":{"http":{"method":"PUT","path":"/hi"}},"body":"AP8=","isBase64Encoded":true}"#;
+    let out = invoke(&r, event);
+    assert_eq!(out.kind, OutcomeKind::Response);
+    let (prelude, body) = out.http_integration().expect("prelude, 8 NULs, body");
+    assert_eq!(
+        prelude,
+        br#"{"statusCode":200,"headers":{"content-type":"text/plain"},"cookies":[]}"#
+    );
+    assert_eq!(body, b"PUT /hi\n\x00\xff");
+}

@@ -11,6 +11,9 @@
 //! | `"rayo:many"`              | 100,000 writes of 10 bytes (gathered into few chunks)       |
 //! | `"rayo:slow"`              | `first`, flushed, 300 ms, `second`                          |
 //! | anything else              | the event, in two flushed halves                            |
+//!
+//! Built with the `http-events` feature, an API Gateway v2 / Function URL request is answered
+//! as a Function URL streamed response: status 200, its method and path, then its body.
 
 use std::io::Write;
 use std::time::Duration;
@@ -59,6 +62,8 @@ fn handle(event: &[u8], _: &Context, out: &mut ResponseStream) -> Result<(), Dia
             out.write_all(b"second")?;
             Ok(())
         }
+        #[cfg(feature = "http-events")]
+        _ if event.windows(16).any(|w| w == b"\"requestContext\"") => http(event, out),
         _ => {
             let (a, b) = event.split_at(event.len() / 2);
             out.write_all(a)?;
@@ -67,4 +72,18 @@ fn handle(event: &[u8], _: &Context, out: &mut ResponseStream) -> Result<(), Dia
             Ok(())
         }
     }
+}
+
+#[cfg(feature = "http-events")]
+fn http(event: &[u8], out: &mut ResponseStream) -> Result<(), Diagnostic> {
+    use runtime_api::events::ApiGatewayV2httpRequest;
+    let text = std::str::from_utf8(event)
+        .map_err(|e| Diagnostic::new("InvalidEvent", format!("the event is not UTF-8: {e}")))?;
+    let req: ApiGatewayV2httpRequest = miniserde::json::from_str(text)?;
+    let head = HttpResponseHead::new(200).header("content-type", "text/plain");
+    out.start_http_response(&head)?;
+    writeln!(out, "{} {}", req.method(), req.path())?;
+    out.flush()?;
+    out.write_all(&req.body_bytes()?)?;
+    Ok(())
 }

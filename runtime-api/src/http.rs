@@ -332,7 +332,7 @@ impl<S: Read + Write> Conn<S> {
     }
 }
 
-pub(crate) fn write_all2<W: Write>(w: &mut W, mut a: &[u8], mut b: &[u8]) -> io::Result<()> {
+fn write_all2<W: Write>(w: &mut W, mut a: &[u8], mut b: &[u8]) -> io::Result<()> {
     while !a.is_empty() || !b.is_empty() {
         let r = if a.is_empty() {
             w.write(b)

@@ -246,7 +246,23 @@ pub struct Request {
     /// When the read that brought the body's last byte (or the head's, for no body)
     /// returned.
     pub last_byte_at: Instant,
+    /// For a chunked body: its chunks, when the first arrived, and its trailers.
+    pub chunked: Option<ChunkInfo>,
 }
+
+/// What a chunked body carried besides its bytes (a streamed response's timing and error).
+#[derive(Clone, Debug, Default)]
+pub struct ChunkInfo {
+    /// Chunks with data (the last, zero-length one not counted).
+    pub chunks: usize,
+    /// When the read that completed the first chunk with data returned.
+    pub first_chunk_at: Option<Instant>,
+    /// Trailer fields after the last chunk: names lower-cased, values trimmed.
+    pub trailers: Vec<(String, String)>,
+}
+
+/// Called with each chunk's bytes as it arrives (the request's head says whose they are).
+pub type ChunkObserver<'a> = &'a mut dyn FnMut(&Head, &[u8]);
 
 /// A buffered reader of requests from one connection. Generic so tests can feed slices.
 pub struct Reader<R> {
@@ -259,6 +275,8 @@ pub struct Reader<R> {
     /// Where `100 Continue` goes when a client sends `Expect: 100-continue` (curl does for
     /// bodies over 1 KB, and would otherwise wait a second before sending the body).
     interim: Option<Box<dyn Write + Send>>,
+    /// Filled by `read_chunked` for the request being read.
+    chunk_info: Option<ChunkInfo>,
 }
 
 /// Whether a read error is the socket read timeout firing (used as a poll tick).
@@ -275,6 +293,7 @@ impl<R: Read> Reader<R> {
             last_read_at: Instant::now(),
             stall_limit: STALL_LIMIT,
             interim: None,
+            chunk_info: None,
         }
     }
 
@@ -334,10 +353,22 @@ impl<R: Read> Reader<R> {
     }
 
     /// Reads the next request. `Ok(None)` when the peer closed cleanly between requests.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn read_request(
         &mut self,
         body_limit: usize,
         stop: &dyn Fn() -> bool,
+    ) -> Result<Option<Request>, EmuError> {
+        self.read_request_observed(body_limit, stop, None)
+    }
+
+    /// [`Reader::read_request`], showing each chunk of a chunked body to `on_chunk` as it
+    /// arrives (to pass a streamed response through while it is still being produced).
+    pub fn read_request_observed(
+        &mut self,
+        body_limit: usize,
+        stop: &dyn Fn() -> bool,
+        mut on_chunk: Option<ChunkObserver<'_>>,
     ) -> Result<Option<Request>, EmuError> {
         // First bytes: either already buffered (pipelined) or the next read.
         if self.buffered().is_empty() && !self.fill(None, stop)? {
@@ -368,6 +399,13 @@ impl<R: Read> Reader<R> {
         }
         let head = parse_head(&self.buffered()[..head_len])?;
         self.pos += head_len + 4;
+        self.chunk_info = None;
+        // A streamed response may be larger than a buffered one, as on Lambda.
+        let body_limit = if crate::stream::is_streaming(&head) {
+            body_limit.max(crate::MAX_STREAMED_RESPONSE_BYTES)
+        } else {
+            body_limit
+        };
         let mut last_byte_at = self.last_read_at;
         let framing = head.framing()?;
         let expects_continue = head
@@ -382,6 +420,7 @@ impl<R: Read> Reader<R> {
                         body: Body::TooLarge { drained: false },
                         first_byte_at,
                         last_byte_at,
+                        chunked: None,
                     }));
                 }
             }
@@ -399,7 +438,7 @@ impl<R: Read> Reader<R> {
                 body
             }
             Framing::Chunked => {
-                let body = self.read_chunked(body_limit, started, stop)?;
+                let body = self.read_chunked(&head, body_limit, started, stop, &mut on_chunk)?;
                 last_byte_at = self.last_read_at;
                 body
             }
@@ -409,6 +448,7 @@ impl<R: Read> Reader<R> {
             body,
             first_byte_at,
             last_byte_at,
+            chunked: self.chunk_info.take(),
         }))
     }
 
@@ -483,23 +523,32 @@ impl<R: Read> Reader<R> {
 
     fn read_chunked(
         &mut self,
+        head: &Head,
         limit: usize,
         started: Instant,
         stop: &dyn Fn() -> bool,
+        on_chunk: &mut Option<ChunkObserver<'_>>,
     ) -> Result<Body, EmuError> {
         let mut body = Vec::new();
         let mut total: u64 = 0;
         let mut too_large = false;
+        let mut info = ChunkInfo::default();
         loop {
             let line = self.read_line(started, stop)?;
             let size = parse_chunk_size(&line)?;
             if size == 0 {
-                // Trailers, ignored, up to the blank line.
+                // Trailers, up to the blank line.
                 loop {
-                    if self.read_line(started, stop)?.is_empty() {
+                    let line = self.read_line(started, stop)?;
+                    if line.is_empty() {
                         break;
                     }
+                    if info.trailers.len() == MAX_HEADERS {
+                        return Err(bad("too many trailers", &MAX_HEADERS.to_string()));
+                    }
+                    info.trailers.push(parse_field(&line)?);
                 }
+                self.chunk_info = Some(info);
                 return Ok(if too_large {
                     Body::TooLarge { drained: true }
                 } else {
@@ -514,13 +563,38 @@ impl<R: Read> Reader<R> {
                     return Ok(Body::TooLarge { drained: false });
                 }
             }
+            let from = body.len();
             self.take(size, (!too_large).then_some(&mut body), started, stop)?;
+            info.chunks += 1;
+            info.first_chunk_at.get_or_insert(self.last_read_at);
+            if let (Some(observe), false) = (on_chunk.as_mut(), too_large) {
+                observe(head, &body[from..]);
+            }
             if self.read_line(started, stop)?.is_empty() {
                 continue;
             }
             return Err(bad("chunk data not followed by CRLF", ""));
         }
     }
+}
+
+/// One `name: value` trailer line, by the same rules as a header line.
+fn parse_field(line: &[u8]) -> Result<(String, String), EmuError> {
+    let line = no_stray_cr_lf(line)?;
+    let shown = || String::from_utf8_lossy(line).into_owned();
+    let colon = line.iter().position(|&b| b == b':');
+    let (name, value) = match colon {
+        Some(i) if i > 0 && line[..i].iter().all(|&b| is_tchar(b)) => (&line[..i], &line[i + 1..]),
+        _ => return Err(bad("malformed trailer line", &shown())),
+    };
+    if value.iter().any(|&b| b < 0x20 && b != b'\t') {
+        return Err(bad("control character in trailer value", &shown()));
+    }
+    let value = std::str::from_utf8(value)
+        .map_err(|_| bad("trailer value is not UTF-8", &shown()))?
+        .trim_matches([' ', '\t']);
+    let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+    Ok((name, value.to_string()))
 }
 
 fn parse_chunk_size(line: &[u8]) -> Result<u64, EmuError> {

@@ -74,7 +74,11 @@ pub fn handle(shared: &Shared, stream: &mut TcpStream, req: Request) -> bool {
         return answer(stream, 202, &[("X-Amzn-RequestId", id.as_str())], b"", keep);
     }
     let timeout = shared.config.timeout;
-    let (body, function_error) = match shared.wait_outcome(&id, timeout) {
+    let waited = match crate::stream::serve(shared, stream, &id, timeout, keep) {
+        crate::stream::Served::Streamed(keep) => return keep,
+        crate::stream::Served::Buffered(waited) => *waited,
+    };
+    let (body, function_error) = match waited {
         Ok(out) => match out.kind {
             OutcomeKind::Response => (out.body, false),
             OutcomeKind::Error { .. } => (out.body, true),
@@ -97,7 +101,7 @@ pub fn handle(shared: &Shared, stream: &mut TcpStream, req: Request) -> bool {
 }
 
 /// Standard base64 (with or without padding) to UTF-8 text; `None` if it is neither.
-fn decode_base64(text: &str) -> Option<String> {
+pub(crate) fn decode_base64(text: &str) -> Option<String> {
     let digit = |c: u8| -> Option<u32> {
         Some(match c {
             b'A'..=b'Z' => c - b'A',

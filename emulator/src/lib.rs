@@ -46,8 +46,16 @@
 //!
 //! # What it does not do
 //!
-//! TLS, the Extensions and Telemetry APIs, response streaming, HTTP/2, or enforcing the
-//! function timeout (the deadline is only advertised).
+//! TLS, the Extensions and Telemetry APIs, HTTP/2, or enforcing the function timeout (the
+//! deadline is only advertised).
+//!
+//! # Streamed responses
+//!
+//! A `POST .../response` with `Lambda-Runtime-Function-Response-Mode: streaming` is read
+//! chunk by chunk (up to [`MAX_STREAMED_RESPONSE_BYTES`]); its [`Outcome::stream`] records
+//! the content type, the chunks, when the first arrived, and the trailers, with the
+//! `Lambda-Runtime-Function-Error-Type`/`-Body` error decoded. The invoke endpoint passes a
+//! stream through to its caller as it arrives (chunked, the error trailers as trailers).
 use std::net::SocketAddr;
 use std::process::{Child, Command};
 use std::sync::Arc;
@@ -60,11 +68,15 @@ mod pool;
 mod process;
 mod server;
 mod state;
+mod stream;
 
 use state::Shared;
+pub use stream::Streamed;
 
 /// The largest response or error body Lambda accepts (6 MB as Lambda counts it).
 pub const MAX_RESPONSE_BYTES: usize = 6_291_556;
+/// The largest streamed response accepted (Lambda's documented default for streaming, 20 MiB).
+pub const MAX_STREAMED_RESPONSE_BYTES: usize = 20 * 1024 * 1024;
 
 /// How the emulated function is configured; becomes the bootstrap's environment.
 #[derive(Clone, Debug)]
@@ -184,6 +196,9 @@ pub struct Outcome {
     pub sent_at: Instant,
     /// When the last byte of the response/error body was read (before any parsing).
     pub received_at: Instant,
+    /// For a streamed response: its content type, chunks, first-chunk time and trailers. A
+    /// stream that ended with error trailers has `kind` `Error` and `body` the bytes streamed.
+    pub stream: Option<Streamed>,
 }
 
 /// A one-shot fault, consumed by the next request it applies to.

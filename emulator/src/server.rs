@@ -61,7 +61,9 @@ fn serve_connection(shared: &Shared, stream: TcpStream, service: Service) {
     let mut stream = stream;
     let stop = || shared.stopping();
     loop {
-        match reader.read_request(MAX_RESPONSE_BYTES, &stop) {
+        let mut on_chunk =
+            |head: &http::Head, data: &[u8]| crate::stream::observe(shared, head, data);
+        match reader.read_request_observed(MAX_RESPONSE_BYTES, &stop, Some(&mut on_chunk)) {
             Ok(None) => break,
             Ok(Some(req)) => {
                 let keep = match service {
@@ -373,7 +375,9 @@ fn handle_post(
         .header("lambda-runtime-function-error-type")
         .map(str::to_string);
     let received_at = req.last_byte_at;
+    let streamed = crate::stream::streamed(&req);
     let mut st = shared.lock();
+    st.live.remove(id);
     let post_status = take_fault(&mut st.faults, |f| matches!(f, Fault::PostStatus(_)));
     let close_after = take_fault(&mut st.faults, |f| matches!(f, Fault::CloseAfterResponse));
     let (mut status, mut answer_body) = if let Some(sent_at) = st.pending.remove(id) {
@@ -388,6 +392,13 @@ fn handle_post(
                 (413, too_large_answer(), kind, body)
             }
         };
+        // A stream that ended with error trailers is a function error.
+        let kind = match (&streamed, kind) {
+            (Some(s), OutcomeKind::Response) if s.error_type.is_some() => OutcomeKind::Error {
+                error_type: s.error_type.clone(),
+            },
+            (_, kind) => kind,
+        };
         match kind {
             OutcomeKind::Response => st.stats.responses += 1,
             OutcomeKind::Error { .. } => st.stats.errors += 1,
@@ -398,6 +409,7 @@ fn handle_post(
             body,
             sent_at,
             received_at,
+            stream: streamed,
         };
         st.outcomes.insert(id.to_string(), outcome);
         (status, answer_body)

@@ -20,6 +20,8 @@ pub struct State {
     /// Answered (response or error): a second post gets 403.
     pub answered: HashSet<String>,
     pub outcomes: HashMap<String, Outcome>,
+    /// Streamed responses in progress, by request id (for the invoke endpoint).
+    pub live: HashMap<String, crate::stream::Live>,
     /// Arrival instants of `GET /next` requests not yet returned by `wait_next`.
     pub next_arrivals: VecDeque<Instant>,
     pub init_errors: VecDeque<InitError>,

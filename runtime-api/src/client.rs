@@ -94,6 +94,33 @@ impl Client {
         posted("POST /init/error", resp)
     }
 
+    /// Lends the open connection, if any, to a streamed post, which writes its request as the
+    /// handler produces it; [`Client::give_back`] returns it when the post is done. (The
+    /// stream opens its own when there is none: a second caller of `open` here would cost
+    /// every binary a few hundred bytes of inlining, streaming or not.)
+    #[inline] // emitted only where used: costs nothing in a binary that never streams
+    pub(crate) fn lend(&mut self) -> Option<Conn<TcpStream>> {
+        self.conn.take()
+    }
+
+    #[inline] // emitted only where used: costs nothing in a binary that never streams
+    pub(crate) fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// Takes back a lent connection that is still in step (a whole response was read).
+    #[inline] // emitted only where used: costs nothing in a binary that never streams
+    pub(crate) fn give_back(&mut self, conn: Conn<TcpStream>) {
+        self.conn = Some(conn);
+    }
+
+    /// The path (with any URL prefix) of `/invocation/{request_id}/response`, and the Host.
+    #[inline] // emitted only where used: costs nothing in a binary that never streams
+    pub(crate) fn response_target(&mut self, request_id: &str) -> (&str, &str) {
+        self.set_path(&[INVOCATION, request_id, "/response"]);
+        (&self.path, &self.endpoint.authority)
+    }
+
     fn set_path(&mut self, parts: &[&str]) {
         self.path.clear();
         self.path.push_str(&self.endpoint.prefix);
@@ -214,7 +241,7 @@ fn classify(during: &'static str, e: HttpError) -> Attempt {
     }
 }
 
-fn posted(during: &'static str, resp: Response) -> Result<Posted, Error> {
+pub(crate) fn posted(during: &'static str, resp: Response) -> Result<Posted, Error> {
     match resp.status {
         200..=299 => Ok(Posted::Accepted),
         400 | 403 | 413 => Ok(Posted::Refused(resp.status)),
@@ -235,7 +262,7 @@ fn status_error(during: &'static str, resp: Response) -> Error {
 }
 
 /// An error type becomes a header value: keep it to printable ASCII.
-fn header_safe(s: &str) -> String {
+pub(crate) fn header_safe(s: &str) -> String {
     let cleaned: String = s
         .chars()
         .take(256)

@@ -117,6 +117,11 @@ impl<S: Read + Write> Conn<S> {
         write_all2(&mut self.stream, &self.head, body)
     }
 
+    /// The socket, for a request whose body is written as it is produced (streaming).
+    pub fn stream_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
+
     /// Reads one response. `HttpError::ClosedBeforeResponse` only when nothing at all
     /// arrived, so a caller can tell a stale connection from a broken server.
     pub fn receive(&mut self) -> Result<Response, HttpError> {

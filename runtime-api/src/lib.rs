@@ -31,21 +31,33 @@
 //! }
 //! ```
 //!
-//! What it deliberately does not do: response streaming, Lambda extensions, and async. A
-//! panic is reported to Lambda as `Runtime.Panic` (see [`Runtime`]).
+//! Streaming handlers write to a `std::io::Write` ([`ResponseStream`], [`run_streaming`]);
+//! a mid-stream error goes out as real HTTP trailers. Function URL streamed responses start
+//! with [`ResponseStream::start_http_response`].
+//!
+//! What it deliberately does not do: Lambda extensions, and async. A panic is reported to
+//! Lambda as `Runtime.Panic` (see [`Runtime`]).
 
 mod client;
 mod context;
 mod endpoint;
 mod error;
+#[cfg(feature = "http-events")]
+pub mod events;
 mod http;
 mod panic;
+mod stream;
 
 use std::sync::Arc;
 
 pub use context::{Config, Context};
 pub use endpoint::Endpoint;
 pub use error::{write_json_string, Diagnostic, Error};
+pub use stream::{
+    run_streaming, HttpResponseHead, ResponseStream, StreamHandler, CHUNK_BUFFER,
+    DEFAULT_CONTENT_TYPE, ERROR_BODY_TRAILER, ERROR_TYPE_TRAILER, HTTP_INTEGRATION_CONTENT_TYPE,
+    MAX_TRAILER_MESSAGE,
+};
 
 use client::{Client, Posted};
 

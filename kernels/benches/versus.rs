@@ -278,12 +278,21 @@ mod x86 {
         println!("\n## Memory baselines (GB/s, median of {rounds} rounds; AVX2 loops, aligned)\n");
         println!("| pattern | arrays x elements | regular stores | non-temporal stores |");
         println!("|---|---|---|---|");
-        let mut sizes = vec![("4M", 1usize << 22)];
+        // `KERNELS_VS_BASE_SIZES=1M,2M,4M,8M`: where non-temporal stores start to pay.
+        let mut sizes: Vec<(String, usize)> = match env_list("KERNELS_VS_BASE_SIZES") {
+            Some(l) => l
+                .iter()
+                .filter_map(|w| {
+                    Some((w.clone(), w.strip_suffix('M')?.parse::<usize>().ok()? << 20))
+                })
+                .collect(),
+            None => vec![("4M".into(), 1 << 22)],
+        };
         if env_usize("KERNELS_VS_DRAM", 1) != 0 {
-            sizes.push(("64M (256 MiB)", DRAM_N));
+            sizes.push(("64M (256 MiB)".into(), DRAM_N));
         }
         for (label, n) in sizes {
-            let r = if n > 1 << 22 { rounds.min(7) } else { rounds };
+            let r = if n > 1 << 23 { rounds.min(7) } else { rounds };
             for (name, reads, write) in [
                 ("read 1", 1, false),
                 ("read 2", 2, false),
@@ -442,10 +451,15 @@ mod x86 {
         let ops = env_list("KERNELS_VS_OPS");
         let want = |op: &str| ops.as_ref().is_none_or(|l| l.iter().any(|w| w == op));
         let sizes: Vec<(&'static str, usize)> = match env_list("KERNELS_VS_SIZES") {
-            Some(l) => SIZES
+            // Named sizes, or any element count (e.g. `8,100`).
+            Some(l) => l
                 .iter()
-                .copied()
-                .filter(|(s, _)| l.iter().any(|w| w == s))
+                .filter_map(|w| {
+                    SIZES.iter().copied().find(|(s, _)| s == w).or_else(|| {
+                        let n = w.parse().ok()?;
+                        Some((&*Box::leak(w.clone().into_boxed_str()), n))
+                    })
+                })
                 .collect(),
             None => SIZES.to_vec(),
         };

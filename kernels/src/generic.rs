@@ -11,12 +11,15 @@ use crate::vector::Vector;
 /// Register-sized iterations summed in `f32` before the partial sums move to
 /// `f64`: short enough for NumPy-class accuracy, long enough to be free.
 const BLOCK_ITERS: usize = 64;
-/// From this many output elements (32 MiB) on, element-wise ops write with
-/// non-temporal stores: the output no longer fits in a large L3, so reading
-/// it in first (read-for-ownership) only costs bandwidth. Below it, regular
-/// stores win (measured: 4M-element unary ops ran ~2x slower streamed on a
-/// 32 MiB-L3 EPYC, where input and output still fit in L3).
-pub(crate) const STREAM_MIN: usize = 1 << 23;
+/// From this many bytes touched per call (inputs plus output) on,
+/// element-wise ops write with non-temporal stores: the arrays no longer stay
+/// in cache between calls, so reading each output line in before writing it
+/// (read-for-ownership) only costs bandwidth. Measured with `benches/versus.rs`
+/// on a 32 MiB-L3 EPYC guest (plain loops, GB/s regular vs non-temporal):
+/// copy 81 vs 57 at 8 MiB, 45 vs 54 at 16 MiB; 2-in-1-out 43 vs 84 at 12 MiB,
+/// 43 vs 57 at 48 MiB. In-place calls (`axpy`) never stream: the line was
+/// just read, so there is nothing to save.
+pub(crate) const STREAM_MIN_BYTES: usize = 12 << 20;
 /// Block length of the arg-reductions: the winning block is scanned again.
 const ARG_BLOCK: usize = 4096;
 
@@ -85,16 +88,22 @@ pub(crate) unsafe fn map<V: Vector, const N: usize, O: Map<V, N>>(
     // Align the stores; the ragged head is done with the tail below.
     let head = if n >= 2 * l { head_len::<V>(out) } else { 0 };
     let body = (n - head) / l * l;
-    let stream = V::STREAM && n >= STREAM_MIN;
+    let in_place = ins.contains(&(out as *const f32));
+    let stream = V::STREAM && !in_place && (N + 1) * 4 * n >= STREAM_MIN_BYTES;
     let mut i = head;
     let end = head + body;
     if O::UNROLL && !stream {
-        while i + 2 * l <= end {
+        let end4 = head + body / (4 * l) * (4 * l);
+        while i < end4 {
             let a = op.apply(load_n(&ins, i));
             let b = op.apply(load_n(&ins, i + l));
+            let c = op.apply(load_n(&ins, i + 2 * l));
+            let d = op.apply(load_n(&ins, i + 3 * l));
             a.store(out.add(i));
             b.store(out.add(i + l));
-            i += 2 * l;
+            c.store(out.add(i + 2 * l));
+            d.store(out.add(i + 3 * l));
+            i += 4 * l;
         }
     }
     while i < end {

@@ -97,24 +97,24 @@ fn fail(e: Error) -> ! {
 
 /// Sum of `a`; 0 for an empty slice.
 pub fn sum(a: &[f32]) -> f32 {
-    Backend::active().sum(a)
+    Backend::current().sum(a)
 }
 
 /// Arithmetic mean of `a`; NaN for an empty slice (as NumPy).
 pub fn mean(a: &[f32]) -> f32 {
-    Backend::active().mean(a)
+    Backend::current().mean(a)
 }
 
 /// Sum of absolute values.
 pub fn norm_l1(a: &[f32]) -> f32 {
-    Backend::active().norm_l1(a)
+    Backend::current().norm_l1(a)
 }
 
 /// Euclidean length, `sqrt(sum(a[i]^2))`, with the sum of squares in `f64`
 /// across blocks. Squares are formed in `f32`, so elements beyond about
 /// 1.8e19 in magnitude overflow to `inf` (as in NumPy's `float32` norm).
 pub fn norm_l2(a: &[f32]) -> f32 {
-    Backend::active().norm_l2(a)
+    Backend::current().norm_l2(a)
 }
 
 /// Dot product.
@@ -129,24 +129,24 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// Largest element; `None` for an empty slice; NaN if any element is NaN.
 pub fn max(a: &[f32]) -> Option<f32> {
-    Backend::active().max(a)
+    Backend::current().max(a)
 }
 
 /// Smallest element; `None` for an empty slice; NaN if any element is NaN.
 pub fn min(a: &[f32]) -> Option<f32> {
-    Backend::active().min(a)
+    Backend::current().min(a)
 }
 
 /// Index of the first largest element, or of the first NaN if there is one;
 /// `None` for an empty slice.
 pub fn argmax(a: &[f32]) -> Option<usize> {
-    Backend::active().argmax(a)
+    Backend::current().argmax(a)
 }
 
 /// Index of the first smallest element, or of the first NaN if there is one;
 /// `None` for an empty slice.
 pub fn argmin(a: &[f32]) -> Option<usize> {
-    Backend::active().argmin(a)
+    Backend::current().argmin(a)
 }
 
 // ---- similarity ----

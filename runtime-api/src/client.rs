@@ -52,6 +52,10 @@ impl Client {
         }
     }
 
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
     /// `GET /next`: blocks (no timeout) until Lambda has an event.
     pub fn next(&mut self, config: &Arc<Config>) -> Result<(Context, Vec<u8>), Error> {
         const DURING: &str = "GET /next";
@@ -92,6 +96,46 @@ impl Client {
             &d.to_json(),
         )?;
         posted("POST /init/error", resp)
+    }
+
+    /// Any other request to the same server (the Extensions API), whose path is `parts`
+    /// joined after the endpoint's prefix.
+    pub fn call(
+        &mut self,
+        during: &'static str,
+        method: &str,
+        parts: &[&str],
+        extra: &[(&str, &[u8])],
+        body: &[u8],
+    ) -> Result<Response, Error> {
+        self.set_path(parts);
+        self.request(during, method, extra, body)
+    }
+
+    /// Sends a `GET` whose answer is never read, on a connection of its own that stays
+    /// open for as long as this client lives.
+    pub fn send_only(
+        &mut self,
+        during: &'static str,
+        parts: &[&str],
+        extra: &[(&str, &[u8])],
+    ) -> Result<(), Error> {
+        self.set_path(parts);
+        let conn = match &mut self.conn {
+            Some(conn) => conn,
+            slot => match open(&self.endpoint, self.io_timeout) {
+                Ok(stream) => slot.insert(Conn::new(stream)),
+                Err(Attempt::Fatal(e)) => return Err(e),
+                Err(Attempt::Stale) => {
+                    return Err(Error::Http {
+                        during,
+                        detail: "the connection closed at once".into(),
+                    })
+                }
+            },
+        };
+        conn.send("GET", &self.path, &self.endpoint.authority, extra, b"")
+            .map_err(|source| Error::Io { during, source })
     }
 
     fn set_path(&mut self, parts: &[&str]) {

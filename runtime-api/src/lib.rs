@@ -35,17 +35,24 @@
 //! panic is reported to Lambda as `Runtime.Panic` (see [`Runtime`]).
 
 mod client;
+mod concurrent;
 mod context;
 mod endpoint;
 mod error;
 mod http;
+pub mod log;
 mod panic;
+#[cfg(target_os = "linux")]
+mod shutdown;
 
 use std::sync::Arc;
 
+pub use concurrent::{max_concurrency, run_concurrent, SharedHandler, MAX_CONCURRENCY_VAR};
 pub use context::{Config, Context};
 pub use endpoint::Endpoint;
 pub use error::{write_json_string, Diagnostic, Error};
+#[cfg(target_os = "linux")]
+pub use shutdown::SHUTDOWN_EXTENSION_NAME;
 
 use client::{Client, Posted};
 

@@ -3,8 +3,8 @@
 //! threads, each with its own keep-alive connection polling `GET /next`. No async runtime:
 //! a worker blocked in a handler is just a thread blocked, and the kernel schedules them.
 
-use std::sync::{mpsc, Arc};
-use std::thread;
+use std::ffi::{c_int, c_void};
+use std::sync::{Arc, Condvar, Mutex};
 
 use crate::client::{Client, Posted};
 use crate::{panic, Config, Context, Diagnostic, Error, Runtime};
@@ -86,46 +86,136 @@ impl Runtime {
     /// process and the invocations are several. The trace id is in [`Context::xray_trace_id`].
     pub fn run_concurrent<H: SharedHandler>(self, handler: H) -> Result<(), Error> {
         let workers = max_concurrency()?;
-        if workers == 1 {
-            return self.run(move |event: &[u8], ctx: &Context| handler.call(event, ctx));
-        }
         panic::initialised();
-        let handler = Arc::new(handler);
-        let (tx, rx) = mpsc::channel::<Error>();
-        for i in 0..workers {
-            let client = Client::new(self.client.endpoint().clone());
-            let config = Arc::clone(&self.config);
-            let handler = Arc::clone(&handler);
-            let tx = tx.clone();
-            thread::Builder::new()
-                .name(format!("rayo-worker-{i}"))
-                .spawn(move || {
-                    let _ = tx.send(serve(client, &config, &*handler));
-                })
-                .map_err(|source| Error::Io {
-                    during: "starting a worker thread",
-                    source,
-                })?;
+        if workers == 1 {
+            // `Runtime::run`'s loop, trace id variable included; not `run` itself, which
+            // would compile a second copy of the loop for the same handler.
+            return Err(serve(self.client, &self.config, &handler, true));
         }
-        drop(tx);
-        // Every worker loops until an error; the first one to arrive is the answer.
-        match rx.recv() {
-            Ok(e) => Err(e),
-            Err(_) => Err(Error::Io {
-                during: "serving with several workers",
-                source: std::io::Error::other("every worker thread ended without an error"),
-            }),
+        let handler = Arc::new(handler);
+        let first_error: Arc<(Mutex<Option<Error>>, Condvar)> = Arc::default();
+        for _ in 0..workers {
+            let work = Box::new(Worker {
+                client: Client::new(self.client.endpoint().clone()),
+                config: Arc::clone(&self.config),
+                handler: Arc::clone(&handler),
+                first_error: Arc::clone(&first_error),
+            });
+            spawn_worker(work).map_err(|source| Error::Io {
+                during: "starting a worker thread",
+                source,
+            })?;
+        }
+        // Every worker loops until an error; the first one is the answer.
+        let (slot, cv) = &*first_error;
+        let mut g = slot.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(e) = g.take() {
+                return Err(e);
+            }
+            g = cv.wait(g).unwrap_or_else(|p| p.into_inner());
         }
     }
 }
 
-/// One worker's loop: `Runtime::run`'s, without the process-global trace id variable.
-fn serve<H: SharedHandler>(mut client: Client, config: &Arc<Config>, handler: &H) -> Error {
+struct Worker<H> {
+    client: Client,
+    config: Arc<Config>,
+    handler: Arc<H>,
+    first_error: Arc<(Mutex<Option<Error>>, Condvar)>,
+}
+
+impl<H: SharedHandler> Worker<H> {
+    fn run(self) {
+        let e = serve(self.client, &self.config, &*self.handler, false);
+        let (slot, cv) = &*self.first_error;
+        let mut g = slot.lock().unwrap_or_else(|p| p.into_inner());
+        g.get_or_insert(e);
+        cv.notify_all();
+    }
+}
+
+/// Worker threads through pthread_create: `std::thread::spawn` brings ~40 KB (thread
+/// names, spawn hooks, output capture, RUST_MIN_STACK parsing) into a binary that has
+/// 40 KB of budget left. The stack is std's default, 2 MiB (musl's own is 128 KiB).
+fn spawn_worker<H: SharedHandler>(work: Box<Worker<H>>) -> std::io::Result<()> {
+    extern "C" fn start<H: SharedHandler>(arg: *mut c_void) -> *mut c_void {
+        // SAFETY: `arg` is the Box leaked by spawn_worker for this thread alone.
+        let work = unsafe { Box::from_raw(arg.cast::<Worker<H>>()) };
+        // Unwinding must not cross this extern "C" frame: a panic (already reported to
+        // Lambda by the hook) ends the process, as on the main thread with panic=abort.
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work.run())).is_err() {
+            std::process::abort();
+        }
+        std::ptr::null_mut()
+    }
+    let mut attr = PthreadAttr([0; 8]);
+    let mut id: PthreadT = 0;
+    let arg = Box::into_raw(work).cast::<c_void>();
+    // SAFETY: `attr` is a buffer at least as large and aligned as pthread_attr_t on
+    // linux-musl and linux-gnu (56 bytes); it is initialised before use and destroyed
+    // after. `start::<H>` has the signature pthread_create expects and takes ownership of
+    // `arg`; on failure the thread never ran and the Box is reclaimed here.
+    let rc = unsafe {
+        let mut rc = pthread_attr_init(&mut attr);
+        if rc == 0 {
+            rc = pthread_attr_setstacksize(&mut attr, WORKER_STACK);
+        }
+        if rc == 0 {
+            rc = pthread_create(&mut id, &attr, start::<H>, arg);
+        }
+        pthread_attr_destroy(&mut attr);
+        if rc == 0 {
+            pthread_detach(id);
+        } else {
+            drop(Box::from_raw(arg.cast::<Worker<H>>()));
+        }
+        rc
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::from_raw_os_error(rc))
+    }
+}
+
+const WORKER_STACK: usize = 2 * 1024 * 1024;
+
+/// `pthread_attr_t`: 56 bytes on 64-bit glibc and musl.
+#[repr(C)]
+struct PthreadAttr([u64; 8]);
+/// `pthread_t`: `unsigned long` in glibc, a pointer in musl: 64 bits either way.
+type PthreadT = u64;
+
+extern "C" {
+    fn pthread_attr_init(attr: *mut PthreadAttr) -> c_int;
+    fn pthread_attr_setstacksize(attr: *mut PthreadAttr, size: usize) -> c_int;
+    fn pthread_attr_destroy(attr: *mut PthreadAttr) -> c_int;
+    fn pthread_create(
+        thread: *mut PthreadT,
+        attr: *const PthreadAttr,
+        start: extern "C" fn(*mut c_void) -> *mut c_void,
+        arg: *mut c_void,
+    ) -> c_int;
+    fn pthread_detach(thread: PthreadT) -> c_int;
+}
+
+/// One worker's loop: `Runtime::run`'s. `_X_AMZN_TRACE_ID` is set only when this is the
+/// process's one worker (`set_trace_env`).
+fn serve<H: SharedHandler>(
+    mut client: Client,
+    config: &Arc<Config>,
+    handler: &H,
+    set_trace_env: bool,
+) -> Error {
     loop {
         let (ctx, event) = match client.next(config) {
             Ok(next) => next,
             Err(e) => return e,
         };
+        if set_trace_env {
+            crate::set_trace_id(ctx.xray_trace_id.as_deref());
+        }
         panic::set_in_flight(&ctx.request_id);
         let outcome = handler.call(&event, &ctx);
         panic::clear_in_flight();

@@ -3,7 +3,6 @@
 //! threads, each with its own keep-alive connection polling `GET /next`. No async runtime:
 //! a worker blocked in a handler is just a thread blocked, and the kernel schedules them.
 
-use std::ffi::{c_int, c_void};
 use std::sync::{Arc, Condvar, Mutex};
 
 use crate::client::{Client, Posted};
@@ -101,7 +100,7 @@ impl Runtime {
                 handler: Arc::clone(&handler),
                 first_error: Arc::clone(&first_error),
             });
-            spawn_worker(work).map_err(|source| Error::Io {
+            crate::thread::spawn(Box::new(move || work.run())).map_err(|source| Error::Io {
                 during: "starting a worker thread",
                 source,
             })?;
@@ -133,71 +132,6 @@ impl<H: SharedHandler> Worker<H> {
         g.get_or_insert(e);
         cv.notify_all();
     }
-}
-
-/// Worker threads through pthread_create: `std::thread::spawn` brings ~40 KB (thread
-/// names, spawn hooks, output capture, RUST_MIN_STACK parsing) into a binary that has
-/// 40 KB of budget left. The stack is std's default, 2 MiB (musl's own is 128 KiB).
-fn spawn_worker<H: SharedHandler>(work: Box<Worker<H>>) -> std::io::Result<()> {
-    extern "C" fn start<H: SharedHandler>(arg: *mut c_void) -> *mut c_void {
-        // SAFETY: `arg` is the Box leaked by spawn_worker for this thread alone.
-        let work = unsafe { Box::from_raw(arg.cast::<Worker<H>>()) };
-        // Unwinding must not cross this extern "C" frame: a panic (already reported to
-        // Lambda by the hook) ends the process, as on the main thread with panic=abort.
-        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work.run())).is_err() {
-            std::process::abort();
-        }
-        std::ptr::null_mut()
-    }
-    let mut attr = PthreadAttr([0; 8]);
-    let mut id: PthreadT = 0;
-    let arg = Box::into_raw(work).cast::<c_void>();
-    // SAFETY: `attr` is a buffer at least as large and aligned as pthread_attr_t on
-    // linux-musl and linux-gnu (56 bytes); it is initialised before use and destroyed
-    // after. `start::<H>` has the signature pthread_create expects and takes ownership of
-    // `arg`; on failure the thread never ran and the Box is reclaimed here.
-    let rc = unsafe {
-        let mut rc = pthread_attr_init(&mut attr);
-        if rc == 0 {
-            rc = pthread_attr_setstacksize(&mut attr, WORKER_STACK);
-        }
-        if rc == 0 {
-            rc = pthread_create(&mut id, &attr, start::<H>, arg);
-        }
-        pthread_attr_destroy(&mut attr);
-        if rc == 0 {
-            pthread_detach(id);
-        } else {
-            drop(Box::from_raw(arg.cast::<Worker<H>>()));
-        }
-        rc
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::from_raw_os_error(rc))
-    }
-}
-
-const WORKER_STACK: usize = 2 * 1024 * 1024;
-
-/// `pthread_attr_t`: 56 bytes on 64-bit glibc and musl.
-#[repr(C)]
-struct PthreadAttr([u64; 8]);
-/// `pthread_t`: `unsigned long` in glibc, a pointer in musl: 64 bits either way.
-type PthreadT = u64;
-
-extern "C" {
-    fn pthread_attr_init(attr: *mut PthreadAttr) -> c_int;
-    fn pthread_attr_setstacksize(attr: *mut PthreadAttr, size: usize) -> c_int;
-    fn pthread_attr_destroy(attr: *mut PthreadAttr) -> c_int;
-    fn pthread_create(
-        thread: *mut PthreadT,
-        attr: *const PthreadAttr,
-        start: extern "C" fn(*mut c_void) -> *mut c_void,
-        arg: *mut c_void,
-    ) -> c_int;
-    fn pthread_detach(thread: PthreadT) -> c_int;
 }
 
 /// One worker's loop: `Runtime::run`'s. `_X_AMZN_TRACE_ID` is set only when this is the

@@ -44,6 +44,7 @@ pub mod log;
 mod panic;
 #[cfg(target_os = "linux")]
 mod shutdown;
+mod thread;
 
 use std::sync::Arc;
 

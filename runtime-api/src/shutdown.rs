@@ -57,14 +57,12 @@ impl Runtime {
             Ok(extension) => {
                 *hooks = Some(vec![Box::new(hook)]);
                 drop(hooks);
-                std::thread::Builder::new()
-                    .name("rayo-shutdown".into())
-                    .spawn(move || wait_then_shut_down(extension))
-                    .map(drop)
-                    .map_err(|source| Error::Io {
+                crate::thread::spawn(Box::new(move || wait_then_shut_down(extension))).map_err(
+                    |source| Error::Io {
                         during: "starting the shutdown thread",
                         source,
-                    })
+                    },
+                )
             }
             Err(e) => {
                 // Without the extension Lambda sends no SIGTERM: leave things as they were.

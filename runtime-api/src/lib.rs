@@ -31,8 +31,13 @@
 //! }
 //! ```
 //!
-//! What it deliberately does not do: response streaming, Lambda extensions, and async. A
-//! panic is reported to Lambda as `Runtime.Panic` (see [`Runtime`]).
+//! What it deliberately does not do: response streaming, external Lambda extensions, and
+//! async. A panic is reported to Lambda as `Runtime.Panic` (see [`Runtime`]).
+//!
+//! Opt-in, and linked only into a binary that uses them: several workers on Lambda Managed
+//! Instances ([`run_concurrent`]), graceful shutdown ([`Runtime::on_shutdown`], which
+//! registers an internal extension so Lambda sends SIGTERM), and structured logs
+//! ([`info!`] and its siblings, in the format `AWS_LAMBDA_LOG_FORMAT` asks for).
 
 mod client;
 mod concurrent;

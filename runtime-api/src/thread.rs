@@ -89,9 +89,6 @@ mod tests {
             let _ = tx.send(big.iter().map(|&b| u64::from(b)).sum::<u64>());
         }))
         .unwrap();
-        assert_eq!(
-            rx.recv_timeout(Duration::from_secs(10)),
-            Ok(7 * 256 * 1024)
-        );
+        assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(7 * 256 * 1024));
     }
 }

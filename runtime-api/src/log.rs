@@ -223,6 +223,45 @@ pub fn rfc3339_ms(epoch_ms: u64, out: &mut [u8; 24]) {
     put(ms, 3, b'Z');
 }
 
+/// Sends the `log` crate's records (`log::info!` in a dependency) through this logger:
+/// the same format, level filter and request id. Returns false when another logger was
+/// installed first. Feature `log-facade`.
+#[cfg(feature = "log-facade")]
+pub fn install_log_facade() -> bool {
+    struct Facade;
+    fn level(l: ::log::Level) -> Level {
+        match l {
+            ::log::Level::Error => Level::Error,
+            ::log::Level::Warn => Level::Warn,
+            ::log::Level::Info => Level::Info,
+            ::log::Level::Debug => Level::Debug,
+            ::log::Level::Trace => Level::Trace,
+        }
+    }
+    impl ::log::Log for Facade {
+        fn enabled(&self, m: &::log::Metadata<'_>) -> bool {
+            enabled(level(m.level()))
+        }
+        fn log(&self, r: &::log::Record<'_>) {
+            write(level(r.level()), *r.args());
+        }
+        fn flush(&self) {}
+    }
+    static FACADE: Facade = Facade;
+    if ::log::set_logger(&FACADE).is_err() {
+        return false;
+    }
+    // The facade's own filter lets everything the settings keep through.
+    ::log::set_max_level(match settings().min_level {
+        Level::Trace => ::log::LevelFilter::Trace,
+        Level::Debug => ::log::LevelFilter::Debug,
+        Level::Info => ::log::LevelFilter::Info,
+        Level::Warn => ::log::LevelFilter::Warn,
+        Level::Error | Level::Fatal => ::log::LevelFilter::Error,
+    });
+    true
+}
+
 /// Shared by the level macros.
 #[doc(hidden)]
 #[macro_export]

@@ -6,7 +6,8 @@
 //! |---------------------|-----------------------------------------------------------------|
 //! | `"rayo:log"`        | logs one record per level (TRACE..FATAL) naming its request id, |
 //! |                     | waits until AWS_LAMBDA_MAX_CONCURRENCY invocations are in (5 s  |
-//! |                     | at most), logs once more; answers its request id                |
+//! |                     | at most), logs once more; answers its request id. Also a WARN   |
+//! |                     | and a TRACE record through the `log` crate (`log-facade`)       |
 //! | `"rayo:barrier"`    | waits as above; answers `{"max_in_flight":N,"trace_env":…,`     |
 //! |                     | `"xray":…}` (the most invocations seen inside at once, the      |
 //! |                     | `_X_AMZN_TRACE_ID` variable and the Context's trace id)         |
@@ -33,6 +34,7 @@ fn main() -> Result<(), runtime_api::Error> {
             println!("{text}");
         })?;
     }
+    runtime_api::log::install_log_facade();
     runtime_api::info!("initialised");
     rt.run_concurrent(|event: &[u8], ctx: &Context| match event {
         b"\"rayo:log\"" => log_all_levels(ctx),
@@ -49,6 +51,8 @@ fn log_all_levels(ctx: &Context) -> Result<Vec<u8>, Diagnostic> {
     runtime_api::warn!("warn from {id}");
     runtime_api::error!("error from {id}");
     runtime_api::fatal!("fatal from {id}");
+    log::warn!("log crate from {id}");
+    log::trace!("log crate trace from {id}");
     let seen = wait_for_peers()?;
     runtime_api::info!("after the barrier from {id} ({seen} in flight)");
     Ok(id.as_bytes().to_vec())

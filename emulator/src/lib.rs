@@ -30,6 +30,11 @@
 //!   still drained, and the invoker sees `Function.ResponseSizeTooLarge`).
 //! - `POST /2018-06-01/runtime/init/error` answers 202 and is kept for
 //!   [`Emulator::wait_init_error`].
+//! - `POST /2020-01-01/extension/register` (during init, one name once) answers 200 with a
+//!   `Lambda-Extension-Identifier`; that extension's `GET .../extension/event/next` is
+//!   parked (no events are ever sent). [`Emulator::stop_function`] then shuts the function
+//!   down with SIGTERM, a grace time and SIGKILL, as Lambda does when an extension is
+//!   registered.
 //! - HTTP/1.1 keep-alive, `Content-Length` and chunked request bodies, pipelining,
 //!   `Expect: 100-continue`. A malformed request gets 400 and a closed connection.
 //! - Header values of an [`Invocation`] are written verbatim, so tests can send hostile
@@ -46,8 +51,8 @@
 //!
 //! # What it does not do
 //!
-//! TLS, the Extensions and Telemetry APIs, HTTP/2, or enforcing the function timeout (the
-//! deadline is only advertised).
+//! TLS, extension events (INVOKE, SHUTDOWN) and external extensions, the Telemetry API,
+//! HTTP/2, or enforcing the function timeout (the deadline is only advertised).
 //!
 //! # Streamed responses
 //!
@@ -61,6 +66,7 @@ use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod extension;
 mod http;
 mod ids;
 mod invoke;
@@ -70,6 +76,7 @@ mod server;
 mod state;
 mod stream;
 
+pub use extension::{RegisteredExtension, Stopped, SHUTDOWN_GRACE};
 use state::Shared;
 pub use stream::Streamed;
 
@@ -373,6 +380,18 @@ impl Emulator {
 
     pub fn stats(&self) -> Stats {
         self.shared.stats()
+    }
+
+    /// Extensions registered so far (`POST /2020-01-01/extension/register`).
+    pub fn extensions(&self) -> Vec<RegisteredExtension> {
+        self.shared.lock().extensions.registered.clone()
+    }
+
+    /// Shuts the function process down as Lambda does: SIGTERM when an extension is
+    /// registered, up to `grace` (Lambda: [`SHUTDOWN_GRACE`]) to exit, then SIGKILL;
+    /// SIGKILL at once when none is. Reaps the child.
+    pub fn stop_function(&self, child: &mut Child, grace: Duration) -> Result<Stopped, EmuError> {
+        extension::stop_function(&self.shared, child, grace)
     }
 
     /// Serve `POST /2015-03-31/functions/function/invocations` on 127.0.0.1:port (0: any).

@@ -184,9 +184,13 @@ fn exited(child: &mut Child) -> Option<String> {
     }
 }
 
-fn stop_child(child: &mut Child) {
-    let _ = child.kill();
-    let _ = child.wait();
+/// As Lambda does: SIGTERM first when the function registered an extension (so its
+/// shutdown hook runs), SIGKILL after the grace time or at once otherwise.
+fn stop_child(emu: &Emulator, child: &mut Child) {
+    if emu.stop_function(child, emulator::SHUTDOWN_GRACE).is_err() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
 
 /// Slice length for waits that also watch the child.
@@ -371,7 +375,7 @@ fn run(args: Args) -> Result<(), Failure> {
         (None, Some(port)) => run_serve(&emu, &mut child, port, spawned_at),
         (None, None) => Ok(()),
     };
-    stop_child(&mut child);
+    stop_child(&emu, &mut child);
     result
 }
 

@@ -119,6 +119,10 @@ fn handle_runtime(shared: &Shared, stream: &mut TcpStream, req: Request) -> bool
             .filter(|r| r.starts_with('/')),
         None => Some(path),
     };
+    if let Some(r) = route.and_then(|r| r.strip_prefix("/2020-01-01/extension/")) {
+        let r = r.to_string();
+        return crate::extension::handle(shared, stream, req, &r, keep);
+    }
     let route = route.and_then(|r| r.strip_prefix("/2018-06-01/runtime/"));
     let method = req.head.method.as_str();
     match route {

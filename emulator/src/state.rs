@@ -33,6 +33,8 @@ pub struct State {
     pub live_threads: usize,
     /// One per listening port; stopped on `Drop`.
     pub pools: Vec<Arc<Pool>>,
+    /// Registered with the Extensions API.
+    pub extensions: crate::extension::Extensions,
 }
 
 pub struct Shared {

@@ -52,6 +52,10 @@ impl Client {
         }
     }
 
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
     /// `GET /next`: blocks (no timeout) until Lambda has an event.
     pub fn next(&mut self, config: &Arc<Config>) -> Result<(Context, Vec<u8>), Error> {
         const DURING: &str = "GET /next";
@@ -103,11 +107,6 @@ impl Client {
         self.conn.take()
     }
 
-    #[inline] // emitted only where used: costs nothing in a binary that never streams
-    pub(crate) fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
-    }
-
     /// Takes back a lent connection that is still in step (a whole response was read).
     #[inline] // emitted only where used: costs nothing in a binary that never streams
     pub(crate) fn give_back(&mut self, conn: Conn<TcpStream>) {
@@ -119,6 +118,46 @@ impl Client {
     pub(crate) fn response_target(&mut self, request_id: &str) -> (&str, &str) {
         self.set_path(&[INVOCATION, request_id, "/response"]);
         (&self.path, &self.endpoint.authority)
+    }
+
+    /// Any other request to the same server (the Extensions API), whose path is `parts`
+    /// joined after the endpoint's prefix.
+    pub fn call(
+        &mut self,
+        during: &'static str,
+        method: &str,
+        parts: &[&str],
+        extra: &[(&str, &[u8])],
+        body: &[u8],
+    ) -> Result<Response, Error> {
+        self.set_path(parts);
+        self.request(during, method, extra, body)
+    }
+
+    /// Sends a `GET` whose answer is never read, on a connection of its own that stays
+    /// open for as long as this client lives.
+    pub fn send_only(
+        &mut self,
+        during: &'static str,
+        parts: &[&str],
+        extra: &[(&str, &[u8])],
+    ) -> Result<(), Error> {
+        self.set_path(parts);
+        let conn = match &mut self.conn {
+            Some(conn) => conn,
+            slot => match open(&self.endpoint, self.io_timeout) {
+                Ok(stream) => slot.insert(Conn::new(stream)),
+                Err(Attempt::Fatal(e)) => return Err(e),
+                Err(Attempt::Stale) => {
+                    return Err(Error::Http {
+                        during,
+                        detail: "the connection closed at once".into(),
+                    })
+                }
+            },
+        };
+        conn.send("GET", &self.path, &self.endpoint.authority, extra, b"")
+            .map_err(|source| Error::Io { during, source })
     }
 
     fn set_path(&mut self, parts: &[&str]) {

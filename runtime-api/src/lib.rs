@@ -35,24 +35,37 @@
 //! a mid-stream error goes out as real HTTP trailers. Function URL streamed responses start
 //! with [`ResponseStream::start_http_response`].
 //!
-//! What it deliberately does not do: Lambda extensions, and async. A panic is reported to
+//! What it deliberately does not do: external Lambda extensions, and async. A panic is reported to
 //! Lambda as `Runtime.Panic` (see [`Runtime`]).
+//!
+//! Opt-in, and linked only into a binary that uses them: several workers on Lambda Managed
+//! Instances ([`run_concurrent`]), graceful shutdown ([`Runtime::on_shutdown`], which
+//! registers an internal extension so Lambda sends SIGTERM), and structured logs
+//! ([`info!`] and its siblings, in the format `AWS_LAMBDA_LOG_FORMAT` asks for).
 
 mod client;
+mod concurrent;
 mod context;
 mod endpoint;
 mod error;
 #[cfg(feature = "http-events")]
 pub mod events;
 mod http;
+pub mod log;
 mod panic;
+#[cfg(target_os = "linux")]
+mod shutdown;
 mod stream;
+mod thread;
 
 use std::sync::Arc;
 
+pub use concurrent::{max_concurrency, run_concurrent, SharedHandler, MAX_CONCURRENCY_VAR};
 pub use context::{Config, Context};
 pub use endpoint::Endpoint;
 pub use error::{write_json_string, Diagnostic, Error};
+#[cfg(target_os = "linux")]
+pub use shutdown::SHUTDOWN_EXTENSION_NAME;
 pub use stream::{
     run_streaming, HttpResponseHead, ResponseStream, StreamHandler, CHUNK_BUFFER,
     DEFAULT_CONTENT_TYPE, ERROR_BODY_TRAILER, ERROR_TYPE_TRAILER, HTTP_INTEGRATION_CONTENT_TYPE,

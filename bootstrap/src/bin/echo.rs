@@ -9,7 +9,8 @@
 //! | `"rayo:context"`     | the invocation's Context and `_X_AMZN_TRACE_ID`, as JSON      |
 //! | anything else        | the event itself                                              |
 //!
-//! `RAYO_ECHO_FAIL_INIT=message` makes initialisation fail with `EchoInitError`.
+//! `RAYO_ECHO_FAIL_INIT=message` makes initialisation fail with `EchoInitError`. Like the
+//! compute bootstrap, it serves with `run_concurrent` (feature `managed-instances`).
 
 use runtime_api::{write_json_string, Context, Diagnostic, Runtime};
 
@@ -21,12 +22,19 @@ fn main() -> Result<(), runtime_api::Error> {
             message.to_string_lossy().into_owned(),
         ));
     }
-    rt.run(|event: &[u8], ctx: &Context| match event {
+    #[cfg(feature = "managed-instances")]
+    return rt.run_concurrent(handle);
+    #[cfg(not(feature = "managed-instances"))]
+    rt.run(handle)
+}
+
+fn handle(event: &[u8], ctx: &Context) -> Result<Vec<u8>, Diagnostic> {
+    match event {
         b"\"rayo:panic\"" => panic!("echo was asked to panic"),
         b"\"rayo:error\"" => Err(Diagnostic::new("EchoError", "echo was asked to fail")),
         b"\"rayo:context\"" => Ok(context_json(ctx)),
         _ => Ok(event.to_vec()),
-    })
+    }
 }
 
 fn context_json(ctx: &Context) -> Vec<u8> {

@@ -254,7 +254,7 @@ fn header_safe(s: &str) -> String {
     }
 }
 
-fn context_from(resp: &Response, config: &Arc<Config>) -> Result<Context, Error> {
+pub(crate) fn context_from(resp: &Response, config: &Arc<Config>) -> Result<Context, Error> {
     fn text<'a>(resp: &'a Response, header: &'static str) -> Result<Option<&'a str>, Error> {
         match resp.header(header) {
             None => Ok(None),

@@ -38,6 +38,9 @@ mod client;
 mod context;
 mod endpoint;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod panic;
 

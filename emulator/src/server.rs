@@ -226,6 +226,10 @@ fn handle_next(shared: &Shared, stream: &mut TcpStream, req: &Request, keep: boo
         let mut st = shared.lock();
         st.stats.next_requests += 1;
         st.next_arrivals.push_back(req.first_byte_at);
+        // Only `wait_next` takes these; without a caller they would pile up one per /next.
+        if st.next_arrivals.len() > crate::state::REMEMBERED {
+            st.next_arrivals.pop_front();
+        }
     }
     shared.cond.notify_all();
 

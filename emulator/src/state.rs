@@ -35,7 +35,7 @@ pub struct State {
 
 /// How many answered request ids are remembered (for the 403 on a second answer), and how
 /// many outcomes nobody has waited for yet are kept. Without a bound both grew by one entry per
-/// invocation for the emulator's whole life (found by the soak run: 1M invocations); an id
+/// invocation for the emulator's whole life (found while writing the load test); an id
 /// older than this is simply unknown (400 instead of 403).
 pub const REMEMBERED: usize = 65_536;
 

@@ -43,6 +43,7 @@ mod error;
 pub mod fuzzing;
 mod http;
 mod panic;
+mod trace_env;
 
 use std::sync::Arc;
 
@@ -175,11 +176,9 @@ impl Runtime {
 
 /// X-Ray and the AWS SDKs read the trace id from this variable during the invocation.
 fn set_trace_id(id: Option<&str>) {
-    // The runtime is single-threaded: nothing reads the environment concurrently.
-    match id {
-        Some(id) => std::env::set_var("_X_AMZN_TRACE_ID", id),
-        None => std::env::remove_var("_X_AMZN_TRACE_ID"),
-    }
+    // The runtime is single-threaded: nothing reads the environment concurrently. Not
+    // `set_var` directly: on glibc that leaks every replaced value (see trace_env.rs).
+    trace_env::set(id)
 }
 
 #[cfg(test)]

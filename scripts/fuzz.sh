@@ -23,6 +23,12 @@ min_execs="${RAYO_FUZZ_MIN_EXECS:-10000000}"
 # The machine is shared: fuzz at low priority. One libFuzzer process (no -jobs).
 nice_cmd=(nice -n "${RAYO_FUZZ_NICE:-10}")
 
+if ! cargo "+$toolchain" fuzz --version >/dev/null 2>&1; then
+    echo "fuzz: needs cargo-fuzz and a nightly toolchain:" >&2
+    echo "  rustup toolchain install nightly && cargo install cargo-fuzz --locked --version 0.13.2" >&2
+    exit 3
+fi
+
 mkdir -p logs
 summary=logs/summary.tsv
 [ -f "$summary" ] || printf 'target\tseconds\texecs\texecs_per_s\tartifacts\texit\tdate\n' >"$summary"

@@ -20,6 +20,9 @@ pub mod credentials;
 pub mod encoding;
 mod error;
 pub mod flow;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod iam;
 pub mod lambda;
 pub mod sigv4;

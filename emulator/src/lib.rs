@@ -67,6 +67,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod extension;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod ids;
 mod invoke;
@@ -212,9 +215,9 @@ pub struct Outcome {
 ///
 /// `NextStatus` and `MalformedHeaders` answer the next `/next` at once (a `/next` already
 /// long-polling is answered when the fault is injected) without consuming an invocation.
-/// `CloseMidBody`, `DelayNext` and `ChunkedNext` apply to the next `/next` that carries an
-/// invocation; after `CloseMidBody` the invocation goes back to the front of the queue so a
-/// client that retries still gets it.
+/// `CloseMidBody`, `DelayNext`, `ChunkedNext`, `SlowDrip` and the `Reset*` faults apply to
+/// the next `/next` that carries an invocation; after `CloseMidBody` or a reset the
+/// invocation goes back to the front of the queue so a client that retries still gets it.
 #[derive(Clone, Debug)]
 pub enum Fault {
     /// Answer the next `/next` with headers and half the body, then close.
@@ -232,6 +235,19 @@ pub enum Fault {
     CloseAfterResponse,
     /// Send the next `/next` body with chunked transfer-encoding.
     ChunkedNext,
+    /// Reset the connection (TCP RST) instead of answering the next `/next` that carries an
+    /// invocation; the invocation goes back to the front of the queue.
+    ResetBeforeHeaders,
+    /// Send half of the next `/next` answer's header block, then reset; requeues.
+    ResetMidHeaders,
+    /// Send the header block and half the body of the next `/next` answer, then reset;
+    /// requeues.
+    ResetMidBody,
+    /// Answer the next post normally (keep-alive, no `Connection: close`), then close the
+    /// connection, as a server's idle timeout does between invocations.
+    DropAfterResponse,
+    /// Write the next `/next` answer one byte at a time, pausing this long between bytes.
+    SlowDrip(Duration),
 }
 
 #[derive(Clone, Debug, Default)]

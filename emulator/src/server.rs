@@ -88,8 +88,53 @@ fn serve_connection(shared: &Shared, stream: TcpStream, service: Service) {
             Err(_) => break,
         }
     }
-    let _ = stream.shutdown(Shutdown::Both);
+    // After a reset fault the last close must send the RST: a shutdown would send a FIN first.
+    if !RESET_ON_CLOSE.with(|r| r.replace(false)) {
+        let _ = stream.shutdown(Shutdown::Both);
+    }
 }
+
+thread_local! {
+    /// Set by `reset_on_close`: this thread's connection is to end with a TCP reset.
+    static RESET_ON_CLOSE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Makes the connection end with a TCP reset (SO_LINGER with a zero timeout: the final close
+/// sends RST), as a crashed server or a middlebox dropping state does.
+#[cfg(target_os = "linux")]
+fn reset_on_close(stream: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    #[repr(C)]
+    struct Linger {
+        onoff: i32,
+        seconds: i32,
+    }
+    extern "C" {
+        fn setsockopt(fd: i32, level: i32, name: i32, value: *const Linger, len: u32) -> i32;
+    }
+    const SOL_SOCKET: i32 = 1;
+    const SO_LINGER: i32 = 13;
+    let linger = Linger {
+        onoff: 1,
+        seconds: 0,
+    };
+    // SAFETY: the fd is a live socket owned by `stream` for the whole call; the pointer and
+    // length describe `linger`, a C `struct linger` that outlives the call.
+    let rc = unsafe {
+        setsockopt(
+            stream.as_raw_fd(),
+            SOL_SOCKET,
+            SO_LINGER,
+            &linger,
+            std::mem::size_of::<Linger>() as u32,
+        )
+    };
+    RESET_ON_CLOSE.with(|r| r.set(rc == 0));
+}
+
+/// Elsewhere the connection is only closed (a FIN, not a reset).
+#[cfg(not(target_os = "linux"))]
+fn reset_on_close(_stream: &TcpStream) {}
 
 pub fn json_ct() -> [(&'static str, &'static str); 1] {
     [("Content-Type", "application/json")]
@@ -187,6 +232,10 @@ fn handle_next(shared: &Shared, stream: &mut TcpStream, req: &Request, keep: boo
         let mut st = shared.lock();
         st.stats.next_requests += 1;
         st.next_arrivals.push_back(req.first_byte_at);
+        // Only `wait_next` takes these; without a caller they would pile up one per /next.
+        if st.next_arrivals.len() > crate::state::REMEMBERED {
+            st.next_arrivals.pop_front();
+        }
     }
     shared.cond.notify_all();
 
@@ -205,7 +254,13 @@ fn handle_next(shared: &Shared, stream: &mut TcpStream, req: &Request, keep: boo
                 let with_event = |f: &Fault| {
                     matches!(
                         f,
-                        Fault::CloseMidBody | Fault::DelayNext(_) | Fault::ChunkedNext
+                        Fault::CloseMidBody
+                            | Fault::DelayNext(_)
+                            | Fault::ChunkedNext
+                            | Fault::ResetBeforeHeaders
+                            | Fault::ResetMidHeaders
+                            | Fault::ResetMidBody
+                            | Fault::SlowDrip(_)
                     )
                 };
                 let fault = take_fault(&mut st.faults, with_event);
@@ -302,6 +357,42 @@ fn deliver(
             return false;
         }
         Some(Fault::ChunkedNext) => stream.write_all(&chunked_response(&headers, &inv.event, keep)),
+        Some(f @ (Fault::ResetBeforeHeaders | Fault::ResetMidHeaders | Fault::ResetMidBody)) => {
+            let bytes = http::response_bytes(200, &headers, &inv.event, !keep);
+            let head = http::find(&bytes, b"\r\n\r\n").map_or(bytes.len(), |i| i + 4);
+            let upto = match f {
+                Fault::ResetBeforeHeaders => 0,
+                Fault::ResetMidHeaders => head / 2,
+                _ => head + inv.event.len() / 2,
+            };
+            let _ = stream
+                .write_all(&bytes[..upto])
+                .and_then(|_| stream.flush());
+            // Give the client time to read what was sent, so the reset lands where intended
+            // (an RST discards data the peer has not read yet).
+            if upto > 0 {
+                thread::sleep(Duration::from_millis(50));
+            }
+            reset_on_close(stream);
+            requeue(shared, inv);
+            return false;
+        }
+        Some(Fault::SlowDrip(pause)) => {
+            let bytes = http::response_bytes(200, &headers, &inv.event, !keep);
+            let mut result = Ok(());
+            for b in bytes.chunks(1) {
+                if shared.stopping() {
+                    result = Err(std::io::ErrorKind::Interrupted.into());
+                    break;
+                }
+                result = stream.write_all(b).and_then(|_| stream.flush());
+                if result.is_err() {
+                    break;
+                }
+                thread::sleep(pause);
+            }
+            result
+        }
         _ => http::write_response(stream, 200, &headers, &inv.event, !keep),
     };
     if written.and_then(|_| stream.flush()).is_err() {
@@ -384,6 +475,7 @@ fn handle_post(
     st.live.remove(id);
     let post_status = take_fault(&mut st.faults, |f| matches!(f, Fault::PostStatus(_)));
     let close_after = take_fault(&mut st.faults, |f| matches!(f, Fault::CloseAfterResponse));
+    let drop_after = take_fault(&mut st.faults, |f| matches!(f, Fault::DropAfterResponse));
     let (mut status, mut answer_body) = if let Some(sent_at) = st.pending.remove(id) {
         st.answered.insert(id.to_string());
         let (status, answer_body, kind, body) = match req.body {
@@ -433,13 +525,15 @@ fn handle_post(
             &format!("injected status {code} on a post"),
         );
     }
-    answer(
+    let kept = answer(
         stream,
         status,
         &[],
         &answer_body,
         keep && close_after.is_none(),
-    )
+    );
+    // DropAfterResponse: the answer promised keep-alive; the server closes anyway.
+    kept && drop_after.is_none()
 }
 
 fn handle_init_error(shared: &Shared, stream: &mut TcpStream, req: Request, keep: bool) -> bool {

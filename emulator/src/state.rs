@@ -18,8 +18,8 @@ pub struct State {
     /// Handed out by `/next`, not answered yet: when the `/next` answer was written.
     pub pending: HashMap<String, Instant>,
     /// Answered (response or error): a second post gets 403.
-    pub answered: HashSet<String>,
-    pub outcomes: HashMap<String, Outcome>,
+    pub answered: RecentIds,
+    pub outcomes: Outcomes,
     /// Streamed responses in progress, by request id (for the invoke endpoint).
     pub live: HashMap<String, crate::stream::Live>,
     /// Arrival instants of `GET /next` requests not yet returned by `wait_next`.
@@ -35,6 +35,84 @@ pub struct State {
     pub pools: Vec<Arc<Pool>>,
     /// Registered with the Extensions API.
     pub extensions: crate::extension::Extensions,
+}
+
+/// How many answered request ids are remembered (for the 403 on a second answer), and how
+/// many outcomes nobody has waited for yet are kept. Without a bound both grew by one entry per
+/// invocation for the emulator's whole life (found while writing the load test); an id
+/// older than this is simply unknown (400 instead of 403).
+pub const REMEMBERED: usize = 65_536;
+
+/// The most recent `REMEMBERED` answered request ids.
+#[derive(Default)]
+pub struct RecentIds {
+    set: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+impl RecentIds {
+    pub fn insert(&mut self, id: String) -> bool {
+        if !self.set.insert(id.clone()) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > REMEMBERED {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        true
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.set.contains(id)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.set.len()
+    }
+}
+
+/// Outcomes by request id, until waited for; at most `REMEMBERED` of them (oldest dropped).
+#[derive(Default)]
+pub struct Outcomes {
+    map: HashMap<String, Outcome>,
+    order: VecDeque<String>,
+}
+
+impl Outcomes {
+    pub fn insert(&mut self, id: String, outcome: Outcome) -> Option<Outcome> {
+        self.order.push_back(id.clone());
+        let old = self.map.insert(id, outcome);
+        // `order` may name outcomes already taken (then the remove is a no-op); an outcome
+        // still unclaimed after REMEMBERED later ones is dropped.
+        if self.order.len() > REMEMBERED {
+            if let Some(oldest) = self.order.pop_front() {
+                self.map.remove(&oldest);
+            }
+        }
+        old
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<Outcome> {
+        self.map.remove(id)
+    }
+
+    /// Peeks without taking.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn get(&self, id: &str) -> Option<&Outcome> {
+        self.map.get(id)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.map.len()
+    }
 }
 
 pub struct Shared {
@@ -213,5 +291,58 @@ impl Shared {
             st = self.wait_for(st, deadline - now);
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod bounded_tests {
+    use super::*;
+    use crate::OutcomeKind;
+
+    fn outcome(id: &str) -> Outcome {
+        Outcome {
+            request_id: id.to_string(),
+            kind: OutcomeKind::Response,
+            body: Vec::new(),
+            sent_at: Instant::now(),
+            received_at: Instant::now(),
+            stream: None,
+        }
+    }
+
+    #[test]
+    fn answered_ids_stay_bounded_and_recent_ones_are_kept() {
+        let mut ids = RecentIds::default();
+        for i in 0..REMEMBERED + 10 {
+            assert!(ids.insert(format!("id-{i}")));
+        }
+        assert_eq!(ids.len(), REMEMBERED);
+        assert!(!ids.contains("id-0"), "the oldest is forgotten");
+        assert!(ids.contains(&format!("id-{}", REMEMBERED + 9)));
+        assert!(
+            !ids.insert(format!("id-{}", REMEMBERED + 9)),
+            "a repeat is not new"
+        );
+    }
+
+    #[test]
+    fn unclaimed_outcomes_stay_bounded_and_claimed_ones_cost_nothing() {
+        let mut out = Outcomes::default();
+        out.insert("kept".into(), outcome("kept"));
+        for i in 0..REMEMBERED - 1 {
+            let id = format!("id-{i}");
+            out.insert(id.clone(), outcome(&id));
+            assert!(out.remove(&id).is_some(), "waited for at once");
+        }
+        assert!(out.get("kept").is_some(), "within the bound: still there");
+        for i in 0..REMEMBERED + 5 {
+            out.insert(format!("late-{i}"), outcome("late"));
+        }
+        assert_eq!(out.len(), REMEMBERED);
+        assert!(
+            out.get("kept").is_none(),
+            "the oldest unclaimed one is dropped"
+        );
+        assert!(out.remove(&format!("late-{}", REMEMBERED + 4)).is_some());
     }
 }

@@ -196,9 +196,11 @@ impl Client {
                 // Whatever state the stream is in, it cannot be trusted for the next request.
                 self.conn = None;
                 Err(match e {
+                    // Stale covers a reset part-way through an answer too (found by the
+                    // fault-injection suite), so the message must not claim nothing came.
                     Attempt::Stale => Error::Http {
                         during,
-                        detail: "the server closed the connection without answering".into(),
+                        detail: "the server closed or reset the connection before a whole answer arrived".into(),
                     },
                     Attempt::Fatal(e) => e,
                 })
@@ -320,7 +322,7 @@ pub(crate) fn header_safe(s: &str) -> String {
     }
 }
 
-fn context_from(resp: &Response, config: &Arc<Config>) -> Result<Context, Error> {
+pub(crate) fn context_from(resp: &Response, config: &Arc<Config>) -> Result<Context, Error> {
     fn text<'a>(resp: &'a Response, header: &'static str) -> Result<Option<&'a str>, Error> {
         match resp.header(header) {
             None => Ok(None),

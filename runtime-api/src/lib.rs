@@ -50,6 +50,9 @@ mod endpoint;
 mod error;
 #[cfg(feature = "http-events")]
 pub mod events;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 pub mod log;
 mod panic;
@@ -57,6 +60,7 @@ mod panic;
 mod shutdown;
 mod stream;
 mod thread;
+mod trace_env;
 
 use std::sync::Arc;
 
@@ -197,11 +201,10 @@ impl Runtime {
 
 /// X-Ray and the AWS SDKs read the trace id from this variable during the invocation.
 fn set_trace_id(id: Option<&str>) {
-    // The runtime is single-threaded: nothing reads the environment concurrently.
-    match id {
-        Some(id) => std::env::set_var("_X_AMZN_TRACE_ID", id),
-        None => std::env::remove_var("_X_AMZN_TRACE_ID"),
-    }
+    // Called only when one worker serves the process (never under run_concurrent with N > 1),
+    // so nothing reads the environment concurrently. Not `set_var` directly: on glibc that
+    // leaks every replaced value (see trace_env.rs).
+    trace_env::set(id)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! | `"rayo:panic"`       | panics (reported as `Runtime.Panic`)                          |
 //! | `"rayo:error"`       | an `EchoError` invocation error                               |
 //! | `"rayo:context"`     | the invocation's Context and `_X_AMZN_TRACE_ID`, as JSON      |
+//! | `"rayo:sleep"`       | sleeps 500 ms, then answers the event (a handler still busy)  |
 //! | anything else        | the event itself                                              |
 //!
 //! `RAYO_ECHO_FAIL_INIT=message` makes initialisation fail with `EchoInitError`. Like the
@@ -33,6 +34,10 @@ fn handle(event: &[u8], ctx: &Context) -> Result<Vec<u8>, Diagnostic> {
         b"\"rayo:panic\"" => panic!("echo was asked to panic"),
         b"\"rayo:error\"" => Err(Diagnostic::new("EchoError", "echo was asked to fail")),
         b"\"rayo:context\"" => Ok(context_json(ctx)),
+        b"\"rayo:sleep\"" => {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            Ok(event.to_vec())
+        }
         _ => Ok(event.to_vec()),
     }
 }

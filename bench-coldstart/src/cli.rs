@@ -269,8 +269,13 @@ pub fn parse<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Result<Cli>
         let i = find(&mut specs, &name, "--init-only")?;
         specs[i].init_only = true;
     }
-    if unthrottled_init && memory.is_empty() {
-        return Err(usage("--unthrottled-init needs --memory MB"));
+    if memory.is_empty() {
+        if unthrottled_init {
+            return Err(usage("--unthrottled-init needs --memory MB"));
+        }
+        if period_us != cgroup::DEFAULT_PERIOD_US || cgroup_root.is_some() {
+            return Err(usage("--cpu-period and --cgroup-root need --memory MB"));
+        }
     }
     let shares = memory
         .into_iter()

@@ -164,3 +164,21 @@ fn local_mode(specs: &[Spec], opts: &Options, out: &Outputs, command: &[String])
         results.json_document(command, &table)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_output_file_per_memory_value() {
+        let s = Share::new(128, 20_000).unwrap();
+        assert_eq!(
+            suffixed(Path::new("out/results.json"), &s),
+            PathBuf::from("out/results-128mb.json")
+        );
+        assert_eq!(
+            suffixed(Path::new("chart"), &s),
+            PathBuf::from("chart-128mb")
+        );
+    }
+}

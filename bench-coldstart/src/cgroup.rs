@@ -690,7 +690,7 @@ mod tests {
     // bound to the v1 hierarchy), so v2's file protocol is checked against a plain
     // directory standing in for /sys/fs/cgroup: what is written where, and what is read.
     #[test]
-    fn v2_file_protocol_against_a_temp_dir() {
+    fn v2_file_protocol_on_a_temp_dir_kernel_path_not_run_here() {
         println!("NOTE: cgroup v2 file protocol tested on a temp dir; the v2 kernel path was not run on this machine");
         let root = temp_dir("v2");
         std::fs::write(

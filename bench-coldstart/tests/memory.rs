@@ -226,6 +226,45 @@ fn unthrottled_init_runs_init_at_full_speed() {
 }
 
 #[test]
+fn the_function_memory_size_matches() {
+    let Some(_) = cgroup_root() else { return };
+    // A bootstrap that only starts (sends GET /next) when it sees the configured memory.
+    let dir = std::env::temp_dir().join(format!("bench-mem-env-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("boot.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n[ \"$AWS_LAMBDA_FUNCTION_MEMORY_SIZE\" = 333 ] || exit 3\nexec {SPIN}\n"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = |memory: &str| {
+        bench()
+            .args(["--runs", "1", "--memory", memory])
+            .arg(format!("b={}", script.display()))
+            .args(["--init-only", "b"])
+            .output()
+            .unwrap()
+    };
+    let out = run("333");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run("334");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("exit status: 3"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn ctrl_c_removes_the_group_and_kills_the_bootstrap() {
     let Some(root) = cgroup_root() else { return };
     // 5 s of CPU at 7% would take over a minute: the run is surely in progress at SIGINT.

@@ -31,13 +31,16 @@
 //! }
 //! ```
 //!
-//! Streaming handlers write to a `std::io::Write` ([`ResponseStream`], [`run_streaming`]);
-//! a mid-stream error goes out as real HTTP trailers. Function URL streamed responses start
-//! with [`ResponseStream::start_http_response`].
+//! With the `streaming` feature, streaming handlers write to a `std::io::Write`
+//! (`ResponseStream`, `run_streaming`); a mid-stream error goes out as real HTTP trailers,
+//! and Function URL streamed responses start with `ResponseStream::start_http_response`.
+//! With `http-events`, [`events`] has the API Gateway v2 / Function URL types.
 //!
 //! What it deliberately does not do: Lambda extensions, and async. A panic is reported to
 //! Lambda as `Runtime.Panic` (see [`Runtime`]).
 
+#[cfg(any(feature = "streaming", feature = "http-events"))]
+mod b64;
 mod client;
 mod context;
 mod endpoint;
@@ -46,6 +49,7 @@ mod error;
 pub mod events;
 mod http;
 mod panic;
+#[cfg(feature = "streaming")]
 mod stream;
 
 use std::sync::Arc;
@@ -53,6 +57,7 @@ use std::sync::Arc;
 pub use context::{Config, Context};
 pub use endpoint::Endpoint;
 pub use error::{write_json_string, Diagnostic, Error};
+#[cfg(feature = "streaming")]
 pub use stream::{
     run_streaming, HttpResponseHead, ResponseStream, StreamHandler, CHUNK_BUFFER,
     DEFAULT_CONTENT_TYPE, ERROR_BODY_TRAILER, ERROR_TYPE_TRAILER, HTTP_INTEGRATION_CONTENT_TYPE,

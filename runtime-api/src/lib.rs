@@ -59,7 +59,7 @@ pub use endpoint::Endpoint;
 pub use error::{write_json_string, Diagnostic, Error};
 #[cfg(feature = "streaming")]
 pub use stream::{
-    run_streaming, HttpResponseHead, ResponseStream, StreamHandler, CHUNK_BUFFER,
+    run_streaming, stream_fn, HttpResponseHead, ResponseStream, StreamHandler, CHUNK_BUFFER,
     DEFAULT_CONTENT_TYPE, ERROR_BODY_TRAILER, ERROR_TYPE_TRAILER, HTTP_INTEGRATION_CONTENT_TYPE,
     MAX_TRAILER_MESSAGE,
 };

@@ -35,7 +35,8 @@ use crate::b64::push_base64;
 use crate::client::{header_safe, posted, Posted};
 use crate::http::{push_decimal, Conn, HttpError};
 use crate::{
-    panic, set_trace_id, write_json_string, Context, Diagnostic, Endpoint, Error, Runtime,
+    panic, set_trace_id, write_json_string, Context, Diagnostic, Endpoint, Error, LambdaEvent,
+    Runtime,
 };
 
 /// The trailer that carries a mid-stream error's type.
@@ -79,6 +80,47 @@ where
         out: &mut ResponseStream,
     ) -> Result<(), Diagnostic> {
         self(event, ctx, out)
+    }
+}
+
+/// Wraps a typed streaming handler: the event is decoded from JSON with miniserde (a bad
+/// event is answered with an `InvalidEvent` error, before any byte is streamed), then the
+/// handler writes its answer to the stream.
+///
+/// ```no_run
+/// use std::io::Write;
+/// use runtime_api::{stream_fn, Diagnostic, LambdaEvent, ResponseStream};
+///
+/// #[derive(miniserde::Deserialize)]
+/// struct Request { lines: u32 }
+///
+/// fn count(e: LambdaEvent<Request>, out: &mut ResponseStream) -> Result<(), Diagnostic> {
+///     for i in 0..e.payload.lines {
+///         writeln!(out, "line {i}")?;
+///     }
+///     Ok(())
+/// }
+///
+/// fn main() -> Result<(), runtime_api::Error> {
+///     runtime_api::run_streaming(stream_fn(count))
+/// }
+/// ```
+pub fn stream_fn<T, F, S>(
+    mut f: F,
+) -> impl FnMut(&[u8], &Context, &mut ResponseStream<S>) -> Result<(), Diagnostic>
+where
+    T: miniserde::Deserialize,
+    F: FnMut(LambdaEvent<T>, &mut ResponseStream<S>) -> Result<(), Diagnostic>,
+{
+    move |event: &[u8], ctx: &Context, out: &mut ResponseStream<S>| {
+        let text = std::str::from_utf8(event)
+            .map_err(|e| Diagnostic::new("InvalidEvent", format!("the event is not UTF-8: {e}")))?;
+        let payload: T = miniserde::json::from_str(text)?;
+        let event = LambdaEvent {
+            payload,
+            context: ctx.clone(),
+        };
+        f(event, out)
     }
 }
 
@@ -793,6 +835,36 @@ mod tests {
         let s = stream(b"");
         let e = s.finish(None).err().unwrap();
         assert!(e.to_string().contains("without answering"), "{e}");
+    }
+
+    #[test]
+    fn stream_fn_decodes_then_streams_and_refuses_bad_events() {
+        #[derive(miniserde::Deserialize)]
+        struct Req {
+            n: u32,
+        }
+        let mut h = stream_fn(|e: LambdaEvent<Req>, out: &mut ResponseStream<Fake>| {
+            for i in 0..e.payload.n {
+                write!(out, "{i},")?;
+            }
+            Ok(())
+        });
+        let ctx = Context::for_tests("r1");
+        let mut s = stream(ACCEPTED);
+        h(br#"{"n":3}"#, &ctx, &mut s).unwrap();
+        let (conn, _) = s.finish(None).unwrap();
+        let all = conn.unwrap().stream_mut().writes.concat();
+        let (_, body) = split_head(&all);
+        assert_eq!(dechunk(body).0.concat(), b"0,1,2,");
+        let mut s = stream(ACCEPTED);
+        let e = h(br#"{"n":"x"}"#, &ctx, &mut s).unwrap_err();
+        assert_eq!(e.error_type, "InvalidEvent");
+        assert!(
+            !s.started(),
+            "nothing streamed: the runtime posts a plain /error"
+        );
+        let e = h(b"\xff", &ctx, &mut s).unwrap_err();
+        assert!(e.error_message.contains("not UTF-8"), "{e}");
     }
 
     fn decode_base64(text: &str) -> Vec<u8> {

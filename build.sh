@@ -60,7 +60,8 @@ with the toolchain's rust-lld and rustup's self-contained musl (x86_64 then stat
 --tiny/--tiniest always use zig, the nightly's aarch64 musl std not being downloadable here.
 --no-run skips the emulator invocation. --event JSON changes the sample event.
 Environment: RAYO_STABLE_TOOLCHAIN, RAYO_NIGHTLY_TOOLCHAIN override the pinned toolchains;
-RAYO_RUSTFLAGS adds rustc flags (space-separated) to every bootstrap build.
+RAYO_RUSTFLAGS adds rustc flags (space-separated) to every bootstrap build; RAYO_FEATURES
+adds cargo features (RAYO_FEATURES=streaming ./build.sh --bin stream).
 EOF
 }
 
@@ -259,6 +260,8 @@ build_one() { # build_one TIER ARCH -> sets BUILT_BIN, BUILD_SECS
     local flags=("--remap-path-prefix=$ROOT=/rayo" "--remap-path-prefix=$cargo_home=/cargo")
     local cargo_args=(build --locked --profile "$PROFILE" -p "$PACKAGE" --bin "$BIN"
         --target "$triple" --target-dir "$target_dir")
+    # Package features, e.g. RAYO_FEATURES=streaming for --bin stream (bootstrap/Cargo.toml).
+    [ -z "${RAYO_FEATURES:-}" ] || cargo_args+=(--features "$RAYO_FEATURES")
     # Extra flags for experiments, e.g. RAYO_RUSTFLAGS=-Crelocation-model=static (non-PIE).
     local extra
     read -r -a extra <<<"${RAYO_RUSTFLAGS:-}"

@@ -17,7 +17,8 @@ const MAX_LINE: usize = 4096;
 /// How much of an oversized body is read and thrown away so the client sees the 413
 /// instead of a reset; beyond this the connection is closed.
 pub const DISCARD_CAP: u64 = 64 * 1024 * 1024;
-/// Once a request has started, the rest of it must arrive within this time.
+/// Once a request has started, the rest of it must arrive within this time (for a streamed
+/// response: each chunk within this time of the one before).
 pub const STALL_LIMIT: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -529,6 +530,10 @@ impl<R: Read> Reader<R> {
         stop: &dyn Fn() -> bool,
         on_chunk: &mut Option<ChunkObserver<'_>>,
     ) -> Result<Body, EmuError> {
+        // A streamed response may run as long as the function does: the stall limit then
+        // bounds the silence between chunks, not the whole body.
+        let streaming = crate::stream::is_streaming(head);
+        let mut started = started;
         let mut body = Vec::new();
         let mut total: u64 = 0;
         let mut too_large = false;
@@ -567,6 +572,9 @@ impl<R: Read> Reader<R> {
             self.take(size, (!too_large).then_some(&mut body), started, stop)?;
             info.chunks += 1;
             info.first_chunk_at.get_or_insert(self.last_read_at);
+            if streaming {
+                started = Instant::now();
+            }
             if let (Some(observe), false) = (on_chunk.as_mut(), too_large) {
                 observe(head, &body[from..]);
             }
@@ -992,6 +1000,58 @@ GET /c HTTP/1.1\r\n\r\n";
             r.read_request(10, &never),
             Err(EmuError::Timeout(_))
         ));
+    }
+
+    /// Replays pieces at given offsets from the first read; read-timeout ticks in between.
+    struct Drip {
+        pieces: std::collections::VecDeque<(Duration, Vec<u8>)>,
+        t0: Option<Instant>,
+    }
+
+    impl Read for Drip {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let t0 = *self.t0.get_or_insert_with(Instant::now);
+            match self.pieces.front() {
+                None => Ok(0),
+                Some((at, _)) if t0.elapsed() < *at => {
+                    std::thread::sleep(Duration::from_millis(2));
+                    Err(ErrorKind::TimedOut.into())
+                }
+                Some(_) => {
+                    let (_, piece) = self.pieces.pop_front().unwrap_or_default();
+                    buf[..piece.len()].copy_from_slice(&piece);
+                    Ok(piece.len())
+                }
+            }
+        }
+    }
+
+    /// A body dripping in for longer than the stall limit, a chunk well within it each time.
+    fn drip(streaming: bool) -> Result<Option<Request>, EmuError> {
+        let mode = if streaming {
+            "Lambda-Runtime-Function-Response-Mode: streaming\r\n"
+        } else {
+            ""
+        };
+        let head = format!("POST /r HTTP/1.1\r\n{mode}Transfer-Encoding: chunked\r\n\r\n");
+        let mut pieces = std::collections::VecDeque::new();
+        pieces.push_back((Duration::ZERO, head.into_bytes()));
+        for i in 1..=8u64 {
+            pieces.push_back((Duration::from_millis(40 * i), b"1\r\nx\r\n".to_vec()));
+        }
+        pieces.push_back((Duration::from_millis(360), b"0\r\n\r\n".to_vec()));
+        let reader = Reader::new(Drip { pieces, t0: None });
+        reader
+            .with_stall_limit(Duration::from_millis(150))
+            .read_request(1 << 20, &never)
+    }
+
+    #[test]
+    fn a_stream_may_outlast_the_stall_limit_while_chunks_keep_coming() {
+        let req = drip(true).unwrap().unwrap();
+        assert!(matches!(req.body, Body::Complete(ref b) if b == b"xxxxxxxx"));
+        assert_eq!(req.chunked.map(|c| c.chunks), Some(8));
+        assert!(matches!(drip(false), Err(EmuError::Timeout(_))));
     }
 
     /// A cheap deterministic PRNG (xorshift64*) for the property tests below.

@@ -288,6 +288,19 @@ fn run_events(
             "invoke {i}: {}",
             ms(out.received_at.saturating_duration_since(start))
         );
+        if let Some(st) = &out.stream {
+            let first = st.first_chunk_at.map_or("no data".to_string(), |t| {
+                ms(t.saturating_duration_since(start))
+            });
+            eprintln!(
+                "invoke {i}: streamed in {} chunk(s), the first at {first}{}",
+                st.chunks,
+                st.error_body
+                    .as_deref()
+                    .map(|b| format!(", error trailer: {}", String::from_utf8_lossy(b)))
+                    .unwrap_or_default()
+            );
+        }
         if let OutcomeKind::Error { error_type } = &out.kind {
             any_error = true;
             eprintln!(

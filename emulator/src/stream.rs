@@ -3,7 +3,7 @@
 //! to its caller while the function is still writing it.
 use crate::http::{Head, Request};
 use crate::state::Shared;
-use crate::{EmuError, Outcome};
+use crate::{EmuError, Outcome, OutcomeKind};
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -180,6 +180,16 @@ pub fn serve(
         let mut st = shared.lock();
         if let Some(out) = st.outcomes.remove(id) {
             drop(st);
+            // An error the stream did not carry itself (a panic posted to /error, a stream
+            // over the size limit): its body is not part of the stream; say its type.
+            if let (OutcomeKind::Error { error_type }, None) = (
+                &out.kind,
+                out.stream.as_ref().and_then(|s| s.error_type.as_ref()),
+            ) {
+                let t = error_type.as_deref().unwrap_or("Unhandled");
+                let tail = format!("Lambda-Runtime-Function-Error-Type: {t}\r\n");
+                return Served::Streamed(write_end(client, tail.as_bytes()) && keep);
+            }
             let rest = out.body.get(sent..).unwrap_or_default();
             let stream = out.stream.unwrap_or_default();
             let mut tail = Vec::new();

@@ -255,3 +255,53 @@ fn read_chunk_or_end(r: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
     data.truncate(size);
     Some(data)
 }
+
+#[test]
+fn an_error_posted_mid_stream_ends_the_passed_through_stream_with_its_type() {
+    let emu = Emulator::start(Config::default()).unwrap();
+    let invoke = emu.serve_invoke(0).unwrap();
+    let mut caller = TcpStream::connect(invoke).unwrap();
+    caller.set_read_timeout(Some(T)).unwrap();
+    caller
+        .write_all(
+            b"POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\n\
+              Content-Length: 2\r\n\r\n{}",
+        )
+        .unwrap();
+    let (mut s, id) = next(&emu);
+    s.write_all(stream_head(&id, "text/plain").as_bytes())
+        .unwrap();
+    s.write_all(&chunk(b"before the panic")).unwrap();
+    let mut r = BufReader::new(caller);
+    loop {
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        if line == "\r\n" {
+            break;
+        }
+    }
+    assert_eq!(read_chunk(&mut r), b"before the panic");
+    // As a panic hook does: /error on a fresh connection while the stream is still open.
+    let mut hook = TcpStream::connect(emu.addr()).unwrap();
+    hook.set_read_timeout(Some(T)).unwrap();
+    let body = br#"{"errorMessage":"boom","errorType":"Runtime.Panic"}"#;
+    hook.write_all(
+        format!(
+            "POST /2018-06-01/runtime/invocation/{id}/error HTTP/1.1\r\nHost: x\r\n\
+             Lambda-Runtime-Function-Error-Type: Runtime.Panic\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    hook.write_all(body).unwrap();
+    let (head, _) = read_response(&mut hook);
+    assert!(head.starts_with("HTTP/1.1 202"), "{head}");
+    assert_eq!(read_chunk_or_end(&mut r), None, "the stream ends");
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert_eq!(
+        line,
+        "Lambda-Runtime-Function-Error-Type: Runtime.Panic\r\n"
+    );
+}

@@ -100,21 +100,25 @@ impl Client {
 
     /// Lends the open connection, if any, to a streamed post, which writes its request as the
     /// handler produces it; [`Client::give_back`] returns it when the post is done. (The
-    /// stream opens its own when there is none: a second caller of `open` here would cost
-    /// every binary a few hundred bytes of inlining, streaming or not.)
-    #[inline] // emitted only where used: costs nothing in a binary that never streams
+    /// stream opens its own when there is none, so `open` keeps its single caller.)
+    #[cfg(feature = "streaming")]
     pub(crate) fn lend(&mut self) -> Option<Conn<TcpStream>> {
         self.conn.take()
     }
 
+    #[cfg(feature = "streaming")]
+    pub(crate) fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
     /// Takes back a lent connection that is still in step (a whole response was read).
-    #[inline] // emitted only where used: costs nothing in a binary that never streams
+    #[cfg(feature = "streaming")]
     pub(crate) fn give_back(&mut self, conn: Conn<TcpStream>) {
         self.conn = Some(conn);
     }
 
     /// The path (with any URL prefix) of `/invocation/{request_id}/response`, and the Host.
-    #[inline] // emitted only where used: costs nothing in a binary that never streams
+    #[cfg(feature = "streaming")]
     pub(crate) fn response_target(&mut self, request_id: &str) -> (&str, &str) {
         self.set_path(&[INVOCATION, request_id, "/response"]);
         (&self.path, &self.endpoint.authority)

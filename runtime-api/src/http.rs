@@ -118,6 +118,7 @@ impl<S: Read + Write> Conn<S> {
     }
 
     /// The socket, for a request whose body is written as it is produced (streaming).
+    #[cfg(feature = "streaming")]
     pub fn stream_mut(&mut self) -> &mut S {
         &mut self.stream
     }

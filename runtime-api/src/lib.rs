@@ -31,18 +31,21 @@
 //! }
 //! ```
 //!
-//! Streaming handlers write to a `std::io::Write` ([`ResponseStream`], [`run_streaming`]);
-//! a mid-stream error goes out as real HTTP trailers. Function URL streamed responses start
-//! with [`ResponseStream::start_http_response`].
+//! With the `streaming` feature, streaming handlers write to a `std::io::Write`
+//! (`ResponseStream`, `run_streaming`); a mid-stream error goes out as real HTTP trailers,
+//! and Function URL streamed responses start with `ResponseStream::start_http_response`.
+//! With `http-events`, [`events`] has the API Gateway v2 / Function URL types.
 //!
-//! What it deliberately does not do: external Lambda extensions, and async. A panic is reported to
-//! Lambda as `Runtime.Panic` (see [`Runtime`]).
+//! What it deliberately does not do: external Lambda extensions, and async. A panic is
+//! reported to Lambda as `Runtime.Panic` (see [`Runtime`]).
 //!
 //! Opt-in, and linked only into a binary that uses them: several workers on Lambda Managed
 //! Instances ([`run_concurrent`]), graceful shutdown ([`Runtime::on_shutdown`], which
 //! registers an internal extension so Lambda sends SIGTERM), and structured logs
 //! ([`info!`] and its siblings, in the format `AWS_LAMBDA_LOG_FORMAT` asks for).
 
+#[cfg(any(feature = "streaming", feature = "http-events"))]
+mod b64;
 mod client;
 mod concurrent;
 mod context;
@@ -58,6 +61,7 @@ pub mod log;
 mod panic;
 #[cfg(target_os = "linux")]
 mod shutdown;
+#[cfg(feature = "streaming")]
 mod stream;
 mod thread;
 mod trace_env;
@@ -70,8 +74,9 @@ pub use endpoint::Endpoint;
 pub use error::{write_json_string, Diagnostic, Error};
 #[cfg(target_os = "linux")]
 pub use shutdown::SHUTDOWN_EXTENSION_NAME;
+#[cfg(feature = "streaming")]
 pub use stream::{
-    run_streaming, HttpResponseHead, ResponseStream, StreamHandler, CHUNK_BUFFER,
+    run_streaming, stream_fn, HttpResponseHead, ResponseStream, StreamHandler, CHUNK_BUFFER,
     DEFAULT_CONTENT_TYPE, ERROR_BODY_TRAILER, ERROR_TYPE_TRAILER, HTTP_INTEGRATION_CONTENT_TYPE,
     MAX_TRAILER_MESSAGE,
 };

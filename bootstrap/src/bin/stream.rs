@@ -24,7 +24,7 @@ fn main() -> Result<(), runtime_api::Error> {
     runtime_api::run_streaming(handle)
 }
 
-fn handle(event: &[u8], _: &Context, out: &mut ResponseStream) -> Result<(), Diagnostic> {
+fn handle(event: &[u8], _ctx: &Context, out: &mut ResponseStream) -> Result<(), Diagnostic> {
     match event {
         b"\"rayo:stream-error\"" => {
             out.write_all(b"partial output")?;
@@ -63,7 +63,9 @@ fn handle(event: &[u8], _: &Context, out: &mut ResponseStream) -> Result<(), Dia
             Ok(())
         }
         #[cfg(feature = "http-events")]
-        _ if event.windows(16).any(|w| w == b"\"requestContext\"") => http(event, out),
+        _ if event.windows(16).any(|w| w == b"\"requestContext\"") => {
+            runtime_api::stream_fn(http)(event, _ctx, out)
+        }
         _ => {
             let (a, b) = event.split_at(event.len() / 2);
             out.write_all(a)?;
@@ -75,11 +77,11 @@ fn handle(event: &[u8], _: &Context, out: &mut ResponseStream) -> Result<(), Dia
 }
 
 #[cfg(feature = "http-events")]
-fn http(event: &[u8], out: &mut ResponseStream) -> Result<(), Diagnostic> {
-    use runtime_api::events::ApiGatewayV2httpRequest;
-    let text = std::str::from_utf8(event)
-        .map_err(|e| Diagnostic::new("InvalidEvent", format!("the event is not UTF-8: {e}")))?;
-    let req: ApiGatewayV2httpRequest = miniserde::json::from_str(text)?;
+fn http(
+    e: runtime_api::LambdaEvent<runtime_api::events::ApiGatewayV2httpRequest>,
+    out: &mut ResponseStream,
+) -> Result<(), Diagnostic> {
+    let req = e.payload;
     let head = HttpResponseHead::new(200).header("content-type", "text/plain");
     out.start_http_response(&head)?;
     writeln!(out, "{} {}", req.method(), req.path())?;

@@ -18,7 +18,10 @@ fn four_connections_hold_four_invocations_at_once() {
                 let mut c = Client::connect(addr);
                 let r = c.get("/2018-06-01/runtime/invocation/next");
                 assert_eq!(r.status, 200);
-                let id = r.header("lambda-runtime-aws-request-id").unwrap().to_string();
+                let id = r
+                    .header("lambda-runtime-aws-request-id")
+                    .unwrap()
+                    .to_string();
                 (c, id, r.body)
             })
         })

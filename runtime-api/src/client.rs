@@ -112,8 +112,9 @@ impl Client {
         self.request(during, method, extra, body)
     }
 
-    /// Sends a `GET` whose answer is never read, on a connection of its own that stays
-    /// open for as long as this client lives.
+    /// Sends a `GET` whose answer is never read (the shutdown extension's `event/next`), on
+    /// this client's connection (opened if it has none). The connection then belongs to
+    /// that request, and stays open for as long as this client lives.
     pub fn send_only(
         &mut self,
         during: &'static str,

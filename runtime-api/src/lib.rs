@@ -53,7 +53,9 @@ mod thread;
 
 use std::sync::Arc;
 
-pub use concurrent::{max_concurrency, run_concurrent, SharedHandler, MAX_CONCURRENCY_VAR};
+pub use concurrent::{
+    max_concurrency, run_concurrent, shared_service_fn, SharedHandler, MAX_CONCURRENCY_VAR,
+};
 pub use context::{Config, Context};
 pub use endpoint::Endpoint;
 pub use error::{write_json_string, Diagnostic, Error};

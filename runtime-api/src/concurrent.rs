@@ -133,7 +133,7 @@ impl Runtime {
         let first_error: Arc<(Mutex<Option<Error>>, Condvar)> = Arc::default();
         for _ in 0..workers {
             let work = Box::new(Worker {
-                client: Client::new(self.client.endpoint().clone()),
+                client: Client::new(self.client.endpoint.clone()),
                 config: Arc::clone(&self.config),
                 handler: Arc::clone(&handler),
                 first_error: Arc::clone(&first_error),

@@ -11,6 +11,12 @@
 //! }
 //! ```
 //!
+//! Opt-in, and linked only into a binary that uses them: several workers on Lambda Managed
+//! Instances ([`run_concurrent`]), graceful shutdown ([`Runtime::on_shutdown`]: the one
+//! extension rayo knows, an internal one registered so that Lambda sends SIGTERM), and
+//! structured logs ([`info!`] and its siblings, in the format `AWS_LAMBDA_LOG_FORMAT` asks
+//! for).
+//!
 //! Typed handlers use miniserde:
 //!
 //! ```no_run
@@ -31,13 +37,8 @@
 //! }
 //! ```
 //!
-//! What it deliberately does not do: response streaming, external Lambda extensions, and
-//! async. A panic is reported to Lambda as `Runtime.Panic` (see [`Runtime`]).
-//!
-//! Opt-in, and linked only into a binary that uses them: several workers on Lambda Managed
-//! Instances ([`run_concurrent`]), graceful shutdown ([`Runtime::on_shutdown`], which
-//! registers an internal extension so Lambda sends SIGTERM), and structured logs
-//! ([`info!`] and its siblings, in the format `AWS_LAMBDA_LOG_FORMAT` asks for).
+//! What it deliberately does not do: response streaming, Lambda extensions, and async. A
+//! panic is reported to Lambda as `Runtime.Panic` (see [`Runtime`]).
 
 mod client;
 mod concurrent;

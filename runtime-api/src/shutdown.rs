@@ -53,7 +53,7 @@ impl Runtime {
             return Ok(());
         }
         let old = block_sigterm()?;
-        match register(self.client.endpoint()) {
+        match register(&self.client.endpoint) {
             Ok((extension, id)) => {
                 *hooks = Some(vec![Box::new(hook)]);
                 drop(hooks);

@@ -118,6 +118,42 @@ fn four_workers_hold_four_invocations_at_once_and_leave_the_trace_variable_alone
 }
 
 #[test]
+fn a_panic_in_a_worker_is_reported_for_that_workers_invocation() {
+    let mut r = start(LIFECYCLE, &[("AWS_LAMBDA_MAX_CONCURRENCY", "4")]);
+    r.emu.wait_next(T).expect("a GET /next");
+    // Four in flight at once when one panics: the report must name the panicking thread's
+    // invocation, not whichever was handed out last.
+    let mut ids = Vec::new();
+    for event in [
+        &b"\"rayo:barrier\""[..],
+        b"\"rayo:panic\"",
+        b"\"rayo:barrier\"",
+    ] {
+        ids.push(r.emu.enqueue(r.emu.invocation(event.to_vec())));
+    }
+    let last = r
+        .emu
+        .enqueue(r.emu.invocation(b"\"rayo:barrier\"".to_vec()));
+    let out = r.emu.wait(&ids[1], T).expect("the panic's outcome");
+    assert_eq!(
+        out.kind,
+        OutcomeKind::Error {
+            error_type: Some("Runtime.Panic".into())
+        }
+    );
+    let body = String::from_utf8_lossy(&out.body);
+    assert!(body.contains("lifecycle was asked to panic"), "{body}");
+    // The others were not reported as panics (each got its own answer or none, as the
+    // process aborted).
+    for id in [&ids[0], &ids[2], &last] {
+        if let Ok(o) = r.emu.wait(id, Duration::from_millis(200)) {
+            assert_eq!(o.kind, OutcomeKind::Response, "{id}");
+        }
+    }
+    assert!(!r.exit_within(T).success());
+}
+
+#[test]
 fn one_worker_when_unset_sets_the_trace_variable() {
     let r = start(LIFECYCLE, &[]);
     r.emu.wait_next(T).expect("a GET /next");

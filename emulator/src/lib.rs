@@ -30,11 +30,12 @@
 //!   still drained, and the invoker sees `Function.ResponseSizeTooLarge`).
 //! - `POST /2018-06-01/runtime/init/error` answers 202 and is kept for
 //!   [`Emulator::wait_init_error`].
-//! - `POST /2020-01-01/extension/register` (during init, one name once) answers 200 with a
-//!   `Lambda-Extension-Identifier`; that extension's `GET .../extension/event/next` is
-//!   parked (no events are ever sent). [`Emulator::stop_function`] then shuts the function
-//!   down with SIGTERM, a grace time and SIGKILL, as Lambda does when an extension is
-//!   registered.
+//! - Of the Extensions API, what graceful shutdown needs (no events, no external
+//!   extensions): `POST /2020-01-01/extension/register` (during init, one name once)
+//!   answers 200 with a `Lambda-Extension-Identifier`; that extension's
+//!   `GET .../extension/event/next` is parked (no events are ever sent).
+//!   [`Emulator::stop_function`] then shuts the function down with SIGTERM, a grace time
+//!   and SIGKILL, as Lambda does when an extension is registered.
 //! - HTTP/1.1 keep-alive, `Content-Length` and chunked request bodies, pipelining,
 //!   `Expect: 100-continue`. A malformed request gets 400 and a closed connection.
 //! - Header values of an [`Invocation`] are written verbatim, so tests can send hostile

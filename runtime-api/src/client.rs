@@ -15,7 +15,7 @@ const INIT_ERROR: &str = "/2018-06-01/runtime/init/error";
 const ERROR_TYPE: &str = "Lambda-Runtime-Function-Error-Type";
 
 pub(crate) struct Client {
-    endpoint: Endpoint,
+    pub(crate) endpoint: Endpoint,
     conn: Option<Conn<TcpStream>>,
     path: String,
     /// Connections opened so far (for diagnostics and tests).
@@ -50,10 +50,6 @@ impl Client {
             io_timeout: Some(timeout),
             ..Client::new(endpoint)
         }
-    }
-
-    pub fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
     }
 
     /// `GET /next`: blocks (no timeout) until Lambda has an event.
@@ -124,46 +120,6 @@ impl Client {
         (&self.path, &self.endpoint.authority)
     }
 
-    /// Any other request to the same server (the Extensions API), whose path is `parts`
-    /// joined after the endpoint's prefix.
-    pub fn call(
-        &mut self,
-        during: &'static str,
-        method: &str,
-        parts: &[&str],
-        extra: &[(&str, &[u8])],
-        body: &[u8],
-    ) -> Result<Response, Error> {
-        self.set_path(parts);
-        self.request(during, method, extra, body)
-    }
-
-    /// Sends a `GET` whose answer is never read, on a connection of its own that stays
-    /// open for as long as this client lives.
-    pub fn send_only(
-        &mut self,
-        during: &'static str,
-        parts: &[&str],
-        extra: &[(&str, &[u8])],
-    ) -> Result<(), Error> {
-        self.set_path(parts);
-        let conn = match &mut self.conn {
-            Some(conn) => conn,
-            slot => match open(&self.endpoint, self.io_timeout) {
-                Ok(stream) => slot.insert(Conn::new(stream)),
-                Err(Attempt::Fatal(e)) => return Err(e),
-                Err(Attempt::Stale) => {
-                    return Err(Error::Http {
-                        during,
-                        detail: "the connection closed at once".into(),
-                    })
-                }
-            },
-        };
-        conn.send("GET", &self.path, &self.endpoint.authority, extra, b"")
-            .map_err(|source| Error::Io { during, source })
-    }
-
     fn set_path(&mut self, parts: &[&str]) {
         self.path.clear();
         self.path.push_str(&self.endpoint.prefix);
@@ -230,6 +186,47 @@ impl Client {
         conn.send(method, &self.path, &self.endpoint.authority, extra, body)
             .map_err(|e| classify(during, HttpError::Io(e)))?;
         conn.receive().map_err(|e| classify(during, e))
+    }
+
+    /// Any other request to the same server (the Extensions API), whose path is `parts`
+    /// joined after the endpoint's prefix.
+    pub fn call(
+        &mut self,
+        during: &'static str,
+        method: &str,
+        parts: &[&str],
+        extra: &[(&str, &[u8])],
+        body: &[u8],
+    ) -> Result<Response, Error> {
+        self.set_path(parts);
+        self.request(during, method, extra, body)
+    }
+
+    /// Sends a `GET` whose answer is never read (the shutdown extension's `event/next`), on
+    /// this client's connection (opened if it has none). The connection then belongs to
+    /// that request, and stays open for as long as this client lives.
+    pub fn send_only(
+        &mut self,
+        during: &'static str,
+        parts: &[&str],
+        extra: &[(&str, &[u8])],
+    ) -> Result<(), Error> {
+        self.set_path(parts);
+        let conn = match &mut self.conn {
+            Some(conn) => conn,
+            slot => match open(&self.endpoint, self.io_timeout) {
+                Ok(stream) => slot.insert(Conn::new(stream)),
+                Err(Attempt::Fatal(e)) => return Err(e),
+                Err(Attempt::Stale) => {
+                    return Err(Error::Http {
+                        during,
+                        detail: "the connection closed at once".into(),
+                    })
+                }
+            },
+        };
+        conn.send("GET", &self.path, &self.endpoint.authority, extra, b"")
+            .map_err(|source| Error::Io { during, source })
     }
 }
 

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Condvar, Mutex};
 
 use crate::client::{Client, Posted};
-use crate::{panic, Config, Context, Diagnostic, Error, Runtime};
+use crate::{panic, Config, Context, Diagnostic, Error, LambdaEvent, Runtime};
 
 /// The variable Lambda Managed Instances set to the number of concurrent invocations an
 /// execution environment receives.
@@ -29,6 +29,44 @@ where
 {
     fn call(&self, event: &[u8], ctx: &Context) -> Result<Vec<u8>, Diagnostic> {
         self(event, ctx)
+    }
+}
+
+/// [`service_fn`](crate::service_fn) for [`run_concurrent`]: a typed handler that several
+/// workers share (`Fn` rather than `FnMut`).
+///
+/// ```no_run
+/// use miniserde::{Deserialize, Serialize};
+/// use runtime_api::{shared_service_fn, Diagnostic, LambdaEvent};
+///
+/// #[derive(Deserialize)]
+/// struct Request { name: String }
+/// #[derive(Serialize)]
+/// struct Response { greeting: String }
+///
+/// fn main() -> Result<(), runtime_api::Error> {
+///     runtime_api::run_concurrent(shared_service_fn(|e: LambdaEvent<Request>| {
+///         Ok::<_, Diagnostic>(Response { greeting: format!("hello, {}", e.payload.name) })
+///     }))
+/// }
+/// ```
+pub fn shared_service_fn<T, R, F>(
+    f: F,
+) -> impl Fn(&[u8], &Context) -> Result<Vec<u8>, Diagnostic> + Send + Sync + 'static
+where
+    T: miniserde::Deserialize,
+    R: miniserde::Serialize,
+    F: Fn(LambdaEvent<T>) -> Result<R, Diagnostic> + Send + Sync + 'static,
+{
+    move |event: &[u8], ctx: &Context| {
+        let text = std::str::from_utf8(event)
+            .map_err(|e| Diagnostic::new("InvalidEvent", format!("the event is not UTF-8: {e}")))?;
+        let payload: T = miniserde::json::from_str(text)?;
+        let out = f(LambdaEvent {
+            payload,
+            context: ctx.clone(),
+        })?;
+        Ok(miniserde::json::to_string(&out).into_bytes())
     }
 }
 
@@ -95,7 +133,7 @@ impl Runtime {
         let first_error: Arc<(Mutex<Option<Error>>, Condvar)> = Arc::default();
         for _ in 0..workers {
             let work = Box::new(Worker {
-                client: Client::new(self.client.endpoint().clone()),
+                client: Client::new(self.client.endpoint.clone()),
                 config: Arc::clone(&self.config),
                 handler: Arc::clone(&handler),
                 first_error: Arc::clone(&first_error),
@@ -174,6 +212,50 @@ fn serve<H: SharedHandler>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(miniserde::Deserialize)]
+    struct Req {
+        n: u32,
+    }
+
+    #[derive(miniserde::Serialize)]
+    struct Resp {
+        double: u32,
+        id: String,
+    }
+
+    #[test]
+    fn shared_service_fn_is_callable_from_several_threads_at_once() {
+        let h = shared_service_fn(|e: LambdaEvent<Req>| {
+            if e.payload.n == 0 {
+                return Err(Diagnostic::new("Zero", "n must not be 0"));
+            }
+            Ok(Resp {
+                double: e.payload.n * 2,
+                id: e.context.request_id,
+            })
+        });
+        std::thread::scope(|s| {
+            for i in 1..=4u32 {
+                let h = &h;
+                s.spawn(move || {
+                    let ctx = Context::for_tests(&format!("r{i}"));
+                    let out = SharedHandler::call(h, format!("{{\"n\":{i}}}").as_bytes(), &ctx);
+                    let want = format!("{{\"double\":{},\"id\":\"r{i}\"}}", i * 2);
+                    assert_eq!(out.unwrap(), want.as_bytes());
+                });
+            }
+        });
+        let ctx = Context::for_tests("r0");
+        assert_eq!(
+            SharedHandler::call(&h, b"{\"n\":0}", &ctx)
+                .unwrap_err()
+                .error_type,
+            "Zero"
+        );
+        let bad = SharedHandler::call(&h, b"{}", &ctx).unwrap_err();
+        assert_eq!(bad.error_type, "InvalidEvent");
+    }
 
     #[test]
     fn max_concurrency_values() {

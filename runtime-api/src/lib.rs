@@ -1,5 +1,6 @@
 //! A blocking AWS Lambda Runtime API client: hand-written HTTP/1.1 over one kept-alive
-//! `TcpStream`, no async runtime, no threads, nothing at start-up but reading the environment.
+//! `TcpStream`, no async runtime, no threads unless asked for, nothing at start-up but
+//! reading the environment.
 //!
 //! ```no_run
 //! use runtime_api::{Context, Diagnostic};
@@ -10,6 +11,12 @@
 //!     })
 //! }
 //! ```
+//!
+//! Opt-in, and linked only into a binary that uses them: several workers on Lambda Managed
+//! Instances ([`run_concurrent`]), graceful shutdown ([`Runtime::on_shutdown`]: the one
+//! extension rayo knows, an internal one registered so that Lambda sends SIGTERM), and
+//! structured logs ([`info!`] and its siblings, in the format `AWS_LAMBDA_LOG_FORMAT` asks
+//! for).
 //!
 //! Typed handlers use miniserde:
 //!
@@ -38,11 +45,6 @@
 //!
 //! What it deliberately does not do: external Lambda extensions, and async. A panic is
 //! reported to Lambda as `Runtime.Panic` (see [`Runtime`]).
-//!
-//! Opt-in, and linked only into a binary that uses them: several workers on Lambda Managed
-//! Instances ([`run_concurrent`]), graceful shutdown ([`Runtime::on_shutdown`], which
-//! registers an internal extension so Lambda sends SIGTERM), and structured logs
-//! ([`info!`] and its siblings, in the format `AWS_LAMBDA_LOG_FORMAT` asks for).
 
 #[cfg(any(feature = "streaming", feature = "http-events"))]
 mod b64;
@@ -68,7 +70,9 @@ mod trace_env;
 
 use std::sync::Arc;
 
-pub use concurrent::{max_concurrency, run_concurrent, SharedHandler, MAX_CONCURRENCY_VAR};
+pub use concurrent::{
+    max_concurrency, run_concurrent, shared_service_fn, SharedHandler, MAX_CONCURRENCY_VAR,
+};
 pub use context::{Config, Context};
 pub use endpoint::Endpoint;
 pub use error::{write_json_string, Diagnostic, Error};

@@ -53,11 +53,11 @@ impl Runtime {
             return Ok(());
         }
         let old = block_sigterm()?;
-        match register(self.client.endpoint()) {
-            Ok(extension) => {
+        match register(&self.client.endpoint) {
+            Ok((extension, id)) => {
                 *hooks = Some(vec![Box::new(hook)]);
                 drop(hooks);
-                crate::thread::spawn(Box::new(move || wait_then_shut_down(extension))).map_err(
+                crate::thread::spawn(Box::new(move || wait_then_shut_down(extension, &id))).map_err(
                     |source| Error::Io {
                         during: "starting the shutdown thread",
                         source,
@@ -73,10 +73,9 @@ impl Runtime {
     }
 }
 
-/// Registers the extension and tells Lambda it is ready (`event/next`, never answered since
-/// it subscribes to nothing). Returns the client whose connection carries that `event/next`:
-/// it must stay open for the life of the process.
-fn register(endpoint: &crate::Endpoint) -> Result<Client, Error> {
+/// Registers the extension; returns the client (its connection is reused for `event/next`)
+/// and the extension's identifier.
+fn register(endpoint: &crate::Endpoint) -> Result<(Client, String), Error> {
     const DURING: &str = "POST /extension/register";
     let mut client = Client::with_timeout(endpoint.clone(), std::time::Duration::from_secs(5));
     let resp = client.call(
@@ -109,17 +108,23 @@ fn register(endpoint: &crate::Endpoint) -> Result<Client, Error> {
             detail: format!("Lambda-Extension-Identifier {id:?} is {reason}"),
         });
     }
-    // A connection of its own, with no timeout: the request is parked by Lambda for good.
-    let mut parked = Client::new(endpoint.clone());
-    parked.send_only(
+    Ok((client, id))
+}
+
+/// The shutdown thread: tells Lambda the extension is ready (`event/next`, never answered
+/// since it subscribes to nothing; off the main thread, so the runtime's own first `/next`
+/// does not wait for it), then waits for SIGTERM.
+fn wait_then_shut_down(mut extension: Client, id: &str) {
+    // The request's connection must stay open for the life of the process: `extension`
+    // lives until the exit below.
+    if let Err(e) = extension.send_only(
         "GET /extension/event/next",
         &[EVENT_NEXT],
         &[("Lambda-Extension-Identifier", id.as_bytes())],
-    )?;
-    Ok(parked)
-}
-
-fn wait_then_shut_down(extension: Client) {
+    ) {
+        // Lambda will see an extension that never became ready and fail the init.
+        eprintln!("rayo: the shutdown extension could not tell Lambda it is ready: {e}");
+    }
     let set = sigterm_set();
     loop {
         let mut sig: c_int = 0;

@@ -11,6 +11,7 @@
 //! | `"rayo:barrier"`    | waits as above; answers `{"max_in_flight":N,"trace_env":…,`     |
 //! |                     | `"xray":…}` (the most invocations seen inside at once, the      |
 //! |                     | `_X_AMZN_TRACE_ID` variable and the Context's trace id)         |
+//! | `"rayo:panic"`      | waits as above, then panics                                     |
 //! | anything else       | the event itself                                                |
 //!
 //! `RAYO_SHUTDOWN_HOOK=text` registers a shutdown hook that prints `text` to stdout;
@@ -39,6 +40,10 @@ fn main() -> Result<(), runtime_api::Error> {
     rt.run_concurrent(|event: &[u8], ctx: &Context| match event {
         b"\"rayo:log\"" => log_all_levels(ctx),
         b"\"rayo:barrier\"" => barrier(ctx),
+        b"\"rayo:panic\"" => {
+            wait_for_peers()?;
+            panic!("lifecycle was asked to panic")
+        }
         _ => Ok(event.to_vec()),
     })
 }

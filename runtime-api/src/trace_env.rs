@@ -55,7 +55,9 @@ mod imp {
             return;
         };
         let len = NAME.len() + 1 + id.len() + 1;
-        if !slots.present || len > CAP || id.contains('\0') {
+        // Asked of the environment, not remembered: a handler may have removed it.
+        let present = slots.present && std::env::var_os(NAME).is_some();
+        if !present || len > CAP || id.contains('\0') {
             // Adding a variable may reallocate the environment array: leave that to std,
             // which holds its environment lock. Happens once, and after an invocation
             // without a trace id (Lambda always sends one).
@@ -131,6 +133,12 @@ mod tests {
         assert_eq!(get().as_deref(), Some(long.as_str()));
         set(Some("short again"));
         assert_eq!(get().as_deref(), Some("short again"));
+        // Removed behind the runtime's back (a handler may): set again all the same.
+        std::env::remove_var(NAME);
+        set(Some("after removal"));
+        assert_eq!(get().as_deref(), Some("after removal"));
+        set(Some("and replaced"));
+        assert_eq!(get().as_deref(), Some("and replaced"));
 
         // 200,000 distinct ids: with set_var that leaks ~25 MB on glibc (musl frees).
         let before = rss_kib();

@@ -1,4 +1,4 @@
-//! Replays every committed fuzz input (fuzz/seeds/<target>/ and fuzz/regressions/<target>/)
+//! Replays every committed fuzz input (fuzz/seeds/, fuzz/minimized/ and fuzz/regressions/)
 //! through the same entry point the cargo-fuzz target calls, so `cargo test` (and CI, which
 //! does not run cargo-fuzz) keeps every seed and every past crash covered.
 
@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
     let mut out = Vec::new();
-    for kind in ["seeds", "regressions"] {
+    for kind in ["seeds", "minimized", "regressions"] {
         let dir = fuzz.join(kind).join(target);
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;

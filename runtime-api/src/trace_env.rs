@@ -28,8 +28,6 @@ mod imp {
         bufs: [*mut u8; 2],
         /// The buffer to fill next (the other one may be in the environment).
         next: usize,
-        /// Whether the variable is in the environment now.
-        present: bool,
     }
 
     // SAFETY: the pointers are to buffers leaked for the life of the process, and only ever
@@ -47,20 +45,18 @@ mod imp {
         let slots = guard.get_or_insert_with(|| Slots {
             bufs: [leaked_buffer(), leaked_buffer()],
             next: 0,
-            present: false,
         });
         let Some(id) = id else {
             std::env::remove_var(NAME);
-            slots.present = false;
             return;
         };
         let len = NAME.len() + 1 + id.len() + 1;
-        if !slots.present || len > CAP || id.contains('\0') {
+        // Asked of the environment, not remembered: a handler may have removed it.
+        if std::env::var_os(NAME).is_none() || len > CAP || id.contains('\0') {
             // Adding a variable may reallocate the environment array: leave that to std,
             // which holds its environment lock. Happens once, and after an invocation
             // without a trace id (Lambda always sends one).
             std::env::set_var(NAME, id);
-            slots.present = true;
             return;
         }
         let buf = slots.bufs[slots.next];
@@ -69,9 +65,9 @@ mod imp {
         // only here, under the lock; `len <= CAP`. It is not the buffer the environment
         // points to now (slots alternate, and the other one, or a std-owned value, is in the
         // environment), so no reader of the current value sees this write. `putenv` then
-        // replaces the existing entry's pointer (the variable is present, so glibc and musl
-        // both swap it in place, without reallocating the array) and keeps the buffer, which
-        // is never freed.
+        // replaces the existing entry's pointer (the variable is present, so glibc swaps it
+        // in place, without reallocating the array) and keeps the buffer, which is never
+        // freed.
         unsafe {
             let out = std::slice::from_raw_parts_mut(buf, CAP);
             out[..NAME.len()].copy_from_slice(NAME.as_bytes());
@@ -131,6 +127,12 @@ mod tests {
         assert_eq!(get().as_deref(), Some(long.as_str()));
         set(Some("short again"));
         assert_eq!(get().as_deref(), Some("short again"));
+        // Removed behind the runtime's back (a handler may): set again all the same.
+        std::env::remove_var(NAME);
+        set(Some("after removal"));
+        assert_eq!(get().as_deref(), Some("after removal"));
+        set(Some("and replaced"));
+        assert_eq!(get().as_deref(), Some("and replaced"));
 
         // 200,000 distinct ids: with set_var that leaks ~25 MB on glibc (musl frees).
         let before = rss_kib();
@@ -140,8 +142,12 @@ mod tests {
         }
         assert!(get().is_some_and(|v| v.ends_with("0030d3f;Parent=53995c3f42cd8ad8")));
         match (before, rss_kib()) {
-            (Some(b), Some(a)) => assert!(a < b + 4096, "RSS grew from {b} to {a} KiB"),
-            _ => eprintln!("no /proc/self/status here: the memory check did not run"),
+            // The buffers exist on glibc; elsewhere (musl, possibly under qemu, whose own
+            // RSS is what /proc shows) only the values are checked.
+            (Some(b), Some(a)) if cfg!(target_env = "gnu") => {
+                assert!(a < b + 4096, "RSS grew from {b} to {a} KiB")
+            }
+            _ => eprintln!("not a glibc build with /proc: the memory check did not run"),
         }
     }
 }

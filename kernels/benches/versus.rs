@@ -441,6 +441,93 @@ mod x86 {
         );
     }
 
+    /// `KERNELS_VS_ISA=avx512,avx2`: rayo's own backends against each other
+    /// (which instruction set pays for which op and size on this CPU).
+    fn isa(pair: &str, sizes: &[(&'static str, usize)], rounds: usize, misalign: usize) {
+        let names: Vec<&str> = pair.split(',').collect();
+        let (Some(x), Some(y)) = (
+            names.first().and_then(|n| kernels::Backend::by_name(n)),
+            names.get(1).and_then(|n| kernels::Backend::by_name(n)),
+        ) else {
+            println!("\nKERNELS_VS_ISA={pair}: need two backends this CPU has");
+            return;
+        };
+        println!("\n## {x:?} vs {y:?} (speed-up of {x:?})\n");
+        println!("| op | size | {x:?} GB/s | {y:?} GB/s | speed-up |");
+        println!("|---|---|---|---|---|");
+        for &(size, n) in sizes {
+            let a = Buf::new(n, 1, misalign);
+            let b = Buf::new(n, 2, misalign);
+            let mut o = Buf::new(n, 4, misalign);
+            let (a, b) = (a.s(), b.s());
+            let o = o.m();
+            let op_ptr: *mut [f32] = o;
+            type Run<'a> = Box<dyn Fn(kernels::Backend) + 'a>;
+            let ops: Vec<(&str, usize, Run)> = vec![
+                (
+                    "sum",
+                    1,
+                    Box::new(|k| {
+                        black_box(k.sum(a));
+                    }),
+                ),
+                (
+                    "dot",
+                    2,
+                    Box::new(|k| {
+                        black_box(k.dot(a, b).ok());
+                    }),
+                ),
+                (
+                    "norm_l2",
+                    1,
+                    Box::new(|k| {
+                        black_box(k.norm_l2(a));
+                    }),
+                ),
+                (
+                    "max",
+                    1,
+                    Box::new(|k| {
+                        black_box(k.max(a));
+                    }),
+                ),
+                (
+                    "argmax",
+                    1,
+                    Box::new(|k| {
+                        black_box(k.argmax(a));
+                    }),
+                ),
+                // SAFETY: one contender runs at a time; `o` outlives the duel.
+                (
+                    "add",
+                    3,
+                    Box::new(|k| {
+                        black_box(k.add(a, b, unsafe { &mut *op_ptr }).ok());
+                    }),
+                ),
+                (
+                    "exp",
+                    2,
+                    Box::new(|k| {
+                        black_box(k.exp(a, unsafe { &mut *op_ptr }).ok());
+                    }),
+                ),
+            ];
+            for (op, streams, f) in &ops {
+                let r = duel(rounds, &mut [&mut || f(x), &mut || f(y)]);
+                let bytes = (streams * n * 4) as f64;
+                let (m, lo, hi) = r.stat(|t| t[1] / t[0]);
+                println!(
+                    "| {op} | {size} | {:.1} | {:.1} | {m:.2}x ({lo:.2}-{hi:.2}) |",
+                    bytes / r.ns(0),
+                    bytes / r.ns(1)
+                );
+            }
+        }
+    }
+
     pub fn main() {
         assert!(
             is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
@@ -580,6 +667,9 @@ mod x86 {
                 slower.join(", ")
             }
         );
+        if let Ok(pair) = std::env::var("KERNELS_VS_ISA") {
+            isa(&pair, &sizes, rounds, misalign);
+        }
         if env_usize("KERNELS_VS_BASELINES", 1) != 0 {
             print_baselines(rounds);
         }

@@ -652,17 +652,35 @@ mod x86 {
             duel_op!("cosine", 2, rayo: kernels::cosine(a, b));
             duel_op!("euclidean", 2, rayo: kernels::euclidean(a, b));
         }
-        let slower: Vec<String> = rows
-            .iter()
-            .filter_map(|r| r.ratio.filter(|x| x.0 < 1.0).map(|x| (r, x.0)))
-            .map(|(r, x)| format!("{} {} {x:.2}x", r.op, r.size))
-            .collect();
+        // Within 1% either way is a tie: the interquartile ranges of repeated
+        // runs are about that wide, and store-bound ops hit the same limit.
+        let list = |keep: &dyn Fn(f64) -> bool| -> Vec<String> {
+            rows.iter()
+                .filter_map(|r| r.ratio.filter(|x| keep(x.0)).map(|x| (r, x.0)))
+                .map(|(r, x)| format!("{} {} {x:.3}x", r.op, r.size))
+                .collect()
+        };
         let duels = rows.iter().filter(|r| r.ratio.is_some()).count();
+        let tied = list(&|x| (0.99..1.01).contains(&x));
+        let slower = list(&|x| x < 0.99);
         println!(
-            "\nrayo at or above trueno in {} of {duels} cells; below: {}",
-            duels - slower.len(),
+            "\nrayo vs trueno over {duels} cells: {} faster (>= 1.01x), {} tied (0.99-1.01x), {} slower",
+            duels - tied.len() - slower.len(),
+            tied.len(),
+            slower.len()
+        );
+        println!(
+            "tied: {}",
+            if tied.is_empty() {
+                "none".into()
+            } else {
+                tied.join(", ")
+            }
+        );
+        println!(
+            "slower: {}",
             if slower.is_empty() {
-                "none".to_string()
+                "none".into()
             } else {
                 slower.join(", ")
             }

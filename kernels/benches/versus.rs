@@ -441,6 +441,93 @@ mod x86 {
         );
     }
 
+    /// `KERNELS_VS_ISA=avx512,avx2`: rayo's own backends against each other
+    /// (which instruction set pays for which op and size on this CPU).
+    fn isa(pair: &str, sizes: &[(&'static str, usize)], rounds: usize, misalign: usize) {
+        let names: Vec<&str> = pair.split(',').collect();
+        let (Some(x), Some(y)) = (
+            names.first().and_then(|n| kernels::Backend::by_name(n)),
+            names.get(1).and_then(|n| kernels::Backend::by_name(n)),
+        ) else {
+            println!("\nKERNELS_VS_ISA={pair}: need two backends this CPU has");
+            return;
+        };
+        println!("\n## {x:?} vs {y:?} (speed-up of {x:?})\n");
+        println!("| op | size | {x:?} GB/s | {y:?} GB/s | speed-up |");
+        println!("|---|---|---|---|---|");
+        for &(size, n) in sizes {
+            let a = Buf::new(n, 1, misalign);
+            let b = Buf::new(n, 2, misalign);
+            let mut o = Buf::new(n, 4, misalign);
+            let (a, b) = (a.s(), b.s());
+            let o = o.m();
+            let op_ptr: *mut [f32] = o;
+            type Run<'a> = Box<dyn Fn(kernels::Backend) + 'a>;
+            let ops: Vec<(&str, usize, Run)> = vec![
+                (
+                    "sum",
+                    1,
+                    Box::new(|k| {
+                        black_box(k.sum(a));
+                    }),
+                ),
+                (
+                    "dot",
+                    2,
+                    Box::new(|k| {
+                        black_box(k.dot(a, b).ok());
+                    }),
+                ),
+                (
+                    "norm_l2",
+                    1,
+                    Box::new(|k| {
+                        black_box(k.norm_l2(a));
+                    }),
+                ),
+                (
+                    "max",
+                    1,
+                    Box::new(|k| {
+                        black_box(k.max(a));
+                    }),
+                ),
+                (
+                    "argmax",
+                    1,
+                    Box::new(|k| {
+                        black_box(k.argmax(a));
+                    }),
+                ),
+                // SAFETY: one contender runs at a time; `o` outlives the duel.
+                (
+                    "add",
+                    3,
+                    Box::new(|k| {
+                        black_box(k.add(a, b, unsafe { &mut *op_ptr }).ok());
+                    }),
+                ),
+                (
+                    "exp",
+                    2,
+                    Box::new(|k| {
+                        black_box(k.exp(a, unsafe { &mut *op_ptr }).ok());
+                    }),
+                ),
+            ];
+            for (op, streams, f) in &ops {
+                let r = duel(rounds, &mut [&mut || f(x), &mut || f(y)]);
+                let bytes = (streams * n * 4) as f64;
+                let (m, lo, hi) = r.stat(|t| t[1] / t[0]);
+                println!(
+                    "| {op} | {size} | {:.1} | {:.1} | {m:.2}x ({lo:.2}-{hi:.2}) |",
+                    bytes / r.ns(0),
+                    bytes / r.ns(1)
+                );
+            }
+        }
+    }
+
     pub fn main() {
         assert!(
             is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
@@ -565,21 +652,42 @@ mod x86 {
             duel_op!("cosine", 2, rayo: kernels::cosine(a, b));
             duel_op!("euclidean", 2, rayo: kernels::euclidean(a, b));
         }
-        let slower: Vec<String> = rows
-            .iter()
-            .filter_map(|r| r.ratio.filter(|x| x.0 < 1.0).map(|x| (r, x.0)))
-            .map(|(r, x)| format!("{} {} {x:.2}x", r.op, r.size))
-            .collect();
+        // Within 1% either way is a tie: the interquartile ranges of repeated
+        // runs are about that wide, and store-bound ops hit the same limit.
+        let list = |keep: &dyn Fn(f64) -> bool| -> Vec<String> {
+            rows.iter()
+                .filter_map(|r| r.ratio.filter(|x| keep(x.0)).map(|x| (r, x.0)))
+                .map(|(r, x)| format!("{} {} {x:.3}x", r.op, r.size))
+                .collect()
+        };
         let duels = rows.iter().filter(|r| r.ratio.is_some()).count();
+        let tied = list(&|x| (0.99..1.01).contains(&x));
+        let slower = list(&|x| x < 0.99);
         println!(
-            "\nrayo at or above trueno in {} of {duels} cells; below: {}",
-            duels - slower.len(),
+            "\nrayo vs trueno over {duels} cells: {} faster (>= 1.01x), {} tied (0.99-1.01x), {} slower",
+            duels - tied.len() - slower.len(),
+            tied.len(),
+            slower.len()
+        );
+        println!(
+            "tied: {}",
+            if tied.is_empty() {
+                "none".into()
+            } else {
+                tied.join(", ")
+            }
+        );
+        println!(
+            "slower: {}",
             if slower.is_empty() {
-                "none".to_string()
+                "none".into()
             } else {
                 slower.join(", ")
             }
         );
+        if let Ok(pair) = std::env::var("KERNELS_VS_ISA") {
+            isa(&pair, &sizes, rounds, misalign);
+        }
         if env_usize("KERNELS_VS_BASELINES", 1) != 0 {
             print_baselines(rounds);
         }

@@ -86,8 +86,16 @@ fn always() -> bool {
     true
 }
 
-/// The chosen table; [`DETECT`] until the first call.
-static ACTIVE: AtomicPtr<Table> = AtomicPtr::new(&DETECT as *const Table as *mut Table);
+/// The chosen table; [`DETECT`] until the first call, unless there is only
+/// one candidate (aarch64 with NEON, scalar-only builds): then that one, and
+/// the detection code is left out of the binary.
+static ACTIVE: AtomicPtr<Table> = AtomicPtr::new(if ONLY_ONE {
+    CANDIDATES[0].0 as *const Table as *mut Table
+} else {
+    &DETECT as *const Table as *mut Table
+});
+
+const ONLY_ONE: bool = CANDIDATES.len() == 1;
 
 /// Declares the [`DETECT`] table: every entry detects the CPU (once, see
 /// [`Backend::active`]) and forwards to the chosen backend. Starting `ACTIVE`
@@ -159,7 +167,7 @@ impl Backend {
     #[inline]
     pub fn active() -> Backend {
         let t = Self::current();
-        if ptr::eq(t.0, &DETECT) {
+        if !ONLY_ONE && ptr::eq(t.0, &DETECT) {
             Self::detect()
         } else {
             t

@@ -87,6 +87,27 @@ pub(crate) unsafe fn map<V: Vector, const N: usize, O: Map<V, N>>(
     let l = V::LANES;
     // Align the stores; the ragged head is done with the tail below.
     let head = if n >= 2 * l { head_len::<V>(out) } else { 0 };
+    // An already aligned output gets its own copy of the loop with the head
+    // known to be 0 (cheap ops only: the activations' loops are large). With
+    // the head computed at run time, aligned 256-element adds ran ~15% slower
+    // than a plain loop (benches/versus.rs): the first addresses wait for it.
+    if O::UNROLL && head == 0 {
+        map_from(op, ins, out, n, 0)
+    } else {
+        map_from(op, ins, out, n, head)
+    }
+}
+
+/// [`map`] with the output aligned from element `head` on.
+#[inline(always)]
+unsafe fn map_from<V: Vector, const N: usize, O: Map<V, N>>(
+    op: &O,
+    ins: [*const f32; N],
+    out: *mut f32,
+    n: usize,
+    head: usize,
+) {
+    let l = V::LANES;
     let body = (n - head) / l * l;
     let in_place = ins.contains(&(out as *const f32));
     let stream = V::STREAM && !in_place && (N + 1) * 4 * n >= STREAM_MIN_BYTES;

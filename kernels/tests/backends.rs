@@ -254,6 +254,23 @@ fn random_lengths_up_to_1m() {
     }
 }
 
+/// From 8 MiB of input on, the AVX-512 table's reductions run the AVX2 code
+/// (faster from L3/DRAM on Zen 4); check that switch-over against the
+/// reference, just past it for one input and well past it for two.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn avx512_large_reductions() {
+    let Some(b) = simd_backends().into_iter().find(|b| b.name() == "avx512") else {
+        say("NOT RUN: backend `avx512` large-input reductions (this CPU has no AVX-512F)");
+        return;
+    };
+    let mut rng = Rng::new(7);
+    for n in [(1 << 21) + 7, (1 << 20) + 3] {
+        check(b, &mut rng, n, [1, 2, 3], true);
+    }
+    say("ran: backend `avx512` large-input reductions");
+}
+
 /// From 12 MiB touched per call (inputs plus output) on, x86 element-wise ops
 /// write with non-temporal stores after aligning the output; check that path
 /// (2M elements: 16 MiB unary, 24 MiB binary), from an unaligned start, and

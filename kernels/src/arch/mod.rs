@@ -17,6 +17,49 @@ macro_rules! backend {
         use $ew as ew;
         backend!(@table $name, ew);
     };
+    // With `large: path` as well, reductions over inputs of at least
+    // `LARGE_INPUT_BYTES` (a const in the invoking module) call that
+    // module's versions instead (measured faster from L3/DRAM, see avx512.rs).
+    ($name:literal, $V:ty, $feat:literal, elementwise: $ew:path, large: $lg:path) => {
+        mod own {
+            use super::*;
+            backend!(@common $V, $feat);
+        }
+        use $ew as ew;
+        use $lg as lg;
+        backend!(@large $feat, own, lg,
+            sum(a) -> f64, sum_abs(a) -> f64, sum_sq(a) -> f64, max(a) -> f32, min(a) -> f32,
+            argmax(a) -> usize, argmin(a) -> usize;
+            dot(a, b) -> f64, dist_sq(a, b) -> f64, dot3(a, b) -> [f64; 3]);
+        use own::{matvec, exp, sigmoid, tanh, gelu, exp_shift};
+        backend!(@table $name, ew);
+    };
+    (@large $feat:literal, $own:ident, $lg:ident,
+     $($f1:ident(a) -> $r1:ty),*; $($f2:ident(a, b) -> $r2:ty),*) => {
+        $(
+            // SAFETY: callers uphold `Table`'s contract; a CPU with `$feat`
+            // also has the `large` module's ISA (see the dispatcher).
+            #[target_feature(enable = $feat)]
+            pub(crate) unsafe fn $f1(a: *const f32, n: usize) -> $r1 {
+                if n * 4 >= LARGE_INPUT_BYTES {
+                    $lg::$f1(a, n)
+                } else {
+                    $own::$f1(a, n)
+                }
+            }
+        )*
+        $(
+            // SAFETY: as above.
+            #[target_feature(enable = $feat)]
+            pub(crate) unsafe fn $f2(a: *const f32, b: *const f32, n: usize) -> $r2 {
+                if n * 8 >= LARGE_INPUT_BYTES {
+                    $lg::$f2(a, b, n)
+                } else {
+                    $own::$f2(a, b, n)
+                }
+            }
+        )*
+    };
     (@elementwise $V:ty, $feat:literal) => {
         use crate::vector::Vector;
 
@@ -62,7 +105,7 @@ macro_rules! backend {
         }
     };
     (@table $name:literal, $ew:ident) => {
-        pub(crate) static TABLE: Table = Table {
+        pub(crate) static TABLE: crate::backend::Table = crate::backend::Table {
             name: $name,
             sum,
             sum_abs,
@@ -93,73 +136,72 @@ macro_rules! backend {
         };
     };
     (@common $V:ty, $feat:literal) => {
-        use crate::backend::Table;
         use crate::generic as g;
 
         // SAFETY (all functions below): callers uphold `Table`'s contract,
         // which includes that the CPU supports `$feat`.
         #[target_feature(enable = $feat)]
-        unsafe fn sum(a: *const f32, n: usize) -> f64 {
+        pub(crate) unsafe fn sum(a: *const f32, n: usize) -> f64 {
             g::reduce::<$V, 1, 1>(&g::Sum, [a], n)[0]
         }
         #[target_feature(enable = $feat)]
-        unsafe fn sum_abs(a: *const f32, n: usize) -> f64 {
+        pub(crate) unsafe fn sum_abs(a: *const f32, n: usize) -> f64 {
             g::reduce::<$V, 1, 1>(&g::SumAbs, [a], n)[0]
         }
         #[target_feature(enable = $feat)]
-        unsafe fn sum_sq(a: *const f32, n: usize) -> f64 {
+        pub(crate) unsafe fn sum_sq(a: *const f32, n: usize) -> f64 {
             g::reduce::<$V, 1, 1>(&g::SumSq, [a], n)[0]
         }
         #[target_feature(enable = $feat)]
-        unsafe fn dot(a: *const f32, b: *const f32, n: usize) -> f64 {
+        pub(crate) unsafe fn dot(a: *const f32, b: *const f32, n: usize) -> f64 {
             g::reduce::<$V, 2, 1>(&g::Dot, [a, b], n)[0]
         }
         #[target_feature(enable = $feat)]
-        unsafe fn dist_sq(a: *const f32, b: *const f32, n: usize) -> f64 {
+        pub(crate) unsafe fn dist_sq(a: *const f32, b: *const f32, n: usize) -> f64 {
             g::reduce::<$V, 2, 1>(&g::DistSq, [a, b], n)[0]
         }
         #[target_feature(enable = $feat)]
-        unsafe fn dot3(a: *const f32, b: *const f32, n: usize) -> [f64; 3] {
+        pub(crate) unsafe fn dot3(a: *const f32, b: *const f32, n: usize) -> [f64; 3] {
             g::reduce::<$V, 2, 3>(&g::Dot3, [a, b], n)
         }
         #[target_feature(enable = $feat)]
-        unsafe fn matvec(m: *const f32, rows: usize, cols: usize, x: *const f32, out: *mut f32) {
+        pub(crate) unsafe fn matvec(m: *const f32, rows: usize, cols: usize, x: *const f32, out: *mut f32) {
             g::matvec::<$V>(m, rows, cols, x, out)
         }
         #[target_feature(enable = $feat)]
-        unsafe fn max(a: *const f32, n: usize) -> f32 {
+        pub(crate) unsafe fn max(a: *const f32, n: usize) -> f32 {
             g::extreme::<$V, g::Max>(a, n)
         }
         #[target_feature(enable = $feat)]
-        unsafe fn min(a: *const f32, n: usize) -> f32 {
+        pub(crate) unsafe fn min(a: *const f32, n: usize) -> f32 {
             g::extreme::<$V, g::Min>(a, n)
         }
         #[target_feature(enable = $feat)]
-        unsafe fn argmax(a: *const f32, n: usize) -> usize {
+        pub(crate) unsafe fn argmax(a: *const f32, n: usize) -> usize {
             g::arg_extreme::<$V, g::Max>(a, n)
         }
         #[target_feature(enable = $feat)]
-        unsafe fn argmin(a: *const f32, n: usize) -> usize {
+        pub(crate) unsafe fn argmin(a: *const f32, n: usize) -> usize {
             g::arg_extreme::<$V, g::Min>(a, n)
         }
         #[target_feature(enable = $feat)]
-        unsafe fn exp(a: *const f32, out: *mut f32, n: usize) {
+        pub(crate) unsafe fn exp(a: *const f32, out: *mut f32, n: usize) {
             g::map::<$V, 1, _>(&g::Exp, [a], out, n)
         }
         #[target_feature(enable = $feat)]
-        unsafe fn sigmoid(a: *const f32, out: *mut f32, n: usize) {
+        pub(crate) unsafe fn sigmoid(a: *const f32, out: *mut f32, n: usize) {
             g::map::<$V, 1, _>(&g::Sigmoid, [a], out, n)
         }
         #[target_feature(enable = $feat)]
-        unsafe fn tanh(a: *const f32, out: *mut f32, n: usize) {
+        pub(crate) unsafe fn tanh(a: *const f32, out: *mut f32, n: usize) {
             g::map::<$V, 1, _>(&g::Tanh, [a], out, n)
         }
         #[target_feature(enable = $feat)]
-        unsafe fn gelu(a: *const f32, out: *mut f32, n: usize) {
+        pub(crate) unsafe fn gelu(a: *const f32, out: *mut f32, n: usize) {
             g::map::<$V, 1, _>(&g::Gelu, [a], out, n)
         }
         #[target_feature(enable = $feat)]
-        unsafe fn exp_shift(a: *const f32, m: f32, out: *mut f32, n: usize) -> f64 {
+        pub(crate) unsafe fn exp_shift(a: *const f32, m: f32, out: *mut f32, n: usize) -> f64 {
             g::exp_shift::<$V>(a, m, out, n)
         }
 

@@ -179,7 +179,9 @@ def main():
     p1 = load(f"{raw}/part1.json")
     full = Bench(load(f"{raw}/peers-full/results.json"), "full CPU")
     tiers_full = Bench(load(f"{raw}/tiers-full.json"), "full CPU")
-    has_memory = open(f"{raw}/has-memory").read().strip() == "1"
+    memory_state = open(f"{raw}/has-memory").read().strip()
+    has_memory = memory_state == "1"
+    memory_reason = memory_state[1:].strip() if not has_memory else ""
     m128 = Bench(load(f"{raw}/peers-128/results.json"), "128 MB") if has_memory else None
     tiers128 = Bench(load(f"{raw}/tiers-128.json"), "128 MB") if has_memory else None
     peer_sizes = load(f"{raw}/peer-sizes.json")
@@ -356,10 +358,14 @@ def main():
         w("")
         bench_table(tiers128, md)
     else:
-        w("**Not measured in this run:** `bench-coldstart --help` lists no `--memory` option on this "
-          "commit, so the 128 MB column is absent. When bench-coldstart gains it, `./report.sh` runs "
-          "`MEMORY=128 bench-coldstart/peers.sh` and adds the table here by itself; Part 4 then uses "
-          "those figures.")
+        if memory_reason.startswith("failed"):
+            w(f"**Not measured in this run:** the 128 MB runs {memory_reason} (they need root and a "
+              "writable cgroup CPU controller). Part 4 uses the full-CPU figures instead.")
+        else:
+            w("**Not measured in this run:** `bench-coldstart --help` lists no `--memory` option on this "
+              "commit, so the 128 MB table is absent. When bench-coldstart has it, `./report.sh` runs "
+              "`MEMORY=128 bench-coldstart/peers.sh` and adds the table here by itself; Part 4 then uses "
+              "those figures.")
     w("")
     names = [n for n in full.names if n not in full.failure]
     init_rows = [(n, [full.med(n, "init_ms")] + ([m128.med(n, "init_ms")] if m128 else []))
@@ -388,8 +394,17 @@ def main():
       "release-ultra; zips from `scripts/lambda-zip.py`, as deployed). Sizes read from "
       "`target/lambda/tiers/TIER/ARCH/bootstrap.zip.info`.")
     w("")
-    w("| tier | arch | binary (bytes) | zip (bytes) | binary |")
-    w("|---|---|---|---|---|")
+    budgets = {}
+    try:
+        with open(f"{raw}/build-sizes.txt") as f:
+            for line in f:
+                m = re.match(r"^(stable|tiny|tiniest)\s+(x86_64|arm64)\s+[\d,]+\s+[\d,]+\s+([\d,]+)\s+(PASS|FAIL)", line)
+                if m:
+                    budgets[(m.group(1), m.group(2))] = (int(m.group(3).replace(",", "")), m.group(4))
+    except FileNotFoundError:
+        pass
+    w("| tier | arch | binary (bytes) | zip (bytes) | binary | budget (bytes) |")
+    w("|---|---|---|---|---|---|")
     size_rows = []
     tier_sizes = {}
     for tier in ["stable", "tiny", "tiniest"]:
@@ -402,11 +417,13 @@ def main():
                         k, _, val = line.strip().partition("=")
                         info[k] = val
             except FileNotFoundError:
-                w(f"| {tier} | {arch} | missing | missing | |")
+                w(f"| {tier} | {arch} | missing | missing | | |")
                 continue
             b, z = int(info["binary_bytes"]), int(info["zip_bytes"])
             tier_sizes[(tier, arch)] = (b, z)
-            w(f"| {tier} | {arch} | {nbytes(b)} | {nbytes(z)} | {kib(b)} |")
+            bud = budgets.get((tier, arch))
+            bud_txt = f"{nbytes(bud[0])} {bud[1]}" if bud else "–"
+            w(f"| {tier} | {arch} | {nbytes(b)} | {nbytes(z)} | {kib(b)} | {bud_txt} |")
             size_rows.append((f"rayo {tier} {arch}", [b, z]))
     w("")
     w("Peers (x86_64 only; built or installed by `peers.sh`; zip = a deflate-9 zip made by "
@@ -517,8 +534,10 @@ def main():
     w("What it says: at these inputs the request charge ($0.20 per million) is most of every bill, and "
       "every runtime's warm invocation of an echo handler bills the 1 ms minimum; the runtimes differ in "
       "the cold invocations' billed milliseconds, i.e. their init times, which dominate the duration "
-      "part as soon as init reaches tens of milliseconds (the Python rows). The arm64 columns apply arm64 "
-      "prices to figures measured on this x86_64 machine.")
+      "part as soon as init reaches tens of milliseconds (the Python rows). A cold invocation near a "
+      "whole millisecond (the Rust rows, about 1 ms here) lands on either side of the rounding from run to "
+      "run, so 1 ms differences between those rows are noise. The arm64 columns apply arm64 prices to "
+      "figures measured on this x86_64 machine.")
     w("")
     with open(os.path.join(a.svg_dir, "part4-cost.svg"), "w") as f:
         f.write(svg.hbars(f"Duration cost per 1M invocations, {MEMORY_MB} MB, {COLD_RATE:.1%} cold (USD)",
@@ -541,7 +560,7 @@ def main():
                  if init_of(b, n) is not None]
         key.append(f"- **Cold start, {label}** (median init, local emulator): " + ", ".join(parts) + ".")
     if not m128:
-        key.append("- **128 MB share:** not measured (bench-coldstart has no `--memory` on this commit).")
+        key.append("- **128 MB share:** not measured in this run (see Part 2).")
     if ("stable", "x86_64") in tier_sizes and "lambda_runtime" in peer_sizes:
         st, ti = tier_sizes[("stable", "x86_64")], tier_sizes.get(("tiniest", "x86_64"))
         key.append(f"- **Size (x86_64):** rayo stable {nbytes(st[0])} B binary / {nbytes(st[1])} B zip"

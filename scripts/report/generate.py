@@ -376,12 +376,16 @@ def main():
         f.write(svg.hbars("Cold start: init, spawn to first GET /next, median ms",
                           ["full CPU"] + (["128 MB share"] if m128 else []), init_rows,
                           lambda x: sig(x, 2) + " ms", note=machine["date_utc"]))
-    rss_rows = [(n, [full.med(n, "peak_rss_kib")]) for n in names]
-    rss_rows += [(n + " (tiers run)", [tiers_full.med(n, "peak_rss_kib")]) for n in tiers_full.names
+    def rss_bytes(b, n):
+        v = b.med(n, "peak_rss_kib")
+        return None if v is None else v * 1024
+
+    rss_rows = [(n, [rss_bytes(full, n)]) for n in names]
+    rss_rows += [(n + " (tiers run)", [rss_bytes(tiers_full, n)]) for n in tiers_full.names
                  if n.startswith("rayo") and n not in tiers_full.failure]
     with open(os.path.join(a.svg_dir, "part2-rss.svg"), "w") as f:
         f.write(svg.hbars("Peak RSS (VmHWM), median", ["full CPU"], rss_rows,
-                          lambda x: kib(x * 1024), note=machine["date_utc"]))
+                          si_bytes, note="kB = 1000 bytes · " + machine["date_utc"]))
     w(f"![init]({svg_rel}/part2-init.svg)")
     w("")
     w(f"![peak RSS]({svg_rel}/part2-rss.svg)")

@@ -589,7 +589,16 @@ def main():
     w("- NumPy's `np.dot` may use more than one BLAS thread at large sizes; rayo's kernels use one.")
     w("- A busy shared machine: medians of interleaved samples, but absolute figures move between runs.")
     w("")
-    w(f"Raw data of this run: `target/report/raw/` (not committed). Regenerate: `{cmd}`.")
+    w("## Reproduce")
+    w("")
+    w("`./report.sh` from the repository root (`--quick` for a few-minute iteration run, `--no-build` to "
+      "reuse `target/lambda/tiers/`). It needs what `./build.sh` needs (`scripts/deps.sh`: rustup, the "
+      "pinned toolchains, cargo-zigbuild), python3 with `venv`, network access to crates.io and PyPI "
+      "(the `lambda_runtime` peer, `awslambdaric`, `numpy`, `threadpoolctl`), and root with a cgroup CPU "
+      "controller for the 128 MB share (without it that table is left out, with the reason). Raw data "
+      "of a run: `target/report/raw/` (bench-coldstart's JSON and Markdown, the timing samples), logs in "
+      "`target/report/log/`; neither is committed. `python3 scripts/report/check.py` (run by `test.sh`) "
+      "recomputes Part 4 from `docs/report/cost.json`.")
 
     with open(a.out, "w") as f:
         f.write("\n".join(md) + "\n")

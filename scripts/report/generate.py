@@ -262,22 +262,30 @@ def main():
       f"from its environment ({unset_note}). Only `np.dot` goes through BLAS; the other five are NumPy's own "
       "ufunc/reduction loops, single-threaded. rayo's kernels are single-threaded.")
     w("")
-    w("| op | size | rayo | NumPy | NumPy per-call overhead | NumPy − overhead | NumPy / rayo | (NumPy − overhead) / rayo |")
-    w("|---|---|---|---|---|---|---|---|")
+    def spread(op, size, side):
+        r = res.get((op, size, side))
+        return None if r is None or not r["median_ns"] else (r["q3_ns"] - r["q1_ns"]) / r["median_ns"]
+
+    w("| op | size | rayo | NumPy | NumPy per-call overhead | NumPy − overhead | NumPy / rayo | (NumPy − overhead) / rayo | spread rayo / NumPy |")
+    w("|---|---|---|---|---|---|---|---|---|")
     chart_rows = []
     for op in OPS:
         o = med(op, "1", "numpy")
         for size in SIZES:
             r, n = med(op, size, "rust"), med(op, size, "numpy")
             if r is None or n is None:
-                w(f"| {op} | {size} | – | – | – | – | – | – |")
+                w(f"| {op} | {size} | – | – | – | – | – | – | – |")
                 continue
             net = n - o if o is not None else None
             net_txt = t_ns(net) if net is not None and net > 0 else "≤ 0 (all overhead)"
             net_ratio = f"{sig(net / r)}×" if net is not None and net > 0 else "–"
+            sr, sn = spread(op, size, "rust"), spread(op, size, "numpy")
             w(f"| {op} | {size} | {t_ns(r)} | {t_ns(n)} | {t_ns(o) if o else '–'} | {net_txt} "
-              f"| {sig(n / r)}× | {net_ratio} |")
+              f"| {sig(n / r)}× | {net_ratio} | {sr:.0%} / {sn:.0%} |")
             chart_rows.append((f"{op} {size}", [r, n, net if net and net > 0 else None]))
+    w("")
+    w("*spread* is the interquartile range of the batch times over their median, per side: how much the "
+      "busy machine moved that cell.")
     w("")
     w("Per-call cost of a 1-element call (the fixed part of every call):")
     w("")
@@ -347,12 +355,14 @@ def main():
     w("")
     if has_memory:
         d = m128.doc
+        lr128 = m128.load_range()
         w("`MEMORY=128 bench-coldstart/peers.sh` and `bench-coldstart --memory 128`: every cold start runs "
           "in a fresh CPU-quota cgroup holding the CPU share Lambda gives a 128 MB function "
           f"({d.get('cpu_quota')} vCPU: {d.get('cpu_quota_us')} µs per {d.get('cpu_period_us')} µs period, "
           f"cgroup {d.get('cgroup')}; the share is proportional to memory, one vCPU at 1,769 MB). "
           "*init throttled* is the time the cgroup held the process back during init. Memory itself "
-          "is not limited; Firecracker and Lambda's sandbox are not simulated.")
+          "is not limited; Firecracker and Lambda's sandbox are not simulated."
+          + (f" 1-min load {lr128[0]:.1f}–{lr128[1]:.1f} during the runs." if lr128 else ""))
         w("")
         bench_table(m128, md)
         w("")

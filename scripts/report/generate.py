@@ -150,6 +150,17 @@ def bench_table(b, md):
         )
 
 
+def wait_warning(b, md):
+    """Flags a run whose bare baseline spent most of its wall-clock init waiting, not working."""
+    init, cpu = b.med("baseline", "init_ms"), b.med("baseline", "init_cpu_ms")
+    if init and cpu and init > 4 * cpu:
+        md.append("")
+        md.append(f"**Warning, this table:** the bare baseline's median wall-clock init ({sig(init)} ms) is "
+                  f"{sig(init / cpu)}× its CPU time ({sig(cpu)} ms): in this run the sub-millisecond rows "
+                  "mostly waited to be scheduled on the busy machine. Compare them by *init CPU*; their "
+                  "wall-clock init says more about the machine than about the bootstraps.")
+
+
 def versions_line(md_path):
     try:
         with open(md_path) as f:
@@ -345,11 +356,13 @@ def main():
     w(f"### At full CPU{f' (1-min load {lr[0]:.1f}–{lr[1]:.1f} during the runs)' if lr else ''}")
     w("")
     bench_table(full, md)
+    wait_warning(full, md)
     w("")
     w("rayo's size tiers (`build.sh --check-all-tiers`, x86_64, the same binaries as Part 3), measured "
       "side by side in a separate run with the same settings:")
     w("")
     bench_table(tiers_full, md)
+    wait_warning(tiers_full, md)
     w("")
     w("### At a simulated 128 MB Lambda CPU share")
     w("")
@@ -365,10 +378,12 @@ def main():
           + (f" 1-min load {lr128[0]:.1f}–{lr128[1]:.1f} during the runs." if lr128 else ""))
         w("")
         bench_table(m128, md)
+        wait_warning(m128, md)
         w("")
         w("rayo's size tiers at the same share:")
         w("")
         bench_table(tiers128, md)
+        wait_warning(tiers128, md)
     else:
         if memory_reason.startswith("failed"):
             w(f"**Not measured in this run:** the 128 MB runs {memory_reason} (they need root and a "
@@ -571,10 +586,10 @@ def main():
     for label, b in (("full CPU", full), ("128 MB share", m128)):
         if b is None:
             continue
-        parts = [f"{n} {sig(init_of(b, n))} ms" for n in ("rayo-echo", "rayo", "lambda_runtime",
+        parts = [f"{n} {sig(init_of(b, n))} ms (CPU {sig(b.med(n, 'init_cpu_ms') or 0)} ms)" for n in ("rayo-echo", "rayo", "lambda_runtime",
                                                           "awslambdaric", "awslambdaric+numpy")
                  if init_of(b, n) is not None]
-        key.append(f"- **Cold start, {label}** (median init, local emulator): " + ", ".join(parts) + ".")
+        key.append(f"- **Cold start, {label}** (median wall-clock init, and init CPU, local emulator): " + ", ".join(parts) + ".")
     if not m128:
         key.append("- **128 MB share:** not measured in this run (see Part 2).")
     if ("stable", "x86_64") in tier_sizes and "lambda_runtime" in peer_sizes:

@@ -36,10 +36,12 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$QUICK" = 1 ]; then
-    P1=(--rounds 3 --batches 3 --target-ms 1)
+    P1=(--rounds 3 --batches 10 --target-ms 0.5)
     RUNS=8 INVOKES=8
 else
-    P1=(--rounds 12 --batches 7 --target-ms 3)
+    # Short batches: on a busy machine most of them then fit in one scheduler time slice, and
+    # the median is the uncontended speed (3 ms batches moved ratios by 2x between runs here).
+    P1=(--rounds 12 --batches 20 --target-ms 0.5)
     RUNS=30 INVOKES=20
 fi
 RAW="$ROOT/target/report/raw"
@@ -61,8 +63,10 @@ python3 "$ROOT/scripts/report/machine.py" "$ROOT" >"$RAW/machine.json"
 # ---- Part 3 first: the size tiers are also the binaries Part 2 measures ----
 if [ "$BUILD" = 1 ]; then
     step "build.sh --check-all-tiers --no-run (log: $LOG/build.log)"
-    "$ROOT/build.sh" --check-all-tiers --no-run >"$RAW/build-sizes.txt" 2>"$LOG/build.log" ||
-        die "build.sh failed (exit $?): see $LOG/build.log"
+    status=0
+    "$ROOT/build.sh" --check-all-tiers --no-run >"$RAW/build-sizes.txt" 2>"$LOG/build.log" || status=$?
+    # 1 = a binary is over its budget: the sizes are still what Part 3 reports (marked FAIL).
+    [ "$status" = 0 ] || [ "$status" = 1 ] || die "build.sh failed (exit $status): see $LOG/build.log"
 else
     step "--no-build: reusing target/lambda/tiers/"
 fi
@@ -111,13 +115,18 @@ BENCH="$ROOT/target/release/bench-coldstart"
 BASELINE="$ROOT/target/$TARGET/release-ultra/bench-baseline"
 HAS_MEMORY=0
 if "$BENCH" --help 2>&1 | grep -q -- '--memory'; then
-    HAS_MEMORY=1
     step "Part 2: peers.sh at MEMORY=128"
-    peers "$RAW/peers-128" 128
+    # A subshell: peers() dies on failure, and a machine without cgroup rights still gets a report.
+    if (peers "$RAW/peers-128" 128); then
+        HAS_MEMORY=1
+        echo 1 >"$RAW/has-memory"
+    else
+        echo "0 failed (see target/report/log/peers-128.log)" >"$RAW/has-memory"
+    fi
 else
     step "Part 2: bench-coldstart has no --memory: the 128 MB table is left out"
+    echo "0 no --memory option" >"$RAW/has-memory"
 fi
-echo "$HAS_MEMORY" >"$RAW/has-memory"
 
 tiers() { # tiers JSON [--memory MB]: rayo's three x86_64 tiers beside the bare baseline
     local json="$1"

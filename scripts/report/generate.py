@@ -150,6 +150,17 @@ def bench_table(b, md):
         )
 
 
+def wait_warning(b, md):
+    """Flags a run whose bare baseline spent most of its wall-clock init waiting, not working."""
+    init, cpu = b.med("baseline", "init_ms"), b.med("baseline", "init_cpu_ms")
+    if init and cpu and init > 4 * cpu:
+        md.append("")
+        md.append(f"**Warning, this table:** the bare baseline's median wall-clock init ({sig(init)} ms) is "
+                  f"{sig(init / cpu)}× its CPU time ({sig(cpu)} ms): in this run the sub-millisecond rows "
+                  "mostly waited to be scheduled on the busy machine. Compare them by *init CPU*; their "
+                  "wall-clock init says more about the machine than about the bootstraps.")
+
+
 def versions_line(md_path):
     try:
         with open(md_path) as f:
@@ -179,7 +190,9 @@ def main():
     p1 = load(f"{raw}/part1.json")
     full = Bench(load(f"{raw}/peers-full/results.json"), "full CPU")
     tiers_full = Bench(load(f"{raw}/tiers-full.json"), "full CPU")
-    has_memory = open(f"{raw}/has-memory").read().strip() == "1"
+    memory_state = open(f"{raw}/has-memory").read().strip()
+    has_memory = memory_state == "1"
+    memory_reason = memory_state[1:].strip() if not has_memory else ""
     m128 = Bench(load(f"{raw}/peers-128/results.json"), "128 MB") if has_memory else None
     tiers128 = Bench(load(f"{raw}/tiers-128.json"), "128 MB") if has_memory else None
     peer_sizes = load(f"{raw}/peer-sizes.json")
@@ -232,7 +245,9 @@ def main():
       "`np.multiply(a, b, out=out)`, `np.multiply(a, np.float32(1.5), out=out)`; float32 arrays, "
       "outputs preallocated as rayo's are). Both time a batch the same way: a clock read around a loop "
       "of CALLS calls (`Instant` in Rust, `time.perf_counter_ns` in Python), CALLS calibrated per "
-      f"side so one batch lasts about {meth['target_batch_ms']:g} ms. `scripts/report/part1.py` then runs "
+      f"side so one batch lasts about {meth['target_batch_ms']:g} ms (short, so that on a busy machine most "
+      "batches run inside one scheduler time slice; a 4M call is one batch by itself). "
+      "`scripts/report/part1.py` then runs "
       f"{meth['rounds']} rounds; each round visits every (op, size) cell in a shuffled order and asks "
       f"both workers for {meth['batches_per_round']} batches, Rust first on even rounds and NumPy first on odd ones, "
       "so drift hits both sides alike. Figures are the **median time per call over all batches** "
@@ -258,22 +273,30 @@ def main():
       f"from its environment ({unset_note}). Only `np.dot` goes through BLAS; the other five are NumPy's own "
       "ufunc/reduction loops, single-threaded. rayo's kernels are single-threaded.")
     w("")
-    w("| op | size | rayo | NumPy | NumPy per-call overhead | NumPy − overhead | NumPy / rayo | (NumPy − overhead) / rayo |")
-    w("|---|---|---|---|---|---|---|---|")
+    def spread(op, size, side):
+        r = res.get((op, size, side))
+        return None if r is None or not r["median_ns"] else (r["q3_ns"] - r["q1_ns"]) / r["median_ns"]
+
+    w("| op | size | rayo | NumPy | NumPy per-call overhead | NumPy − overhead | NumPy / rayo | (NumPy − overhead) / rayo | spread rayo / NumPy |")
+    w("|---|---|---|---|---|---|---|---|---|")
     chart_rows = []
     for op in OPS:
         o = med(op, "1", "numpy")
         for size in SIZES:
             r, n = med(op, size, "rust"), med(op, size, "numpy")
             if r is None or n is None:
-                w(f"| {op} | {size} | – | – | – | – | – | – |")
+                w(f"| {op} | {size} | – | – | – | – | – | – | – |")
                 continue
             net = n - o if o is not None else None
             net_txt = t_ns(net) if net is not None and net > 0 else "≤ 0 (all overhead)"
             net_ratio = f"{sig(net / r)}×" if net is not None and net > 0 else "–"
+            sr, sn = spread(op, size, "rust"), spread(op, size, "numpy")
             w(f"| {op} | {size} | {t_ns(r)} | {t_ns(n)} | {t_ns(o) if o else '–'} | {net_txt} "
-              f"| {sig(n / r)}× | {net_ratio} |")
+              f"| {sig(n / r)}× | {net_ratio} | {sr:.0%} / {sn:.0%} |")
             chart_rows.append((f"{op} {size}", [r, n, net if net and net > 0 else None]))
+    w("")
+    w("*spread* is the interquartile range of the batch times over their median, per side: how much the "
+      "busy machine moved that cell.")
     w("")
     w("Per-call cost of a 1-element call (the fixed part of every call):")
     w("")
@@ -333,33 +356,43 @@ def main():
     w(f"### At full CPU{f' (1-min load {lr[0]:.1f}–{lr[1]:.1f} during the runs)' if lr else ''}")
     w("")
     bench_table(full, md)
+    wait_warning(full, md)
     w("")
     w("rayo's size tiers (`build.sh --check-all-tiers`, x86_64, the same binaries as Part 3), measured "
       "side by side in a separate run with the same settings:")
     w("")
     bench_table(tiers_full, md)
+    wait_warning(tiers_full, md)
     w("")
     w("### At a simulated 128 MB Lambda CPU share")
     w("")
     if has_memory:
         d = m128.doc
+        lr128 = m128.load_range()
         w("`MEMORY=128 bench-coldstart/peers.sh` and `bench-coldstart --memory 128`: every cold start runs "
           "in a fresh CPU-quota cgroup holding the CPU share Lambda gives a 128 MB function "
           f"({d.get('cpu_quota')} vCPU: {d.get('cpu_quota_us')} µs per {d.get('cpu_period_us')} µs period, "
           f"cgroup {d.get('cgroup')}; the share is proportional to memory, one vCPU at 1,769 MB). "
           "*init throttled* is the time the cgroup held the process back during init. Memory itself "
-          "is not limited; Firecracker and Lambda's sandbox are not simulated.")
+          "is not limited; Firecracker and Lambda's sandbox are not simulated."
+          + (f" 1-min load {lr128[0]:.1f}–{lr128[1]:.1f} during the runs." if lr128 else ""))
         w("")
         bench_table(m128, md)
+        wait_warning(m128, md)
         w("")
         w("rayo's size tiers at the same share:")
         w("")
         bench_table(tiers128, md)
+        wait_warning(tiers128, md)
     else:
-        w("**Not measured in this run:** `bench-coldstart --help` lists no `--memory` option on this "
-          "commit, so the 128 MB column is absent. When bench-coldstart gains it, `./report.sh` runs "
-          "`MEMORY=128 bench-coldstart/peers.sh` and adds the table here by itself; Part 4 then uses "
-          "those figures.")
+        if memory_reason.startswith("failed"):
+            w(f"**Not measured in this run:** the 128 MB runs {memory_reason} (they need root and a "
+              "writable cgroup CPU controller). Part 4 uses the full-CPU figures instead.")
+        else:
+            w("**Not measured in this run:** `bench-coldstart --help` lists no `--memory` option on this "
+              "commit, so the 128 MB table is absent. When bench-coldstart has it, `./report.sh` runs "
+              "`MEMORY=128 bench-coldstart/peers.sh` and adds the table here by itself; Part 4 then uses "
+              "those figures.")
     w("")
     names = [n for n in full.names if n not in full.failure]
     init_rows = [(n, [full.med(n, "init_ms")] + ([m128.med(n, "init_ms")] if m128 else []))
@@ -370,12 +403,16 @@ def main():
         f.write(svg.hbars("Cold start: init, spawn to first GET /next, median ms",
                           ["full CPU"] + (["128 MB share"] if m128 else []), init_rows,
                           lambda x: sig(x, 2) + " ms", note=machine["date_utc"]))
-    rss_rows = [(n, [full.med(n, "peak_rss_kib")]) for n in names]
-    rss_rows += [(n + " (tiers run)", [tiers_full.med(n, "peak_rss_kib")]) for n in tiers_full.names
+    def rss_bytes(b, n):
+        v = b.med(n, "peak_rss_kib")
+        return None if v is None else v * 1024
+
+    rss_rows = [(n, [rss_bytes(full, n)]) for n in names]
+    rss_rows += [(n + " (tiers run)", [rss_bytes(tiers_full, n)]) for n in tiers_full.names
                  if n.startswith("rayo") and n not in tiers_full.failure]
     with open(os.path.join(a.svg_dir, "part2-rss.svg"), "w") as f:
         f.write(svg.hbars("Peak RSS (VmHWM), median", ["full CPU"], rss_rows,
-                          lambda x: kib(x * 1024), note=machine["date_utc"]))
+                          si_bytes, note="kB = 1000 bytes · " + machine["date_utc"]))
     w(f"![init]({svg_rel}/part2-init.svg)")
     w("")
     w(f"![peak RSS]({svg_rel}/part2-rss.svg)")
@@ -388,8 +425,17 @@ def main():
       "release-ultra; zips from `scripts/lambda-zip.py`, as deployed). Sizes read from "
       "`target/lambda/tiers/TIER/ARCH/bootstrap.zip.info`.")
     w("")
-    w("| tier | arch | binary (bytes) | zip (bytes) | binary |")
-    w("|---|---|---|---|---|")
+    budgets = {}
+    try:
+        with open(f"{raw}/build-sizes.txt") as f:
+            for line in f:
+                m = re.match(r"^(stable|tiny|tiniest)\s+(x86_64|arm64)\s+[\d,]+\s+[\d,]+\s+([\d,]+)\s+(PASS|FAIL)", line)
+                if m:
+                    budgets[(m.group(1), m.group(2))] = (int(m.group(3).replace(",", "")), m.group(4))
+    except FileNotFoundError:
+        pass
+    w("| tier | arch | binary (bytes) | zip (bytes) | binary | budget (bytes) |")
+    w("|---|---|---|---|---|---|")
     size_rows = []
     tier_sizes = {}
     for tier in ["stable", "tiny", "tiniest"]:
@@ -402,11 +448,13 @@ def main():
                         k, _, val = line.strip().partition("=")
                         info[k] = val
             except FileNotFoundError:
-                w(f"| {tier} | {arch} | missing | missing | |")
+                w(f"| {tier} | {arch} | missing | missing | | |")
                 continue
             b, z = int(info["binary_bytes"]), int(info["zip_bytes"])
             tier_sizes[(tier, arch)] = (b, z)
-            w(f"| {tier} | {arch} | {nbytes(b)} | {nbytes(z)} | {kib(b)} |")
+            bud = budgets.get((tier, arch))
+            bud_txt = f"{nbytes(bud[0])} {bud[1]}" if bud else "–"
+            w(f"| {tier} | {arch} | {nbytes(b)} | {nbytes(z)} | {kib(b)} | {bud_txt} |")
             size_rows.append((f"rayo {tier} {arch}", [b, z]))
     w("")
     w("Peers (x86_64 only; built or installed by `peers.sh`; zip = a deflate-9 zip made by "
@@ -517,8 +565,10 @@ def main():
     w("What it says: at these inputs the request charge ($0.20 per million) is most of every bill, and "
       "every runtime's warm invocation of an echo handler bills the 1 ms minimum; the runtimes differ in "
       "the cold invocations' billed milliseconds, i.e. their init times, which dominate the duration "
-      "part as soon as init reaches tens of milliseconds (the Python rows). The arm64 columns apply arm64 "
-      "prices to figures measured on this x86_64 machine.")
+      "part as soon as init reaches tens of milliseconds (the Python rows). A cold invocation near a "
+      "whole millisecond (the Rust rows, about 1 ms here) lands on either side of the rounding from run to "
+      "run, so 1 ms differences between those rows are noise. The arm64 columns apply arm64 prices to "
+      "figures measured on this x86_64 machine.")
     w("")
     with open(os.path.join(a.svg_dir, "part4-cost.svg"), "w") as f:
         f.write(svg.hbars(f"Duration cost per 1M invocations, {MEMORY_MB} MB, {COLD_RATE:.1%} cold (USD)",
@@ -536,12 +586,12 @@ def main():
     for label, b in (("full CPU", full), ("128 MB share", m128)):
         if b is None:
             continue
-        parts = [f"{n} {sig(init_of(b, n))} ms" for n in ("rayo-echo", "rayo", "lambda_runtime",
+        parts = [f"{n} {sig(init_of(b, n))} ms (CPU {sig(b.med(n, 'init_cpu_ms') or 0)} ms)" for n in ("rayo-echo", "rayo", "lambda_runtime",
                                                           "awslambdaric", "awslambdaric+numpy")
                  if init_of(b, n) is not None]
-        key.append(f"- **Cold start, {label}** (median init, local emulator): " + ", ".join(parts) + ".")
+        key.append(f"- **Cold start, {label}** (median wall-clock init, and init CPU, local emulator): " + ", ".join(parts) + ".")
     if not m128:
-        key.append("- **128 MB share:** not measured (bench-coldstart has no `--memory` on this commit).")
+        key.append("- **128 MB share:** not measured in this run (see Part 2).")
     if ("stable", "x86_64") in tier_sizes and "lambda_runtime" in peer_sizes:
         st, ti = tier_sizes[("stable", "x86_64")], tier_sizes.get(("tiniest", "x86_64"))
         key.append(f"- **Size (x86_64):** rayo stable {nbytes(st[0])} B binary / {nbytes(st[1])} B zip"
@@ -566,7 +616,16 @@ def main():
     w("- NumPy's `np.dot` may use more than one BLAS thread at large sizes; rayo's kernels use one.")
     w("- A busy shared machine: medians of interleaved samples, but absolute figures move between runs.")
     w("")
-    w(f"Raw data of this run: `target/report/raw/` (not committed). Regenerate: `{cmd}`.")
+    w("## Reproduce")
+    w("")
+    w("`./report.sh` from the repository root (`--quick` for a few-minute iteration run, `--no-build` to "
+      "reuse `target/lambda/tiers/`). It needs what `./build.sh` needs (`scripts/deps.sh`: rustup, the "
+      "pinned toolchains, cargo-zigbuild), python3 with `venv`, network access to crates.io and PyPI "
+      "(the `lambda_runtime` peer, `awslambdaric`, `numpy`, `threadpoolctl`), and root with a cgroup CPU "
+      "controller for the 128 MB share (without it that table is left out, with the reason). Raw data "
+      "of a run: `target/report/raw/` (bench-coldstart's JSON and Markdown, the timing samples), logs in "
+      "`target/report/log/`; neither is committed. `python3 scripts/report/check.py` (run by `test.sh`) "
+      "recomputes Part 4 from `docs/report/cost.json`.")
 
     with open(a.out, "w") as f:
         f.write("\n".join(md) + "\n")

@@ -10,7 +10,9 @@
 # RUNS, INVOKES, RAYO_BOOTSTRAP, MEMORY (one value in MB: passes `--memory MB`, so every row
 # runs under that CPU share in a fresh CPU-quota cgroup; needs root; `memory_mb`,
 # `cpu_quota` (vCPUs), `cpu_quota_us`, `cpu_period_us` and `cgroup` land in results.json),
-# CPU_PERIOD (microseconds, passed as `--cpu-period`; default: bench-coldstart's).
+# CPU_PERIOD (microseconds, passed as `--cpu-period`; default: bench-coldstart's),
+# UNTHROTTLED_INIT=1 (with MEMORY: passes `--unthrottled-init`, the quota starts at the
+# first GET /next; results.json then says "unthrottled_init":true).
 # Writes $OUT/results.json, $OUT/init.svg and $OUT/table.md.
 #
 # Rows (first = the ratio base):
@@ -79,6 +81,7 @@ if [[ -n "${MEMORY:-}" ]]; then
     [[ "$MEMORY" =~ ^[0-9]+$ ]] || { echo "peers.sh: MEMORY must be one whole number of MB, got '$MEMORY'" >&2; exit 2; }
     args+=(--memory "$MEMORY")
     if [[ -n "${CPU_PERIOD:-}" ]]; then args+=(--cpu-period "$CPU_PERIOD"); fi
+    if [[ "${UNTHROTTLED_INIT:-}" == 1 ]]; then args+=(--unthrottled-init); fi
 fi
 args+=(
       --json "$OUT/results.json" --svg "$OUT/init.svg"

@@ -14,7 +14,7 @@ use std::fs::File;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -240,9 +240,93 @@ fn write_file(path: &Path, text: &str) -> Result<()> {
         .map_err(|e| cgroup_error(path, io_what(&format!("write {text:?}"), &e)))
 }
 
+/// Writes `share` into the group directory `dir` (v1: period then quota; v2: cpu.max),
+/// then reads it back: a kernel that clamps or ignores a value must not go unnoticed.
+pub fn write_share(dir: &Path, flavor: Flavor, share: &Share) -> Result<()> {
+    match flavor {
+        Flavor::V1 => {
+            write_file(&dir.join("cpu.cfs_period_us"), &share.period_us.to_string())?;
+            write_file(&dir.join("cpu.cfs_quota_us"), &share.quota_us.to_string())?;
+        }
+        Flavor::V2 => write_file(
+            &dir.join("cpu.max"),
+            &format!("{} {}", share.quota_us, share.period_us),
+        )?,
+    }
+    let got = read_share(dir, flavor)?;
+    if got != (share.quota_us, share.period_us) {
+        return Err(cgroup_error(
+            dir,
+            format!(
+                "asked for quota {} us / period {} us, the kernel kept {} / {}",
+                share.quota_us, share.period_us, got.0, got.1
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// No quota: v1 `cpu.cfs_quota_us` = -1, v2 `cpu.max` = "max" (the period is kept).
+pub fn write_unlimited(dir: &Path, flavor: Flavor) -> Result<()> {
+    let (file, text) = match flavor {
+        Flavor::V1 => ("cpu.cfs_quota_us", "-1"),
+        Flavor::V2 => ("cpu.max", "max"),
+    };
+    let p = dir.join(file);
+    write_file(&p, text)?;
+    let got = std::fs::read_to_string(&p).map_err(|e| cgroup_error(&p, io_what("read", &e)))?;
+    if !got.trim().starts_with(text) {
+        return Err(cgroup_error(
+            &p,
+            format!(
+                "wrote {text:?} to lift the quota, read back {:?}",
+                got.trim()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// (quota, period) in microseconds from a group directory.
+pub fn read_share(dir: &Path, flavor: Flavor) -> Result<(u64, u64)> {
+    let read = |name: &str| {
+        let p = dir.join(name);
+        std::fs::read_to_string(&p)
+            .map_err(|e| cgroup_error(&p, io_what("read", &e)))
+            .map(|s| (p, s))
+    };
+    let num = |p: &Path, s: &str| {
+        s.trim()
+            .parse::<u64>()
+            .map_err(|_| cgroup_error(p, format!("{:?} is not a number of microseconds", s.trim())))
+    };
+    match flavor {
+        Flavor::V1 => {
+            let (qp, q) = read("cpu.cfs_quota_us")?;
+            let (pp, p) = read("cpu.cfs_period_us")?;
+            Ok((num(&qp, &q)?, num(&pp, &p)?))
+        }
+        Flavor::V2 => {
+            let (p, s) = read("cpu.max")?;
+            let mut w = s.split_whitespace();
+            match (w.next(), w.next(), w.next()) {
+                (Some(q), Some(per), None) => Ok((num(&p, q)?, num(&p, per)?)),
+                _ => Err(cgroup_error(
+                    &p,
+                    format!("expected \"QUOTA PERIOD\", got {:?}", s.trim()),
+                )),
+            }
+        }
+    }
+}
+
 /// Groups that exist right now, so a signal can remove them (see [`install_signal_cleanup`]).
 static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
+/// The signal being handled (0: none). Set while CLEANING is held, so whoever sees it
+/// non-zero can wait on CLEANING for the cleanup thread to finish and exit the process.
+static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
+static CLEANING: Mutex<()> = Mutex::new(());
 
 fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
@@ -275,11 +359,12 @@ impl CpuGroup {
         }
         // From here on, Drop removes the directory, whatever fails below.
         let procs_path = path.join("cgroup.procs");
-        let mut group = CpuGroup {
+        let group = CpuGroup {
             procs: match std::fs::OpenOptions::new().write(true).open(&procs_path) {
                 Ok(f) => f,
                 Err(e) => {
                     let _ = remove_dir(&path);
+                    forget(&path);
                     return Err(cgroup_error(&procs_path, io_what("open", &e)));
                 }
             },
@@ -287,7 +372,7 @@ impl CpuGroup {
             flavor: root.flavor,
             removed: false,
         };
-        group.set_share(share)?;
+        write_share(&group.path, group.flavor, share)?;
         Ok(group)
     }
 
@@ -295,68 +380,19 @@ impl CpuGroup {
         &self.path
     }
 
-    fn set_share(&mut self, share: &Share) -> Result<()> {
-        match self.flavor {
-            Flavor::V1 => {
-                write_file(
-                    &self.path.join("cpu.cfs_period_us"),
-                    &share.period_us.to_string(),
-                )?;
-                write_file(
-                    &self.path.join("cpu.cfs_quota_us"),
-                    &share.quota_us.to_string(),
-                )?;
-            }
-            Flavor::V2 => write_file(
-                &self.path.join("cpu.max"),
-                &format!("{} {}", share.quota_us, share.period_us),
-            )?,
-        }
-        // Read back: a kernel that clamps or ignores a value must not go unnoticed.
-        let got = self.read_share()?;
-        if got != (share.quota_us, share.period_us) {
-            return Err(cgroup_error(
-                &self.path,
-                format!(
-                    "asked for quota {} us / period {} us, the kernel kept {} / {}",
-                    share.quota_us, share.period_us, got.0, got.1
-                ),
-            ));
-        }
-        Ok(())
-    }
-
     /// (quota, period) in microseconds as the kernel reports them.
     pub fn read_share(&self) -> Result<(u64, u64)> {
-        let read = |name: &str| {
-            let p = self.path.join(name);
-            std::fs::read_to_string(&p)
-                .map_err(|e| cgroup_error(&p, io_what("read", &e)))
-                .map(|s| (p, s))
-        };
-        let num = |p: &Path, s: &str| {
-            s.trim().parse::<u64>().map_err(|_| {
-                cgroup_error(p, format!("{:?} is not a number of microseconds", s.trim()))
-            })
-        };
-        match self.flavor {
-            Flavor::V1 => {
-                let (qp, q) = read("cpu.cfs_quota_us")?;
-                let (pp, p) = read("cpu.cfs_period_us")?;
-                Ok((num(&qp, &q)?, num(&pp, &p)?))
-            }
-            Flavor::V2 => {
-                let (p, s) = read("cpu.max")?;
-                let mut w = s.split_whitespace();
-                match (w.next(), w.next(), w.next()) {
-                    (Some(q), Some(per), None) => Ok((num(&p, q)?, num(&p, per)?)),
-                    _ => Err(cgroup_error(
-                        &p,
-                        format!("expected \"QUOTA PERIOD\", got {:?}", s.trim()),
-                    )),
-                }
-            }
-        }
+        read_share(&self.path, self.flavor)
+    }
+
+    /// Sets (or restores) the quota to `share`.
+    pub fn apply(&self, share: &Share) -> Result<()> {
+        write_share(&self.path, self.flavor, share)
+    }
+
+    /// Removes the quota (`--unthrottled-init`: the group runs free until `apply`).
+    pub fn lift(&self) -> Result<()> {
+        write_unlimited(&self.path, self.flavor)
     }
 
     /// Throttling so far: (periods throttled, time throttled in ms), from `cpu.stat`.
@@ -557,6 +593,10 @@ pub fn install_signal_cleanup() -> Result<()> {
             if rc != 0 {
                 sig = libc::SIGTERM;
             }
+            // Held until exit: the main thread, seeing INTERRUPTED, blocks on it rather
+            // than reporting the bootstrap we are about to kill as a failed run.
+            let _cleaning = CLEANING.lock().unwrap_or_else(|e| e.into_inner());
+            INTERRUPTED.store(sig, Ordering::SeqCst);
             let paths: Vec<PathBuf> = live().clone();
             for p in &paths {
                 match remove_dir(p) {
@@ -570,7 +610,183 @@ pub fn install_signal_cleanup() -> Result<()> {
     Ok(())
 }
 
+/// If a signal is being handled, waits for the cleanup thread, which ends the process
+/// (with 128 + the signal); returns at once otherwise. Call before exiting main, so an
+/// interrupted run exits as interrupted, not as a bootstrap failure.
+pub fn wait_if_interrupted() {
+    if INTERRUPTED.load(Ordering::SeqCst) != 0 {
+        let _g = CLEANING.lock();
+        // Only reached if the cleanup thread died without exiting; exit as it would have.
+        std::process::exit(128 + INTERRUPTED.load(Ordering::SeqCst));
+    }
+}
+
 /// Paths of the groups this process has created and not yet removed.
 pub fn live_groups() -> Vec<PathBuf> {
     live().clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("bench-cg-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn share_is_memory_over_1769_of_a_cpu() {
+        let s = Share::new(128, 20_000).unwrap();
+        // 20000 * 128 / 1769 = 1447.17
+        assert_eq!((s.quota_us, s.period_us), (1447, 20_000));
+        assert!((s.cpus() - 128.0 / 1769.0).abs() < 1e-3);
+        assert_eq!(Share::new(1769, 100_000).unwrap().quota_us, 100_000);
+        // Above 1769 MB the quota exceeds the period: more than one CPU (10240 MB = 5.79).
+        assert_eq!(Share::new(10240, 100_000).unwrap().quota_us, 578_858);
+        assert!(Share::new(127, 20_000).is_err() && Share::new(10241, 20_000).is_err());
+    }
+
+    #[test]
+    fn mountinfo_finds_v1_cpu_before_cgroup2() {
+        let both = "\
+30 25 0:26 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+31 25 0:27 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
+32 25 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+";
+        assert_eq!(
+            cpu_mount_from(both),
+            Some((PathBuf::from("/sys/fs/cgroup/cpu"), Flavor::V1))
+        );
+        let combined =
+            "32 25 0:28 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n";
+        assert_eq!(cpu_mount_from(combined).unwrap().1, Flavor::V1);
+        let v2_only =
+            "29 23 0:26 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate\n";
+        assert_eq!(
+            cpu_mount_from(v2_only),
+            Some((PathBuf::from("/sys/fs/cgroup"), Flavor::V2))
+        );
+        let escaped = "29 23 0:26 / /mnt/my\\040cg rw - cgroup2 cgroup2 rw\n";
+        assert_eq!(
+            cpu_mount_from(escaped).unwrap().0,
+            PathBuf::from("/mnt/my cg")
+        );
+        assert_eq!(cpu_mount_from("1 0 8:1 / / rw - ext4 /dev/sda1 rw\n"), None);
+    }
+
+    #[test]
+    fn throttled_from_v1_and_v2_cpu_stat() {
+        let v1 = "nr_periods 12\nnr_throttled 9\nthrottled_time 81000000\nnr_bursts 0\n";
+        assert_eq!(parse_throttled(v1, Flavor::V1), Some((9, 81.0)));
+        let v2 = "usage_usec 26000\nuser_usec 25000\nsystem_usec 1000\nnr_periods 12\nnr_throttled 9\nthrottled_usec 81000\n";
+        assert_eq!(parse_throttled(v2, Flavor::V2), Some((9, 81.0)));
+        assert_eq!(parse_throttled("nr_throttled x\n", Flavor::V1), None);
+    }
+
+    // cgroup v2 cannot be exercised on this machine's kernel mounts (its cpu controller is
+    // bound to the v1 hierarchy), so v2's file protocol is checked against a plain
+    // directory standing in for /sys/fs/cgroup: what is written where, and what is read.
+    #[test]
+    fn v2_file_protocol_on_a_temp_dir_kernel_path_not_run_here() {
+        println!("NOTE: cgroup v2 file protocol tested on a temp dir; the v2 kernel path was not run on this machine");
+        let root = temp_dir("v2");
+        std::fs::write(
+            root.join("cgroup.controllers"),
+            "cpuset cpu io memory pids\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("cgroup.subtree_control"), "memory\n").unwrap();
+        let r = Root::at(&root).unwrap();
+        assert_eq!(r.flavor, Flavor::V2);
+        // `cpu` was available but not delegated: Root::at enables it for children.
+        assert_eq!(
+            std::fs::read_to_string(root.join("cgroup.subtree_control")).unwrap(),
+            "+cpu"
+        );
+        let group = root.join("g");
+        std::fs::create_dir(&group).unwrap();
+        let share = Share::new(128, 100_000).unwrap();
+        write_share(&group, Flavor::V2, &share).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(group.join("cpu.max")).unwrap(),
+            "7236 100000"
+        );
+        assert_eq!(read_share(&group, Flavor::V2).unwrap(), (7236, 100_000));
+        // The kernel writes "max PERIOD" for no limit: not a quota, and said so.
+        std::fs::write(group.join("cpu.max"), "max 100000\n").unwrap();
+        let e = read_share(&group, Flavor::V2).unwrap_err().to_string();
+        assert!(e.contains("\"max\" is not a number"), "{e}");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn lifting_the_quota_writes_minus_one_or_max() {
+        let dir = temp_dir("lift");
+        write_unlimited(&dir, Flavor::V1).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.join("cpu.cfs_quota_us")).unwrap(),
+            "-1"
+        );
+        write_unlimited(&dir, Flavor::V2).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.join("cpu.max")).unwrap(), "max");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn v2_without_the_cpu_controller_is_a_clear_error() {
+        let root = temp_dir("v2-nocpu");
+        std::fs::write(root.join("cgroup.controllers"), "io memory pids\n").unwrap();
+        std::fs::write(root.join("cgroup.subtree_control"), "").unwrap();
+        let e = Root::at(&root).unwrap_err().to_string();
+        assert!(e.contains("cpu controller is not available"), "{e}");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn v1_file_protocol_and_readback_check() {
+        let dir = temp_dir("v1");
+        let share = Share::new(256, 20_000).unwrap();
+        write_share(&dir, Flavor::V1, &share).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.join("cpu.cfs_period_us")).unwrap(),
+            "20000"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("cpu.cfs_quota_us")).unwrap(),
+            "2894"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_directory_that_is_not_a_cgroup_is_refused() {
+        let dir = temp_dir("plain");
+        let e = Root::at(&dir).unwrap_err().to_string();
+        assert!(e.contains("not a cgroup directory"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_failed_create_leaves_no_directory() {
+        // Looks like a v1 cpu directory, but mkdir makes a plain directory with no
+        // cgroup.procs: create must fail with the path and remove what it made.
+        let root = temp_dir("fake-v1");
+        std::fs::write(root.join("cpu.cfs_quota_us"), "-1\n").unwrap();
+        let r = Root::at(&root).unwrap();
+        let e = CpuGroup::create(&r, &Share::new(128, 20_000).unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("cgroup.procs") && e.contains("open"), "{e}");
+        let left: Vec<_> = std::fs::read_dir(&root)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("rayo-bench-"))
+            .collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
+        assert!(live_groups().iter().all(|p| !p.starts_with(&root)));
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }

@@ -33,6 +33,8 @@ interleaved, after one uncounted warm-up each; prints a Markdown table on stdout
                         root), and set AWS_LAMBDA_FUNCTION_MEMORY_SIZE=MB; repeatable, one
                         table per value (--json/--svg then get a -MBmb suffix per value)
   --cpu-period US       the quota's CFS period in microseconds (default 20000; see README)
+  --unthrottled-init    apply the --memory quota only once the first GET /next arrives
+                        (Lambda's published Init Durations do not depend on memory)
   --cgroup-root DIR     make the groups under DIR instead of the machine's cpu hierarchy
 
 AWS mode: each run forces a cold start (changes an environment variable and waits for
@@ -49,6 +51,7 @@ pub enum Cli {
         /// `--memory`: one benchmark per share, in order; empty = no CPU limit.
         shares: Vec<Share>,
         cgroup_root: Option<PathBuf>,
+        unthrottled_init: bool,
     },
     Aws {
         args: AwsArgs,
@@ -131,6 +134,7 @@ pub fn parse<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Result<Cli>
     let mut memory: Vec<u32> = Vec::new();
     let mut period_us = cgroup::DEFAULT_PERIOD_US;
     let mut cgroup_root: Option<PathBuf> = None;
+    let mut unthrottled_init = false;
     while let Some(arg) = p.next().map_err(from_lexopt)? {
         match arg {
             Long("help") | Short('h') => return Ok(Cli::Help),
@@ -190,6 +194,7 @@ pub fn parse<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Result<Cli>
             Long("cpu-period") if aws.is_none() => {
                 period_us = number(p.value().map_err(from_lexopt)?, "--cpu-period")?
             }
+            Long("unthrottled-init") if aws.is_none() => unthrottled_init = true,
             Long("cgroup-root") if aws.is_none() => {
                 cgroup_root = Some(p.value().map_err(from_lexopt)?.into())
             }
@@ -264,6 +269,14 @@ pub fn parse<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Result<Cli>
         let i = find(&mut specs, &name, "--init-only")?;
         specs[i].init_only = true;
     }
+    if memory.is_empty() {
+        if unthrottled_init {
+            return Err(usage("--unthrottled-init needs --memory MB"));
+        }
+        if period_us != cgroup::DEFAULT_PERIOD_US || cgroup_root.is_some() {
+            return Err(usage("--cpu-period and --cgroup-root need --memory MB"));
+        }
+    }
     let shares = memory
         .into_iter()
         .map(|mb| Share::new(mb, period_us))
@@ -274,6 +287,7 @@ pub fn parse<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Result<Cli>
         out,
         shares,
         cgroup_root,
+        unthrottled_init,
     })
 }
 

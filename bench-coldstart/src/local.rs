@@ -132,6 +132,9 @@ pub struct Options {
 pub struct CpuLimit {
     pub root: Root,
     pub share: Share,
+    /// `--unthrottled-init`: no quota until the first `GET /next` arrives (Lambda's own
+    /// published Init Durations do not depend on memory; see README.md).
+    pub unthrottled_init: bool,
 }
 
 impl Default for Options {
@@ -206,7 +209,11 @@ pub fn measure_once(spec: &Spec, opts: &Options, run: usize) -> Result<Measured>
     let group = match &opts.cpu {
         Some(limit) => {
             config.memory_mb = limit.share.memory_mb;
-            Some(CpuGroup::create(&limit.root, &limit.share).map_err(|e| fail(e.to_string()))?)
+            let g = CpuGroup::create(&limit.root, &limit.share).map_err(|e| fail(e.to_string()))?;
+            if limit.unthrottled_init {
+                g.lift().map_err(|e| fail(e.to_string()))?;
+            }
+            Some(g)
         }
         None => None,
     };
@@ -261,6 +268,12 @@ pub fn measure_once(spec: &Spec, opts: &Options, run: usize) -> Result<Measured>
         Some(g) => Some(g.throttled().map_err(|e| fail(e.to_string()))?),
         None => None,
     };
+    // Init is over: from here on the invocations run under the share.
+    if let (Some(g), Some(limit)) = (&group, &opts.cpu) {
+        if limit.unthrottled_init {
+            g.apply(&limit.share).map_err(|e| fail(e.to_string()))?;
+        }
+    }
 
     let mut outcomes = Vec::new();
     if !spec.init_only {
@@ -446,6 +459,7 @@ impl Results {
             cpu_quota_us: Option<u64>,
             cpu_period_us: Option<u64>,
             cgroup: Option<&'static str>,
+            unthrottled_init: bool,
             bootstraps: Vec<Boot<'a>>,
             summary: Vec<crate::output::SummaryRow>,
         }
@@ -485,6 +499,7 @@ impl Results {
             cpu_quota_us: cpu.map(|c| c.share.quota_us),
             cpu_period_us: cpu.map(|c| c.share.period_us),
             cgroup: cpu.map(|c| c.root.flavor.name()),
+            unthrottled_init: cpu.is_some_and(|c| c.unthrottled_init),
             bootstraps,
             summary: crate::output::summary_rows(table),
         })

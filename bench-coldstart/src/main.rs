@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match run() {
+    let result = run();
+    // A Ctrl-C during a --memory run: let the cleanup thread finish and exit 130.
+    cgroup::wait_if_interrupted();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bench-coldstart: {e}");
@@ -37,6 +40,7 @@ fn run() -> Result<()> {
             out,
             shares,
             cgroup_root,
+            unthrottled_init,
         } => {
             // First, before any other thread exists, so Ctrl-C always removes the groups.
             cgroup::install_signal_cleanup()?;
@@ -63,6 +67,7 @@ fn run() -> Result<()> {
                 opts.cpu = Some(CpuLimit {
                     root: root.clone(),
                     share: *share,
+                    unthrottled_init,
                 });
                 let out = if shares.len() > 1 {
                     Outputs {
@@ -127,10 +132,15 @@ fn local_mode(specs: &[Spec], opts: &Options, out: &Outputs, command: &[String])
     );
     if let Some(c) = &opts.cpu {
         println!(
-            "CPU: Lambda's share for {} (cgroup {}, a fresh group per cold start; AWS_LAMBDA_FUNCTION_MEMORY_SIZE={}).",
+            "CPU: Lambda's share for {} (cgroup {}, a fresh group per cold start; AWS_LAMBDA_FUNCTION_MEMORY_SIZE={}){}.",
             c.share.describe(),
             c.root.flavor.name(),
-            c.share.memory_mb
+            c.share.memory_mb,
+            if c.unthrottled_init {
+                "; no quota until the first GET /next (--unthrottled-init)"
+            } else {
+                "; init included"
+            }
         );
     }
     println!(
@@ -153,4 +163,22 @@ fn local_mode(specs: &[Spec], opts: &Options, out: &Outputs, command: &[String])
     output::write_outputs(out, &title, &table, &results.init_samples(), || {
         results.json_document(command, &table)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_output_file_per_memory_value() {
+        let s = Share::new(128, 20_000).unwrap();
+        assert_eq!(
+            suffixed(Path::new("out/results.json"), &s),
+            PathBuf::from("out/results-128mb.json")
+        );
+        assert_eq!(
+            suffixed(Path::new("chart"), &s),
+            PathBuf::from("chart-128mb")
+        );
+    }
 }

@@ -92,16 +92,13 @@ python3 "$ROOT/scripts/report/part1.py" --rust "$ROOT/target/release/examples/re
     "${P1[@]}" --out "$RAW/part1.json"
 
 # ---- Part 2: cold start and memory ----
-peers() { # peers OUTDIR [MEMORY]: runs peers.sh; falls back to its fixed out dir
-    local out="$1" mem="${2:-}" fixed="$ROOT/bench-coldstart/peers/out"
+peers() { # peers OUTDIR [VAR=VALUE ...]: runs peers.sh with OUT=OUTDIR and those variables
+    local out="$1" fixed="$ROOT/bench-coldstart/peers/out"
+    shift
     rm -f "$fixed/results.json"
-    if [ -n "$mem" ]; then
-        OUT="$out" MEMORY="$mem" RUNS="$RUNS" INVOKES="$INVOKES" "$ROOT/bench-coldstart/peers.sh" \
-            >"$out.md" 2>"$LOG/$(basename "$out").log"
-    else
-        OUT="$out" RUNS="$RUNS" INVOKES="$INVOKES" "$ROOT/bench-coldstart/peers.sh" \
-            >"$out.md" 2>"$LOG/$(basename "$out").log"
-    fi || die "peers.sh failed: see $LOG/$(basename "$out").log"
+    env OUT="$out" RUNS="$RUNS" INVOKES="$INVOKES" "$@" "$ROOT/bench-coldstart/peers.sh" \
+        >"$out.md" 2>"$LOG/$(basename "$out").log" ||
+        die "peers.sh failed: see $LOG/$(basename "$out").log"
     mkdir -p "$out"
     # peers.sh before the OUT contract wrote to its own directory only.
     if [ ! -f "$out/results.json" ] && [ -f "$fixed/results.json" ]; then
@@ -117,7 +114,7 @@ HAS_MEMORY=0
 if "$BENCH" --help 2>&1 | grep -q -- '--memory'; then
     step "Part 2: peers.sh at MEMORY=128"
     # A subshell: peers() dies on failure, and a machine without cgroup rights still gets a report.
-    if (peers "$RAW/peers-128" 128); then
+    if (peers "$RAW/peers-128" MEMORY=128); then
         HAS_MEMORY=1
         echo 1 >"$RAW/has-memory"
     else
@@ -143,6 +140,15 @@ if [ "$HAS_MEMORY" = 1 ]; then
     step "Part 2: rayo's tiers at --memory 128"
     tiers "$RAW/tiers-128.json" --memory 128 2>"$LOG/tiers-128.log" ||
         die "bench-coldstart --memory 128 (tiers) failed: see $LOG/tiers-128.log"
+    # Lambda does not seem to hold INIT to the share (bench-coldstart/README.md): the same
+    # share with init left free is the other bound, and the one Part 4 prices.
+    if "$BENCH" --help 2>&1 | grep -q -- '--unthrottled-init'; then
+        step "Part 2: peers.sh at MEMORY=128 UNTHROTTLED_INIT=1"
+        peers "$RAW/peers-128u" MEMORY=128 UNTHROTTLED_INIT=1
+        step "Part 2: rayo's tiers at --memory 128 --unthrottled-init"
+        tiers "$RAW/tiers-128u.json" --memory 128 --unthrottled-init 2>"$LOG/tiers-128u.log" ||
+            die "bench-coldstart --memory 128 --unthrottled-init (tiers) failed: see $LOG/tiers-128u.log"
+    fi
 fi
 
 # ---- Part 3: the peers' sizes, zipped as Lambda would take them ----

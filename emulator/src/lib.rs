@@ -59,7 +59,6 @@ use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-mod extension;
 mod http;
 mod ids;
 mod invoke;
@@ -68,6 +67,7 @@ mod process;
 mod server;
 mod state;
 
+mod extension;
 pub use extension::{RegisteredExtension, Stopped, SHUTDOWN_GRACE};
 use state::Shared;
 

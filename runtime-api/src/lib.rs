@@ -48,20 +48,22 @@ mod error;
 mod http;
 pub mod log;
 mod panic;
-#[cfg(target_os = "linux")]
-mod shutdown;
-mod thread;
 
 use std::sync::Arc;
 
+// Managed Instances and graceful shutdown (opt-in, linked only when used).
+#[cfg(target_os = "linux")]
+mod shutdown;
+mod thread;
 pub use concurrent::{
     max_concurrency, run_concurrent, shared_service_fn, SharedHandler, MAX_CONCURRENCY_VAR,
 };
+#[cfg(target_os = "linux")]
+pub use shutdown::SHUTDOWN_EXTENSION_NAME;
+
 pub use context::{Config, Context};
 pub use endpoint::Endpoint;
 pub use error::{write_json_string, Diagnostic, Error};
-#[cfg(target_os = "linux")]
-pub use shutdown::SHUTDOWN_EXTENSION_NAME;
 
 use client::{Client, Posted};
 

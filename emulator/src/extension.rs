@@ -111,7 +111,8 @@ fn register(shared: &Shared, stream: &mut TcpStream, req: Request, keep: bool) -
     }
     let mut st = shared.lock();
     // Lambda takes registrations only during init: before any invocation was handed out.
-    if !st.pending.is_empty() || !st.answered.is_empty() {
+    let handed_out = st.pending.len() + st.stats.responses + st.stats.errors;
+    if handed_out > 0 {
         drop(st);
         let body = error_json(
             "Extension.InvalidState",

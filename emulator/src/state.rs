@@ -68,10 +68,6 @@ impl RecentIds {
         self.set.contains(id)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.set.is_empty()
-    }
-
     #[cfg(test)]
     fn len(&self) -> usize {
         self.set.len()

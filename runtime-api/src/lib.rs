@@ -70,14 +70,16 @@ mod trace_env;
 
 use std::sync::Arc;
 
+// Managed Instances and graceful shutdown (opt-in, linked only when used).
 pub use concurrent::{
     max_concurrency, run_concurrent, shared_service_fn, SharedHandler, MAX_CONCURRENCY_VAR,
 };
+#[cfg(target_os = "linux")]
+pub use shutdown::SHUTDOWN_EXTENSION_NAME;
+
 pub use context::{Config, Context};
 pub use endpoint::Endpoint;
 pub use error::{write_json_string, Diagnostic, Error};
-#[cfg(target_os = "linux")]
-pub use shutdown::SHUTDOWN_EXTENSION_NAME;
 #[cfg(feature = "streaming")]
 pub use stream::{
     run_streaming, stream_fn, HttpResponseHead, ResponseStream, StreamHandler, CHUNK_BUFFER,

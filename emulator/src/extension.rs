@@ -39,7 +39,8 @@ pub struct Extensions {
     pub registered: Vec<RegisteredExtension>,
 }
 
-/// How [`stop_function`] ended the function process.
+/// How [`Emulator::stop_function`](crate::Emulator::stop_function) ended the function
+/// process.
 #[derive(Debug)]
 pub struct Stopped {
     /// SIGTERM was sent (an extension was registered), not only SIGKILL.

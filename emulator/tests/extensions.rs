@@ -3,6 +3,7 @@ mod common;
 
 use common::{response_path, Client, WAIT};
 use emulator::{Config, Emulator, OutcomeKind, SHUTDOWN_GRACE};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -132,7 +133,8 @@ fn stop_with_an_extension_sends_sigterm_first() {
     assert_eq!(r.status, 200);
     // `sleep` dies of SIGTERM's default action: within the grace time, by a signal.
     let mut child = emu.spawn(sleeper()).expect("spawn sleep");
-    let stopped = emu.stop_function(&mut child, SHUTDOWN_GRACE).unwrap();
+    // Lambda's grace is 500 ms; a loaded CI machine gets more to notice the exit.
+    let stopped = emu.stop_function(&mut child, 4 * SHUTDOWN_GRACE).unwrap();
     assert!(stopped.sigterm);
     assert!(stopped.exited_in_grace, "{stopped:?}");
     use std::os::unix::process::ExitStatusExt;
@@ -141,9 +143,15 @@ fn stop_with_an_extension_sends_sigterm_first() {
     // A process that ignores SIGTERM is killed when the grace time is over.
     let mut cmd = Command::new("bash");
     // An ignored signal stays ignored across exec, so no orphan outlives the test.
-    cmd.args(["-c", "trap '' TERM; exec sleep 30"]);
+    cmd.args(["-c", "trap '' TERM; echo ready; exec sleep 30"])
+        .stdout(Stdio::piped());
     let mut child = emu.spawn(cmd).expect("spawn bash");
-    std::thread::sleep(Duration::from_millis(200)); // let bash install the trap
+    // Only once the trap is set: a SIGTERM before it would end bash at once.
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "ready\n");
     let grace = Duration::from_millis(200);
     let stopped = emu.stop_function(&mut child, grace).unwrap();
     assert!(stopped.sigterm && !stopped.exited_in_grace, "{stopped:?}");

@@ -63,7 +63,8 @@ pub struct Context {
     pub deadline_ms: u64,
     /// `Lambda-Runtime-Invoked-Function-Arn`
     pub invoked_function_arn: String,
-    /// `Lambda-Runtime-Trace-Id`; also set as `_X_AMZN_TRACE_ID` during the invocation.
+    /// `Lambda-Runtime-Trace-Id`; also set as `_X_AMZN_TRACE_ID` during the invocation,
+    /// unless several workers serve at once (`run_concurrent`): then only here.
     pub xray_trace_id: Option<String>,
     /// `Lambda-Runtime-Client-Context`: the mobile SDK's client context, as raw JSON.
     pub client_context: Option<String>,

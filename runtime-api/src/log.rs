@@ -113,7 +113,8 @@ fn settings() -> &'static Settings {
         let mut warnings = Vec::new();
         let s = Settings::from_values(format.as_deref(), level.as_deref(), &mut warnings);
         for w in warnings {
-            eprintln!("rayo: {w}");
+            // Not eprintln!: it panics when stderr is gone, and logging must not.
+            let _ = writeln!(std::io::stderr(), "rayo: {w}");
         }
         s
     })

@@ -12,6 +12,7 @@
 //! Nothing of this is linked into a binary that never calls `on_shutdown`.
 
 use std::ffi::c_int;
+use std::io::Write as _;
 use std::sync::Mutex;
 
 use crate::client::Client;
@@ -123,7 +124,10 @@ fn wait_then_shut_down(mut extension: Client, id: &str) {
         &[("Lambda-Extension-Identifier", id.as_bytes())],
     ) {
         // Lambda will see an extension that never became ready and fail the init.
-        eprintln!("rayo: the shutdown extension could not tell Lambda it is ready: {e}");
+        let _ = writeln!(
+            std::io::stderr(),
+            "rayo: the shutdown extension could not tell Lambda it is ready: {e}"
+        );
     }
     let set = sigterm_set();
     loop {

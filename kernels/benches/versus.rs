@@ -154,6 +154,10 @@ mod x86 {
             let mut row = vec![0.0; k];
             for s in 0..k {
                 let j = (s + round) % k;
+                // One untimed call first: a batch can be a single call (4M),
+                // and it should not pay for the cache state the previous
+                // contender left (dirty lines, or lines it just evicted).
+                fs[j]();
                 row[j] = time(&mut fs[j], reps[j]);
             }
             t.push(row);
@@ -336,6 +340,8 @@ mod x86 {
             "add" | "sub" | "mul" | "div" => (2, true, "triad 2:1"),
             "fma" => (3, true, "quad 3:1"),
             "axpy" => (2, true, "y += x"),
+            // softmax reads a twice (max, then exp) and writes out twice
+            // (exp, then scale in place); held against one copy.
             _ => (1, true, "copy 1:1"),
         }
     }
@@ -514,6 +520,17 @@ mod x86 {
                         black_box(k.exp(a, unsafe { &mut *op_ptr }).ok());
                     }),
                 ),
+                // A square matrix of n elements; bytes counted: the matrix.
+                (
+                    "matvec",
+                    1,
+                    Box::new(|k| {
+                        let side = (n as f64).sqrt() as usize;
+                        let o = unsafe { &mut *op_ptr };
+                        let (m, x) = (&a[..side * side], &b[..side]);
+                        black_box(k.matvec(m, side, side, x, &mut o[..side]).ok());
+                    }),
+                ),
             ];
             for (op, streams, f) in &ops {
                 let r = duel(rounds, &mut [&mut || f(x), &mut || f(y)]);
@@ -648,6 +665,48 @@ mod x86 {
                 trueno: T::sigmoid(a, out!()));
             duel_op!("tanh", 2, rayo: kernels::tanh(a, out!()), trueno: T::tanh(a, out!()));
             duel_op!("gelu", 2, rayo: kernels::gelu(a, out!()), trueno: T::gelu(a, out!()));
+            // trueno has no kernel-level softmax or matvec: its `Vector` /
+            // `Matrix` API allocates the result (inputs built outside the timing).
+            if want("softmax") {
+                let ta = trueno::Vector::from_slice(a);
+                run_op(
+                    &mut rows,
+                    "softmax",
+                    size,
+                    n,
+                    2,
+                    rounds,
+                    &mut || kernels::softmax(a, out!()),
+                    Some(&mut || {
+                        black_box(ta.softmax().ok());
+                    }),
+                    bufs,
+                );
+            }
+            if want("matvec") {
+                // A square matrix with n elements; bytes counted: the matrix.
+                let side = (n as f64).sqrt() as usize;
+                let (m, x) = (&a[..side * side], &b[..side]);
+                let tm = trueno::Matrix::from_slice(side, side, m).expect("square shape");
+                let tx = trueno::Vector::from_slice(x);
+                let mut o = vec![0.0f32; side];
+                let mut ours = || kernels::matvec(m, side, side, x, &mut o);
+                let mut theirs = || {
+                    black_box(tm.matvec(&tx).ok());
+                };
+                let r = duel(rounds, &mut [&mut ours, &mut theirs]);
+                let bytes = (side * side * 4) as f64;
+                let row = Row {
+                    op: "matvec",
+                    size,
+                    rayo_gbs: bytes / r.ns(0),
+                    trueno_gbs: Some(bytes / r.ns(1)),
+                    ratio: Some(r.stat(|t| t[1] / t[0])),
+                    of_base: None,
+                };
+                print_row(&row);
+                rows.push(row);
+            }
             duel_op!("axpy", 3, rayo: kernels::axpy(0.5, a, out!()));
             duel_op!("cosine", 2, rayo: kernels::cosine(a, b));
             duel_op!("euclidean", 2, rayo: kernels::euclidean(a, b));

@@ -31,7 +31,16 @@ macro_rules! backend {
             sum(a) -> f64, sum_abs(a) -> f64, sum_sq(a) -> f64, max(a) -> f32, min(a) -> f32,
             argmax(a) -> usize, argmin(a) -> usize;
             dot(a, b) -> f64, dist_sq(a, b) -> f64, dot3(a, b) -> [f64; 3]);
-        use own::{matvec, exp, sigmoid, tanh, gelu, exp_shift};
+        use own::{exp, sigmoid, tanh, gelu, exp_shift};
+        // SAFETY: as for the reductions in `@large`.
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn matvec(m: *const f32, rows: usize, cols: usize, x: *const f32, out: *mut f32) {
+            if rows * cols * 4 >= LARGE_INPUT_BYTES {
+                lg::matvec(m, rows, cols, x, out)
+            } else {
+                own::matvec(m, rows, cols, x, out)
+            }
+        }
         backend!(@table $name, ew);
     };
     (@large $feat:literal, $own:ident, $lg:ident,

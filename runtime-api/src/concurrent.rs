@@ -58,16 +58,7 @@ where
     R: miniserde::Serialize,
     F: Fn(LambdaEvent<T>) -> Result<R, Diagnostic> + Send + Sync + 'static,
 {
-    move |event: &[u8], ctx: &Context| {
-        let text = std::str::from_utf8(event)
-            .map_err(|e| Diagnostic::new("InvalidEvent", format!("the event is not UTF-8: {e}")))?;
-        let payload: T = miniserde::json::from_str(text)?;
-        let out = f(LambdaEvent {
-            payload,
-            context: ctx.clone(),
-        })?;
-        Ok(miniserde::json::to_string(&out).into_bytes())
-    }
+    move |event: &[u8], ctx: &Context| crate::call_typed(&f, event, ctx)
 }
 
 /// Like [`run`](crate::run), with as many workers as `AWS_LAMBDA_MAX_CONCURRENCY` asks

@@ -119,16 +119,36 @@ where
     R: miniserde::Serialize,
     F: FnMut(LambdaEvent<T>) -> Result<R, Diagnostic>,
 {
-    move |event: &[u8], ctx: &Context| {
-        let text = std::str::from_utf8(event)
-            .map_err(|e| Diagnostic::new("InvalidEvent", format!("the event is not UTF-8: {e}")))?;
-        let payload: T = miniserde::json::from_str(text)?;
-        let out = f(LambdaEvent {
-            payload,
-            context: ctx.clone(),
-        })?;
-        Ok(miniserde::json::to_string(&out).into_bytes())
-    }
+    move |event: &[u8], ctx: &Context| call_typed(&mut f, event, ctx)
+}
+
+/// The body of every typed handler form: decode the event, call, encode the result.
+fn call_typed<T, R>(
+    f: impl FnOnce(LambdaEvent<T>) -> Result<R, Diagnostic>,
+    event: &[u8],
+    ctx: &Context,
+) -> Result<Vec<u8>, Diagnostic>
+where
+    T: miniserde::Deserialize,
+    R: miniserde::Serialize,
+{
+    let out = f(decode_event(event, ctx)?)?;
+    Ok(miniserde::json::to_string(&out).into_bytes())
+}
+
+/// A typed event: JSON through miniserde; bytes that are not UTF-8 or not the expected
+/// shape are an `InvalidEvent`.
+fn decode_event<T: miniserde::Deserialize>(
+    event: &[u8],
+    ctx: &Context,
+) -> Result<LambdaEvent<T>, Diagnostic> {
+    let text = std::str::from_utf8(event)
+        .map_err(|e| Diagnostic::new("InvalidEvent", format!("the event is not UTF-8: {e}")))?;
+    let payload: T = miniserde::json::from_str(text)?;
+    Ok(LambdaEvent {
+        payload,
+        context: ctx.clone(),
+    })
 }
 
 /// Reads the environment and serves events with `handler` until the Runtime API fails.

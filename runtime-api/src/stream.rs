@@ -113,14 +113,7 @@ where
     F: FnMut(LambdaEvent<T>, &mut ResponseStream<S>) -> Result<(), Diagnostic>,
 {
     move |event: &[u8], ctx: &Context, out: &mut ResponseStream<S>| {
-        let text = std::str::from_utf8(event)
-            .map_err(|e| Diagnostic::new("InvalidEvent", format!("the event is not UTF-8: {e}")))?;
-        let payload: T = miniserde::json::from_str(text)?;
-        let event = LambdaEvent {
-            payload,
-            context: ctx.clone(),
-        };
-        f(event, out)
+        f(crate::decode_event(event, ctx)?, out)
     }
 }
 

@@ -6,10 +6,9 @@
 //! external extensions' processes, `init/error` and `exit/error` for extensions, and the
 //! Telemetry and Logs APIs.
 use crate::http::{error_json, Body, Request};
-use crate::server::answer;
+use crate::server::{answer, peer_closed};
 use crate::state::Shared;
 use crate::{ids, EmuError};
-use std::io::ErrorKind;
 use std::net::TcpStream;
 use std::process::{Child, ExitStatus};
 use std::thread;
@@ -185,19 +184,6 @@ fn event_next(shared: &Shared, stream: &mut TcpStream, req: &Request, keep: bool
             return false;
         }
         st = shared.lock();
-    }
-}
-
-fn peer_closed(stream: &TcpStream) -> bool {
-    if stream.set_nonblocking(true).is_err() {
-        return true;
-    }
-    let r = stream.peek(&mut [0u8; 1]);
-    let _ = stream.set_nonblocking(false);
-    match r {
-        Ok(0) => true,
-        Ok(_) => false,
-        Err(e) => e.kind() != ErrorKind::WouldBlock,
     }
 }
 

@@ -209,7 +209,7 @@ fn method_not_allowed(stream: &mut TcpStream, method: &str, path: &str, keep: bo
 
 /// Whether the peer has closed its side: a non-blocking peek sees EOF. Guards against
 /// handing an invocation to a connection whose client is gone (e.g. a killed bootstrap).
-fn peer_closed(stream: &TcpStream) -> bool {
+pub(crate) fn peer_closed(stream: &TcpStream) -> bool {
     if stream.set_nonblocking(true).is_err() {
         return true;
     }

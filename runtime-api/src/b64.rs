@@ -1,4 +1,4 @@
-//! Base64 encoding, for the streaming error trailer and binary HTTP bodies.
+//! Base64, for the streaming error trailer and binary HTTP bodies.
 
 /// Standard base64 with padding (RFC 4648 section 4).
 pub(crate) fn push_base64(out: &mut Vec<u8>, data: &[u8]) {
@@ -18,4 +18,32 @@ pub(crate) fn push_base64(out: &mut Vec<u8>, data: &[u8]) {
             }
         }
     }
+}
+
+/// Standard base64, padding optional, no whitespace; `None` if it is anything else.
+#[cfg(any(feature = "http-events", test))]
+pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let digit = |c: u8| -> Option<u32> {
+        Some(u32::from(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        }))
+    };
+    let data = text.trim_end_matches('=').as_bytes();
+    if data.len() % 4 == 1 || text.len() - data.len() > 2 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);
+    for group in data.chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in group.iter().enumerate() {
+            n |= digit(c)? << (18 - 6 * i);
+        }
+        out.extend_from_slice(&n.to_be_bytes()[1..group.len()]);
+    }
+    Some(out)
 }

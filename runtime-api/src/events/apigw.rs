@@ -119,7 +119,7 @@ impl ApiGatewayV2httpRequest {
     pub fn body_bytes(&self) -> Result<Vec<u8>, Diagnostic> {
         let body = self.body.as_deref().unwrap_or("");
         if self.is_base64_encoded.unwrap_or(false) {
-            decode_base64(body).ok_or_else(|| {
+            crate::b64::decode_base64(body).ok_or_else(|| {
                 let shown: String = body.chars().take(40).collect();
                 Diagnostic::new(
                     "InvalidEvent",
@@ -212,36 +212,10 @@ impl ApiGatewayV2httpResponse {
     }
 }
 
-/// Standard base64, padding optional, no whitespace; `None` if it is anything else.
-fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    let digit = |c: u8| -> Option<u32> {
-        Some(u32::from(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        }))
-    };
-    let data = text.trim_end_matches('=').as_bytes();
-    if data.len() % 4 == 1 || text.len() - data.len() > 2 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);
-    for group in data.chunks(4) {
-        let mut n = 0u32;
-        for (i, &c) in group.iter().enumerate() {
-            n |= digit(c)? << (18 - 6 * i);
-        }
-        out.extend_from_slice(&n.to_be_bytes()[1..group.len()]);
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::b64::decode_base64;
     use miniserde::json;
 
     const API_GATEWAY: &str = include_str!("fixtures/apigw_v2_jwt.json");

@@ -2,40 +2,24 @@
 //! several workers (AWS_LAMBDA_MAX_CONCURRENCY), the shutdown hook (SIGTERM from the
 //! emulator's stop), and structured logs.
 
+mod common;
+
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use emulator::{Config, Emulator, Invocation, OutcomeKind, SHUTDOWN_GRACE};
 use serde_json::Value;
 
-const T: Duration = Duration::from_secs(10);
-
-struct Running {
-    emu: Emulator,
-    child: Child,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{Running, T};
 
 /// Spawns `bin` with `env` on top of the emulator's Lambda environment; stdout and stderr
 /// are captured.
 fn start(bin: &str, env: &[(&str, &str)]) -> Running {
-    let mut config = Config::default();
-    for (k, v) in env {
-        config.env.push((k.to_string(), v.to_string()));
-    }
-    let emu = Emulator::start(config).expect("emulator starts");
     let mut cmd = Command::new(bin);
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let child = emu.spawn(cmd).expect("spawn the function");
-    Running { emu, child }
+    Running::start(Config::default(), env, cmd)
 }
 
 const LIFECYCLE: &str = env!("CARGO_BIN_EXE_lifecycle");

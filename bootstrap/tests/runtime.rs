@@ -1,23 +1,12 @@
 //! The runtime end to end: the real `echo` binary against the emulator.
 
-use std::process::{Child, Command, ExitStatus};
+mod common;
+
+use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
-use emulator::{Config, Emulator, Fault, Invocation, OutcomeKind};
-
-const T: Duration = Duration::from_secs(10);
-
-struct Running {
-    emu: Emulator,
-    child: Child,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{Running, T};
+use emulator::{Config, Fault, Invocation, OutcomeKind};
 
 impl Running {
     /// Waits (bounded) for the function process to exit by itself.
@@ -40,16 +29,8 @@ impl Running {
     }
 }
 
-fn start_with(mut config: Config, env: &[(&str, &str)]) -> Running {
-    // spawn() clears the environment: extra variables go through the config.
-    for (k, v) in env {
-        config.env.push((k.to_string(), v.to_string()));
-    }
-    let emu = Emulator::start(config).expect("emulator starts");
-    let child = emu
-        .spawn(Command::new(env!("CARGO_BIN_EXE_echo")))
-        .expect("spawn echo");
-    Running { emu, child }
+fn start_with(config: Config, env: &[(&str, &str)]) -> Running {
+    Running::start(config, env, Command::new(env!("CARGO_BIN_EXE_echo")))
 }
 
 fn start() -> Running {

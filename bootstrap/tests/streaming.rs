@@ -1,32 +1,22 @@
 //! Response streaming end to end: the real `stream` binary against the emulator, which
 //! decodes the chunked posts and records chunks, first-chunk time and trailers.
 
-use std::process::{Child, Command};
+mod common;
+
+use std::process::Command;
 use std::time::Duration;
 
-use emulator::{Config, Emulator, OutcomeKind};
-
-const T: Duration = Duration::from_secs(10);
-
-struct Running {
-    emu: Emulator,
-    child: Child,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{Running, T};
+use emulator::{Config, OutcomeKind};
 
 fn start() -> Running {
-    let emu = Emulator::start(Config::default()).expect("emulator starts");
-    let child = emu
-        .spawn(Command::new(env!("CARGO_BIN_EXE_stream")))
-        .expect("spawn stream");
-    emu.wait_next(T).expect("first GET /next");
-    Running { emu, child }
+    let r = Running::start(
+        Config::default(),
+        &[],
+        Command::new(env!("CARGO_BIN_EXE_stream")),
+    );
+    r.emu.wait_next(T).expect("first GET /next");
+    r
 }
 
 fn invoke(r: &Running, event: &[u8]) -> emulator::Outcome {

@@ -689,6 +689,12 @@ mod x86 {
                 let (m, x) = (&a[..side * side], &b[..side]);
                 let tm = trueno::Matrix::from_slice(side, side, m).expect("square shape");
                 let tx = trueno::Vector::from_slice(x);
+                // rayo reads trueno's own copy of the matrix: with a copy each,
+                // the two 16 MiB matrices at 4M evicted each other from the
+                // shared L3 and the per-round ratio swung 0.6x-1.9x (IQR);
+                // on one matrix both see the same cache state. That copy is
+                // wherever trueno's allocator put it, not `KERNELS_VS_MISALIGN`.
+                let m = tm.as_slice();
                 let mut o = vec![0.0f32; side];
                 let mut ours = || kernels::matvec(m, side, side, x, &mut o);
                 let mut theirs = || {

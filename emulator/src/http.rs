@@ -310,16 +310,29 @@ impl<R: Read> Reader<R> {
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
-        let mut chunk = [0u8; 16 * 1024];
+        // One zeroed buffer per thread, not a fresh 16 KiB array per read: a client sending a
+        // byte at a time made every byte cost a 16 KiB memset (the request fuzzer ran at
+        // ~1,400 inputs/s because of it).
+        thread_local! {
+            static CHUNK: std::cell::RefCell<Box<[u8]>> =
+                std::cell::RefCell::new(vec![0u8; 16 * 1024].into_boxed_slice());
+        }
         loop {
             if stop() {
                 return Err(EmuError::Stopped);
             }
-            match self.inner.read(&mut chunk) {
-                Ok(0) => return Ok(false),
-                Ok(n) => {
-                    self.last_read_at = Instant::now();
+            let read = CHUNK.with(|chunk| {
+                let mut chunk = chunk.borrow_mut();
+                let r = self.inner.read(&mut chunk);
+                if let Ok(n) = r {
                     self.buf.extend_from_slice(&chunk[..n]);
+                }
+                r
+            });
+            match read {
+                Ok(0) => return Ok(false),
+                Ok(_) => {
+                    self.last_read_at = Instant::now();
                     return Ok(true);
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}

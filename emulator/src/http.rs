@@ -476,12 +476,18 @@ impl<R: Read> Reader<R> {
         started: Instant,
         stop: &dyn Fn() -> bool,
     ) -> Result<Vec<u8>, EmuError> {
+        // Resume the search where the last one stopped (less one byte, for a CR at the end):
+        // rescanning from the start made a line that arrives a byte at a time quadratic.
+        let mut scanned: usize = 0;
         loop {
-            if let Some(i) = find(self.buffered(), b"\r\n") {
+            let from = scanned.saturating_sub(1);
+            if let Some(i) = find(&self.buffered()[from..], b"\r\n") {
+                let i = from + i;
                 let line = self.buffered()[..i].to_vec();
                 self.pos += i + 2;
                 return Ok(line);
             }
+            scanned = self.buffered().len();
             if self.buffered().len() > MAX_LINE {
                 return Err(bad(
                     "chunk line too long",

@@ -10,7 +10,9 @@
 # Needs: rustup toolchain nightly, `cargo install cargo-fuzz --locked`. Not part of the default
 # test suite; `cargo test` replays the committed seeds and regressions (tests/fuzz_replay.rs).
 # A crash leaves its input in fuzz/artifacts/<target>/: fix it, then copy the input to
-# fuzz/regressions/<target>/ so the replay test keeps it covered.
+# fuzz/regressions/<target>/ so the replay test keeps it covered. To refresh the committed
+# corpus after a run: `cargo +nightly fuzz cmin -O T corpus/T` and copy corpus/T to
+# minimized/T.
 set -uo pipefail
 cd "$(dirname "$0")/../fuzz"
 
@@ -39,8 +41,10 @@ summary=logs/summary.tsv
 run_once() {
     local t=$1
     shift
-    # corpus/$t is the working corpus (grows, not committed); seeds/$t is read-only input.
-    "${nice_cmd[@]}" cargo "+$toolchain" fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
+    # corpus/$t is the working corpus (grows, not committed); seeds/$t and minimized/$t (a
+    # past run's corpus after `cargo fuzz cmin`) are read-only input.
+    mkdir -p "minimized/$t"
+    "${nice_cmd[@]}" cargo "+$toolchain" fuzz run -O "$t" "corpus/$t" "seeds/$t" "minimized/$t" -- \
         -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 "$@" >>"logs/$t.log" 2>&1
     code=$?
     # libFuzzer's final stats: "stat::number_of_executed_units: N".

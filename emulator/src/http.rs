@@ -330,16 +330,29 @@ impl<R: Read> Reader<R> {
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
-        let mut chunk = [0u8; 16 * 1024];
+        // One zeroed buffer per thread, not a fresh 16 KiB array per read: a client sending a
+        // byte at a time made every byte cost a 16 KiB memset (the request fuzzer ran at
+        // ~1,400 inputs/s because of it).
+        thread_local! {
+            static CHUNK: std::cell::RefCell<Box<[u8]>> =
+                std::cell::RefCell::new(vec![0u8; 16 * 1024].into_boxed_slice());
+        }
         loop {
             if stop() {
                 return Err(EmuError::Stopped);
             }
-            match self.inner.read(&mut chunk) {
-                Ok(0) => return Ok(false),
-                Ok(n) => {
-                    self.last_read_at = Instant::now();
+            let read = CHUNK.with(|chunk| {
+                let mut chunk = chunk.borrow_mut();
+                let r = self.inner.read(&mut chunk);
+                if let Ok(n) = r {
                     self.buf.extend_from_slice(&chunk[..n]);
+                }
+                r
+            });
+            match read {
+                Ok(0) => return Ok(false),
+                Ok(_) => {
+                    self.last_read_at = Instant::now();
                     return Ok(true);
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -504,12 +517,26 @@ impl<R: Read> Reader<R> {
         started: Instant,
         stop: &dyn Fn() -> bool,
     ) -> Result<Vec<u8>, EmuError> {
+        // Resume the search where the last one stopped (less one byte, for a CR at the end):
+        // rescanning from the start made a line that arrives a byte at a time quadratic.
+        let mut scanned: usize = 0;
         loop {
-            if let Some(i) = find(self.buffered(), b"\r\n") {
+            let from = scanned.saturating_sub(1);
+            if let Some(i) = find(&self.buffered()[from..], b"\r\n") {
+                let i = from + i;
+                // The limit holds however the line arrived: found by the fuzzer, a long line
+                // that came in one read used to pass while the same bytes dripped failed.
+                if i > MAX_LINE {
+                    return Err(bad(
+                        "chunk line too long",
+                        &format!("over {MAX_LINE} bytes"),
+                    ));
+                }
                 let line = self.buffered()[..i].to_vec();
                 self.pos += i + 2;
                 return Ok(line);
             }
+            scanned = self.buffered().len();
             if self.buffered().len() > MAX_LINE {
                 return Err(bad(
                     "chunk line too long",

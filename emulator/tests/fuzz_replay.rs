@@ -39,3 +39,18 @@ fn replay(target: &str, entry: fn(&[u8])) {
 fn emulator_request() {
     replay("emulator_request", emulator::fuzzing::request);
 }
+
+#[test]
+fn a_chunk_line_over_the_limit_is_refused_however_it_arrives() {
+    // Regression (fuzz/regressions/emulator_request/crash-55dca7...): a 5,000-byte chunk
+    // extension arriving in one read was accepted, the same bytes dripped were refused.
+    let mut input = vec![0u8, 255];
+    input.extend_from_slice(b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;");
+    input.extend(std::iter::repeat_n(b'e', 5000));
+    input.extend_from_slice(b"\r\na\r\n0\r\n\r\n");
+    for step in [0u8, 1, 31] {
+        input[0] = step;
+        // Asserts the same outcome for dripped and whole reads.
+        emulator::fuzzing::request(&input);
+    }
+}

@@ -2,38 +2,9 @@
 //! through the same entry point the cargo-fuzz target calls, so `cargo test` (and CI, which
 //! does not run cargo-fuzz) keeps every seed and every past crash covered.
 
-use std::path::{Path, PathBuf};
-
-fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
-    let mut out = Vec::new();
-    for kind in ["seeds", "minimized", "regressions"] {
-        let dir = fuzz.join(kind).join(target);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.expect("listing a corpus directory").path();
-            let bytes = std::fs::read(&path).expect("reading a corpus file");
-            out.push((path, bytes));
-        }
-    }
-    out.sort();
-    assert!(
-        out.len() >= 3,
-        "expected committed seeds for {target} under {}",
-        fuzz.display()
-    );
-    out
-}
-
-fn replay(target: &str, entry: fn(&[u8])) {
-    for (path, bytes) in inputs(target) {
-        // A panic names the file that caused it.
-        eprintln!("{target}: {}", path.display());
-        entry(&bytes);
-    }
-}
+#[path = "../../fuzz/replay.rs"]
+mod replay;
+use replay::replay;
 
 #[test]
 fn emulator_request() {

@@ -408,8 +408,13 @@ impl<R: Read> Reader<R> {
                 return Err(bad("connection closed inside the request head", ""));
             }
         };
-        if head_len > MAX_HEAD {
-            return Err(bad("request head too large", &format!("{head_len} bytes")));
+        // A dripped head fails once MAX_HEAD bytes lack the blank line, so one that arrived
+        // whole must fit with its first three CR LF CR bytes too (same answer either way).
+        if head_len + 3 > MAX_HEAD {
+            return Err(bad(
+                "request head too large",
+                &format!("over {MAX_HEAD} bytes"),
+            ));
         }
         let head = parse_head(&self.buffered()[..head_len])?;
         self.pos += head_len + 4;
@@ -526,7 +531,9 @@ impl<R: Read> Reader<R> {
                 let i = from + i;
                 // The limit holds however the line arrived: found by the fuzzer, a long line
                 // that came in one read used to pass while the same bytes dripped failed.
-                if i > MAX_LINE {
+                // `>=`: a dripped line fails once MAX_LINE + 1 bytes lack a CRLF, i.e. when
+                // its CR sits at MAX_LINE or later (the fuzzer found the off-by-one too).
+                if i >= MAX_LINE {
                     return Err(bad(
                         "chunk line too long",
                         &format!("over {MAX_LINE} bytes"),

@@ -7,6 +7,9 @@
 //! Fewer sizes: `KERNELS_BENCH_SIZES=1K,16K cargo bench -p kernels`.
 //! One op: `cargo bench -p kernels --bench kernels -- '^sum/'`.
 
+#[path = "common/data.rs"]
+mod data;
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::hint::black_box;
@@ -33,17 +36,7 @@ mod x86 {
         }
     }
 
-    fn data(n: usize, seed: u32) -> Vec<f32> {
-        let mut x = seed.wrapping_mul(2_654_435_761) | 1;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                (x >> 8) as f32 / (1 << 23) as f32 - 1.0
-            })
-            .collect()
-    }
+    use super::data::data;
 
     /// Benchmarks `rayo` (and `trueno`, if given) for one op at every size.
     /// `streams` is how many n-element f32 arrays the op reads plus writes.

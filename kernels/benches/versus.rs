@@ -21,8 +21,12 @@
 //! `KERNELS_VS_MISALIGN=k` starts every buffer `k` floats past a 64-byte
 //! boundary (default 0). `KERNELS_VS_DRAM=0` skips the 256 MiB baselines.
 
+#[path = "common/data.rs"]
+mod data;
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
+    use super::data;
     use std::hint::black_box;
     use std::time::Instant;
 
@@ -73,13 +77,7 @@ mod x86 {
             let mut v = vec![0.0f32; n + 16 + misalign];
             let skip = (64 - v.as_ptr() as usize % 64) % 64 / 4;
             let start = skip + misalign;
-            let mut x = seed.wrapping_mul(2_654_435_761) | 1;
-            for e in &mut v[start..start + n] {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                *e = (x >> 8) as f32 / (1 << 23) as f32 - 1.0;
-            }
+            data::fill(&mut v[start..start + n], seed);
             Buf { v, start, n }
         }
         fn s(&self) -> &[f32] {

@@ -20,18 +20,9 @@ use std::hint::black_box;
 use std::io::{self, BufRead, Write};
 use std::time::Instant;
 
-/// Deterministic values in [-1, 1): no NaN or denormal to slow one side down.
-fn data(n: usize, seed: u32) -> Vec<f32> {
-    let mut x = seed.wrapping_mul(2_654_435_761) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (x >> 8) as f32 / (1 << 23) as f32 - 1.0
-        })
-        .collect()
-}
+#[path = "../benches/common/data.rs"]
+mod data;
+use data::data;
 
 /// An f32 buffer placed as NumPy places its arrays: from 4 MiB up, aligned to 2 MiB and
 /// advised to use transparent huge pages (NumPy's `NUMPY_MADVISE_HUGEPAGE`, on by default),

@@ -1,0 +1,21 @@
+//! The test data the kernels' benches and the report's timing worker share (included with
+//! `#[path]`): deterministic values in [-1, 1), no NaN or denormal to slow one side down.
+#![allow(dead_code)] // each includer uses its own part
+
+/// Fills `out` from a xorshift32 stream started at `seed`.
+pub fn fill(out: &mut [f32], seed: u32) {
+    let mut x = seed.wrapping_mul(2_654_435_761) | 1;
+    for e in out {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *e = (x >> 8) as f32 / (1 << 23) as f32 - 1.0;
+    }
+}
+
+/// `n` values of [`fill`]'s stream.
+pub fn data(n: usize, seed: u32) -> Vec<f32> {
+    let mut v = vec![0.0f32; n];
+    fill(&mut v, seed);
+    v
+}

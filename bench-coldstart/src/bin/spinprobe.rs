@@ -2,9 +2,10 @@
 //! CPU time (CLOCK_PROCESS_CPUTIME_ID, so time spent throttled or descheduled does not
 //! count), then connects, sends `GET /next` and waits, like the bare baseline. Under
 //! `--memory` its init should take about spin / share (tests/memory.rs).
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::ExitCode;
+
+#[path = "../../baseline/src/park.rs"]
+mod park;
 
 fn cpu_ns() -> u64 {
     let mut ts = libc::timespec {
@@ -35,28 +36,5 @@ fn main() -> ExitCode {
         }
     }
     std::hint::black_box(x);
-    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
-        eprintln!("bench-spinprobe: AWS_LAMBDA_RUNTIME_API is not set");
-        return ExitCode::FAILURE;
-    };
-    let mut stream = match TcpStream::connect(api.as_str()) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("bench-spinprobe: connect {api:?}: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let request =
-        format!("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: {api}\r\n\r\n");
-    if let Err(e) = stream.write_all(request.as_bytes()) {
-        eprintln!("bench-spinprobe: send GET /next: {e}");
-        return ExitCode::FAILURE;
-    }
-    let mut buf = [0u8; 512];
-    while let Ok(n) = stream.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-    }
-    ExitCode::SUCCESS
+    park::get_next_and_wait("bench-spinprobe")
 }

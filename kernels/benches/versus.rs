@@ -136,8 +136,8 @@ mod x86 {
         }
     }
 
-    /// Runs the contenders interleaved for `rounds` rounds, rotating which
-    /// goes first, each timed over a batch of calls of about `BATCH_NS`.
+    /// Runs the contenders interleaved for `rounds` rounds, cycling through
+    /// every order of them, each timed over a batch of calls of about `BATCH_NS`.
     fn duel(rounds: usize, fs: &mut [&mut dyn FnMut()]) -> Outcome {
         // Warm up (page faults, caches, the dispatcher) and calibrate.
         let mut reps = Vec::new();
@@ -152,11 +152,14 @@ mod x86 {
         }
         let k = fs.len();
         let rounds = more_rounds(rounds, &reps, per_round);
+        // Every order of the contenders in turn, not only rotations: with
+        // three contenders, rotating keeps the cyclic order, so each one
+        // always ran right after the same other one.
+        let orders = permutations(k);
         let mut t = Vec::new();
         for round in 0..rounds {
             let mut row = vec![0.0; k];
-            for s in 0..k {
-                let j = (s + round) % k;
+            for &j in &orders[round % orders.len()] {
                 // One untimed call first: a batch can be a single call (4M),
                 // and it should not pay for the cache state the previous
                 // contender left (dirty lines, or lines it just evicted).
@@ -166,6 +169,21 @@ mod x86 {
             t.push(row);
         }
         Outcome { t }
+    }
+
+    /// All orders of `0..k`, in lexicographic order.
+    fn permutations(k: usize) -> Vec<Vec<usize>> {
+        let mut p: Vec<usize> = (0..k).collect();
+        let mut all = vec![p.clone()];
+        // Next permutation: find the last ascent, swap with the last larger
+        // element after it, reverse the tail.
+        while let Some(i) = (1..k).rev().find(|&i| p[i - 1] < p[i]) {
+            let j = (i..k).rev().find(|&j| p[j] > p[i - 1]).unwrap_or(i);
+            p.swap(i - 1, j);
+            p[i..].reverse();
+            all.push(p.clone());
+        }
+        all
     }
 
     /// Rounds for a duel whose batches are a handful of calls (4M): one

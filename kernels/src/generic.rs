@@ -426,13 +426,24 @@ pub(crate) unsafe fn reduce<V: Vector, const N: usize, const M: usize>(
         let mut s1 = s0;
         let mut s2 = s0;
         let mut s3 = s0;
-        for _ in 0..rounds {
-            s0 = op.step(s0, load_n(&ins, i));
-            s1 = op.step(s1, load_n(&ins, i + l));
-            s2 = op.step(s2, load_n(&ins, i + 2 * l));
-            s3 = op.step(s3, load_n(&ins, i + 3 * l));
-            i += step;
+        // Pointers that move, not one index: LLVM then addresses the four
+        // loads at +0..+3 registers from them (with an index it counted
+        // from the end of the step, at negative offsets, which streamed
+        // ~5% slower from L3 on Zen 4).
+        let mut p = ins;
+        for x in p.iter_mut() {
+            *x = x.add(i);
         }
+        for _ in 0..rounds {
+            s0 = op.step(s0, load_n(&p, 0));
+            s1 = op.step(s1, load_n(&p, l));
+            s2 = op.step(s2, load_n(&p, 2 * l));
+            s3 = op.step(s3, load_n(&p, 3 * l));
+            for x in p.iter_mut() {
+                *x = x.add(step);
+            }
+        }
+        i += rounds * step;
         for k in 0..M {
             total[k] += s0[k].add(s1[k]).add(s2[k].add(s3[k])).sum_f64();
         }

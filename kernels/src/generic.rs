@@ -74,15 +74,46 @@ fn zeros<V: Vector, const N: usize>() -> [V; N] {
     unsafe { core::mem::zeroed() }
 }
 
-/// Whole registers (2x unrolled for cheap ops), then the ragged ends with
+/// Whether [`map`] streams: x86, not in place, at least
+/// [`STREAM_MIN_BYTES`] touched.
+#[inline(always)]
+pub(crate) fn streams<V: Vector, const N: usize>(
+    ins: &[*const f32; N],
+    out: *mut f32,
+    n: usize,
+) -> bool {
+    V::STREAM && !ins.contains(&(out as *const f32)) && (N + 1) * 4 * n >= STREAM_MIN_BYTES
+}
+
+/// Whole registers (4x unrolled for cheap ops), then the ragged ends with
 /// one shared copy of `op`: the activations inline a polynomial per copy,
 /// and the Lambda binary pays for every byte.
+///
+/// The streaming decision comes first, each way with its own copy of the
+/// rest: LLVM then saves the registers the streaming loop needs on that path
+/// only. Decided inside one copy, every call saved and restored five, and
+/// 1K-element `add`/`sub`/`mul` ran 0.98-0.99x trueno instead of 1.00-1.01x.
 #[inline(always)]
 pub(crate) unsafe fn map<V: Vector, const N: usize, O: Map<V, N>>(
     op: &O,
     ins: [*const f32; N],
     out: *mut f32,
     n: usize,
+) {
+    if streams::<V, N>(&ins, out, n) {
+        map_with(op, ins, out, n, true)
+    } else {
+        map_with(op, ins, out, n, false)
+    }
+}
+
+#[inline(always)]
+unsafe fn map_with<V: Vector, const N: usize, O: Map<V, N>>(
+    op: &O,
+    ins: [*const f32; N],
+    out: *mut f32,
+    n: usize,
+    stream: bool,
 ) {
     let l = V::LANES;
     // Align the stores; the ragged head is done with the tail below.
@@ -91,14 +122,16 @@ pub(crate) unsafe fn map<V: Vector, const N: usize, O: Map<V, N>>(
     // known to be 0 (cheap ops only: the activations' loops are large). With
     // the head computed at run time, aligned 256-element adds ran ~15% slower
     // than a plain loop (benches/versus.rs): the first addresses wait for it.
-    if O::UNROLL && head == 0 {
-        map_from(op, ins, out, n, 0)
+    // A streamed call is 12 MiB or more: the copy would not pay there.
+    if O::UNROLL && head == 0 && !stream {
+        map_from(op, ins, out, n, 0, false)
     } else {
-        map_from(op, ins, out, n, head)
+        map_from(op, ins, out, n, head, stream)
     }
 }
 
-/// [`map`] with the output aligned from element `head` on.
+/// [`map`] with the output aligned from element `head` on; `stream` as
+/// [`streams`] says.
 #[inline(always)]
 unsafe fn map_from<V: Vector, const N: usize, O: Map<V, N>>(
     op: &O,
@@ -106,11 +139,10 @@ unsafe fn map_from<V: Vector, const N: usize, O: Map<V, N>>(
     out: *mut f32,
     n: usize,
     head: usize,
+    stream: bool,
 ) {
     let l = V::LANES;
     let body = (n - head) / l * l;
-    let in_place = ins.contains(&(out as *const f32));
-    let stream = V::STREAM && !in_place && (N + 1) * 4 * n >= STREAM_MIN_BYTES;
     let mut i = head;
     let end = head + body;
     if O::UNROLL {
@@ -165,22 +197,33 @@ unsafe fn map4<V: Vector, const N: usize, O: Map<V, N>, const STREAM: bool>(
     end: usize,
 ) -> usize {
     let l = V::LANES;
+    // Moving pointers, as in `reduce`: LLVM then addresses each access at a
+    // small positive offset instead of recomputing it per store.
+    let mut p = *ins;
+    for x in p.iter_mut() {
+        *x = x.add(i);
+    }
+    let mut o = out.add(i);
     while i < end {
         let r = [
-            op.apply(load_n(ins, i)),
-            op.apply(load_n(ins, i + l)),
-            op.apply(load_n(ins, i + 2 * l)),
-            op.apply(load_n(ins, i + 3 * l)),
+            op.apply(load_n(&p, 0)),
+            op.apply(load_n(&p, l)),
+            op.apply(load_n(&p, 2 * l)),
+            op.apply(load_n(&p, 3 * l)),
         ];
         let mut k = 0;
         while k < 4 {
             if STREAM {
-                r[k].stream(out.add(i + k * l));
+                r[k].stream(o.add(k * l));
             } else {
-                r[k].store(out.add(i + k * l));
+                r[k].store(o.add(k * l));
             }
             k += 1;
         }
+        for x in p.iter_mut() {
+            *x = x.add(4 * l);
+        }
+        o = o.add(4 * l);
         i += 4 * l;
     }
     i

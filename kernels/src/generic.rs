@@ -107,6 +107,7 @@ pub(crate) unsafe fn map<V: Vector, const N: usize, O: Map<V, N>>(
     }
 }
 
+/// [`map`] once the streaming decision is made.
 #[inline(always)]
 unsafe fn map_with<V: Vector, const N: usize, O: Map<V, N>>(
     op: &O,

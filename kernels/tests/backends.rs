@@ -254,9 +254,9 @@ fn random_lengths_up_to_1m() {
     }
 }
 
-/// From 8 MiB of input on, the AVX-512 table's reductions run the AVX2 code
-/// (faster from L3/DRAM on Zen 4); check that switch-over against the
-/// reference, just past it for one input and well past it for two.
+/// From 8 MiB of input on (2 MiB for two-input reductions), the AVX-512
+/// table's reductions run the AVX2 code (faster from L3/DRAM on Zen 4);
+/// check those switch-overs against the reference, just past each.
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn avx512_large_reductions() {
@@ -265,7 +265,7 @@ fn avx512_large_reductions() {
         return;
     };
     let mut rng = Rng::new(7);
-    for n in [(1 << 21) + 7, (1 << 20) + 3] {
+    for n in [(1 << 21) + 7, (1 << 20) + 3, (1 << 18) + 5] {
         check(b, &mut rng, n, [1, 2, 3], true);
     }
     say("ran: backend `avx512` large-input reductions");

@@ -18,8 +18,9 @@ macro_rules! backend {
         backend!(@table $name, ew);
     };
     // With `large: path` as well, reductions over inputs of at least
-    // `LARGE_INPUT_BYTES` (a const in the invoking module) call that
-    // module's versions instead (measured faster from L3/DRAM, see avx512.rs).
+    // `LARGE_INPUT_BYTES` (`LARGE_PAIR_BYTES` for two inputs; consts in the
+    // invoking module) call that module's versions instead (measured faster
+    // from L3/DRAM, see avx512.rs).
     ($name:literal, $V:ty, $feat:literal, elementwise: $ew:path, large: $lg:path) => {
         mod own {
             use super::*;
@@ -61,7 +62,7 @@ macro_rules! backend {
             // SAFETY: as above.
             #[target_feature(enable = $feat)]
             pub(crate) unsafe fn $f2(a: *const f32, b: *const f32, n: usize) -> $r2 {
-                if n * 8 >= LARGE_INPUT_BYTES {
+                if n * 8 >= LARGE_PAIR_BYTES {
                     $lg::$f2(a, b, n)
                 } else {
                     $own::$f2(a, b, n)

@@ -3,9 +3,11 @@
 //! Criterion (`benches/kernels.rs`) measures rayo and trueno minutes apart; on
 //! a shared 2-vCPU guest the load changes in between, and one op's two numbers
 //! can swing 2x. Here every round times rayo and trueno back to back on the
-//! same 64-byte-aligned buffers (alternating which goes first), and the report
-//! is the median over rounds of the per-round ratio: load that changes
-//! between rounds cancels out.
+//! same 64-byte-aligned buffers (cycling through every order of the
+//! contenders), and the report is the median over rounds of the per-round
+//! ratio: load that changes between rounds cancels out. One process can still
+//! sit a few percent off for its whole life: compare several runs with
+//! `versus_table.py run1.txt run2.txt run3.txt`.
 //!
 //! It also measures the machine's streaming memory bandwidth, the figure the
 //! 4M cells are held against: plain AVX2 loops that read, write, copy and

@@ -14,15 +14,20 @@ fn emulator() -> Emulator {
     Emulator::start(Config::for_function("ext-test")).expect("start")
 }
 
+/// Registers extension `name` for no events.
+fn register(c: &mut Client, name: &str) -> common::Resp {
+    c.post(
+        REGISTER,
+        &format!("Lambda-Extension-Name: {name}\r\n"),
+        br#"{"events":[]}"#,
+    )
+}
+
 #[test]
 fn register_hands_out_an_identifier_once_per_name() {
     let emu = emulator();
     let mut c = Client::connect(emu.addr());
-    let r = c.post(
-        REGISTER,
-        "Lambda-Extension-Name: shut\r\n",
-        br#"{"events":[]}"#,
-    );
+    let r = register(&mut c, "shut");
     assert_eq!(r.status, 200, "{}", r.text());
     let id = r
         .header("lambda-extension-identifier")
@@ -38,11 +43,7 @@ fn register_hands_out_an_identifier_once_per_name() {
     assert_eq!((ext[0].name.as_str(), ext[0].id.as_str()), ("shut", id));
     assert_eq!(ext[0].body, br#"{"events":[]}"#);
 
-    let again = c.post(
-        REGISTER,
-        "Lambda-Extension-Name: shut\r\n",
-        br#"{"events":[]}"#,
-    );
+    let again = register(&mut c, "shut");
     assert_eq!(again.status, 409, "{}", again.text());
     let nameless = c.post(REGISTER, "", br#"{"events":[]}"#);
     assert_eq!(nameless.status, 400, "{}", nameless.text());
@@ -55,11 +56,7 @@ fn register_hands_out_an_identifier_once_per_name() {
 fn event_next_is_parked_for_a_known_id_and_refused_otherwise() {
     let emu = emulator();
     let mut c = Client::connect(emu.addr());
-    let r = c.post(
-        REGISTER,
-        "Lambda-Extension-Name: shut\r\n",
-        br#"{"events":[]}"#,
-    );
+    let r = register(&mut c, "shut");
     let id = r.header("lambda-extension-identifier").unwrap().to_string();
 
     let mut unknown = Client::connect(emu.addr());
@@ -93,11 +90,7 @@ fn registration_after_init_is_refused() {
     let mut c = Client::connect(emu.addr());
     let id = emu.enqueue(emu.invocation(b"{}".to_vec()));
     assert_eq!(c.get("/2018-06-01/runtime/invocation/next").status, 200);
-    let r = c.post(
-        REGISTER,
-        "Lambda-Extension-Name: late\r\n",
-        br#"{"events":[]}"#,
-    );
+    let r = register(&mut c, "late");
     assert_eq!(r.status, 403, "{}", r.text());
     assert!(emu.extensions().is_empty());
     assert_eq!(c.post(&response_path(&id), "", b"ok").status, 202);
@@ -125,11 +118,7 @@ fn stop_without_an_extension_is_sigkill_at_once() {
 fn stop_with_an_extension_sends_sigterm_first() {
     let emu = emulator();
     let mut c = Client::connect(emu.addr());
-    let r = c.post(
-        REGISTER,
-        "Lambda-Extension-Name: shut\r\n",
-        br#"{"events":[]}"#,
-    );
+    let r = register(&mut c, "shut");
     assert_eq!(r.status, 200);
     // `sleep` dies of SIGTERM's default action: within the grace time, by a signal.
     let mut child = emu.spawn(sleeper()).expect("spawn sleep");

@@ -169,11 +169,9 @@ fn read_chunk(r: &mut BufReader<TcpStream>) -> Vec<u8> {
     data
 }
 
-#[test]
-fn the_invoke_endpoint_passes_the_stream_through_as_it_arrives() {
-    let emu = Emulator::start(Config::default()).unwrap();
-    let invoke = emu.serve_invoke(0).unwrap();
-    let mut caller = TcpStream::connect(invoke).unwrap();
+/// A caller of the emulator's invoke endpoint that has sent `{}`.
+fn invoke_caller(emu: &Emulator) -> TcpStream {
+    let mut caller = TcpStream::connect(emu.serve_invoke(0).unwrap()).unwrap();
     caller.set_read_timeout(Some(T)).unwrap();
     caller
         .write_all(
@@ -181,6 +179,13 @@ fn the_invoke_endpoint_passes_the_stream_through_as_it_arrives() {
               Content-Length: 2\r\n\r\n{}",
         )
         .unwrap();
+    caller
+}
+
+#[test]
+fn the_invoke_endpoint_passes_the_stream_through_as_it_arrives() {
+    let emu = Emulator::start(Config::default()).unwrap();
+    let caller = invoke_caller(&emu);
     let (mut s, id) = next(&emu);
     s.write_all(stream_head(&id, "text/event-stream").as_bytes())
         .unwrap();
@@ -259,15 +264,7 @@ fn read_chunk_or_end(r: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
 #[test]
 fn an_error_posted_mid_stream_ends_the_passed_through_stream_with_its_type() {
     let emu = Emulator::start(Config::default()).unwrap();
-    let invoke = emu.serve_invoke(0).unwrap();
-    let mut caller = TcpStream::connect(invoke).unwrap();
-    caller.set_read_timeout(Some(T)).unwrap();
-    caller
-        .write_all(
-            b"POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\n\
-              Content-Length: 2\r\n\r\n{}",
-        )
-        .unwrap();
+    let caller = invoke_caller(&emu);
     let (mut s, id) = next(&emu);
     s.write_all(stream_head(&id, "text/plain").as_bytes())
         .unwrap();

@@ -18,12 +18,7 @@ mod x86 {
     use trueno::backends::avx2::Avx2Backend as T;
     use trueno::backends::VectorBackend;
 
-    const SIZES: [(&str, usize); 4] = [
-        ("1K", 1 << 10),
-        ("16K", 1 << 14),
-        ("256K", 1 << 18),
-        ("4M", 1 << 22),
-    ];
+    use super::data::SIZES;
 
     fn sizes() -> Vec<(&'static str, usize)> {
         match std::env::var("KERNELS_BENCH_SIZES") {

@@ -35,12 +35,7 @@ mod x86 {
     use trueno::backends::avx2::Avx2Backend as T;
     use trueno::backends::VectorBackend;
 
-    const SIZES: [(&str, usize); 4] = [
-        ("1K", 1 << 10),
-        ("16K", 1 << 14),
-        ("256K", 1 << 18),
-        ("4M", 1 << 22),
-    ];
+    use data::SIZES;
     /// Elements per array for the DRAM baselines: 256 MiB.
     const DRAM_N: usize = 1 << 26;
     /// Target wall time of one timed batch.
@@ -642,13 +637,18 @@ mod x86 {
                 };
             }
             macro_rules! duel_op {
-                ($op:literal, $streams:expr, rayo: $ours:expr, trueno: $theirs:expr) => {
+                ($op:literal, $streams:expr, rayo: $ours:expr $(, trueno: $theirs:expr)?) => {
                     if want($op) {
-                        #[allow(unused_unsafe)]
-                        let mut theirs = || {
-                            // SAFETY: equal lengths by construction, AVX2+FMA checked.
-                            black_box(unsafe { $theirs });
-                        };
+                        #[allow(unused_mut, unused_assignments)]
+                        let mut theirs: Option<&mut dyn FnMut()> = None;
+                        $(
+                            #[allow(unused_unsafe)]
+                            let mut f = || {
+                                // SAFETY: equal lengths by construction, AVX2+FMA checked.
+                                black_box(unsafe { $theirs });
+                            };
+                            theirs = Some(&mut f);
+                        )?
                         run_op(
                             &mut rows,
                             $op,
@@ -659,24 +659,7 @@ mod x86 {
                             &mut || {
                                 black_box($ours);
                             },
-                            Some(&mut theirs),
-                            bufs,
-                        );
-                    }
-                };
-                ($op:literal, $streams:expr, rayo: $ours:expr) => {
-                    if want($op) {
-                        run_op(
-                            &mut rows,
-                            $op,
-                            size,
-                            n,
-                            $streams,
-                            rounds,
-                            &mut || {
-                                black_box($ours);
-                            },
-                            None,
+                            theirs,
                             bufs,
                         );
                     }

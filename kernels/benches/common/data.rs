@@ -2,6 +2,14 @@
 //! `#[path]`): deterministic values in [-1, 1), no NaN or denormal to slow one side down.
 #![allow(dead_code)] // each includer uses its own part
 
+/// The sizes issue 3 measures every op at, by name.
+pub const SIZES: [(&str, usize); 4] = [
+    ("1K", 1 << 10),
+    ("16K", 1 << 14),
+    ("256K", 1 << 18),
+    ("4M", 1 << 22),
+];
+
 /// Fills `out` from a xorshift32 stream started at `seed`.
 pub fn fill(out: &mut [f32], seed: u32) {
     let mut x = seed.wrapping_mul(2_654_435_761) | 1;

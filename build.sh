@@ -20,7 +20,7 @@ budget_of() {
 }
 
 PROFILE="release-ultra"
-PACKAGE="bootstrap"
+PACKAGE="rayo-bootstrap"
 DEFAULT_EVENT='{"op":"dot","a":[1,2,3],"b":[4,5,6]}'
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -287,7 +287,7 @@ build_one() { # build_one TIER ARCH -> sets BUILT_BIN, BUILD_SECS
             # The bootstrap's kernel backends (bootstrap/Cargo.toml [features]): tiniest keeps
             # NEON on arm64 and only the scalar kernels on x86_64, each x86 backend costing
             # ~20 KB. A bootstrap without those features builds with its defaults.
-            if grep -q '^neon *=' "$ROOT/$PACKAGE/Cargo.toml"; then
+            if grep -q '^neon *=' "$ROOT/bootstrap/Cargo.toml"; then
                 cargo_args+=(--no-default-features --features neon)
             else
                 say "build.sh: note: $PACKAGE has no 'neon' feature: --tiniest keeps its default features"
@@ -385,7 +385,7 @@ if [ "$RUN" = 1 ]; then
     say ""
     say "==> emulator (host build, $STABLE_TOOLCHAIN)"
     ensure_toolchain "$STABLE_TOOLCHAIN" 0
-    rustup run "$STABLE_TOOLCHAIN" cargo build --locked --release -p emulator --bin emulator \
+    rustup run "$STABLE_TOOLCHAIN" cargo build --locked --release -p rayo-emulator --bin emulator \
         --target-dir "$TARGET_ROOT" >&2 || die 3 "building the emulator failed"
     EMULATOR="$TARGET_ROOT/release/emulator"
     [ -x "$EMULATOR" ] || die 3 "$EMULATOR was not built"

@@ -78,8 +78,8 @@ for tier in stable tiny tiniest; do
 done
 
 # ---- Part 1: kernels vs NumPy ----
-step "Part 1: the timing worker (cargo build --release -p kernels --example report_timing)"
-cargo build --manifest-path "$ROOT/Cargo.toml" --release -p kernels --example report_timing >"$LOG/part1-build.log" 2>&1 ||
+step "Part 1: the timing worker (cargo build --release -p rayo-kernels --example report_timing)"
+cargo build --manifest-path "$ROOT/Cargo.toml" --release -p rayo-kernels --example report_timing >"$LOG/part1-build.log" 2>&1 ||
     die "building the kernels timing worker failed: see $LOG/part1-build.log"
 step "Part 1: numpy in $VENV (pip install numpy threadpoolctl)"
 [ -x "$VENV/bin/python3" ] || python3 -m venv "$VENV"

@@ -39,7 +39,7 @@ step "cargo clippy (all targets, warnings are errors)" \
     cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "cargo test --workspace" cargo test --workspace
 step "cargo test: streamed Function URL responses of typed HTTP events (feature http-events)" \
-    cargo test -p bootstrap --features http-events --test streaming
+    cargo test -p rayo-bootstrap --features http-events --test streaming
 step "report: cost arithmetic of docs/REPORT.md" python3 scripts/report/check.py .
 step "build.sh: every tier, both architectures, size budgets" ./build.sh --check-all-tiers
 step "reproducible zips" scripts/test-reproducible.sh

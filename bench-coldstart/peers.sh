@@ -18,7 +18,7 @@
 # Rows (first = the ratio base):
 #   baseline        bare static std program: connect, GET /next, wait (init-only)
 #   rayo            rayo's bootstrap (target/lambda/x86_64/bootstrap from build.sh if present,
-#                   else built here: -p bootstrap, release-ultra, x86_64 musl)
+#                   else built here: -p rayo-bootstrap, release-ultra, x86_64 musl)
 #   rayo-echo       rayo's echo function, when the bootstrap crate has an `echo` bin
 #   lambda_runtime  the official runtime (crates.io latest 1.x) echo function, same profile
 #   awslambdaric    Python's runtime interface client with an echo handler
@@ -43,8 +43,8 @@ step "toolchain: $TARGET"
 rustup target add "$TARGET" >&2
 
 step "bench-coldstart (release) and the bare baseline (release-ultra, static)"
-cargo build --manifest-path "$ROOT/Cargo.toml" --release -p bench-coldstart >&2
-cargo build --manifest-path "$ROOT/Cargo.toml" -p bench-baseline --profile release-ultra --target "$TARGET" >&2
+cargo build --manifest-path "$ROOT/Cargo.toml" --release -p rayo-bench >&2
+cargo build --manifest-path "$ROOT/Cargo.toml" -p rayo-bench-baseline --profile release-ultra --target "$TARGET" >&2
 BENCH="$ROOT/target/release/bench-coldstart"
 BASELINE="$ROOT/target/$TARGET/release-ultra/bench-baseline"
 
@@ -55,7 +55,7 @@ if [[ -n "${RAYO_BOOTSTRAP:-}" ]]; then
 elif [[ -x "$ROOT/target/lambda/x86_64/bootstrap" ]]; then
     RAYO="$ROOT/target/lambda/x86_64/bootstrap"
 else
-    cargo build --manifest-path "$ROOT/Cargo.toml" -p bootstrap --bins --profile release-ultra --target "$TARGET" >&2
+    cargo build --manifest-path "$ROOT/Cargo.toml" -p rayo-bootstrap --bins --profile release-ultra --target "$TARGET" >&2
     RAYO="$ULTRA/bootstrap"
 fi
 echo "rayo bootstrap: $RAYO" >&2

@@ -6,7 +6,7 @@
 # that many Rust Lambda developers use, so here the `echo` function of package `bootstrap`
 # is run against it in the two ways people use it:
 #
-#   A. managed: `cargo lambda watch -p bootstrap --bin echo` builds and starts the function
+#   A. managed: `cargo lambda watch -p rayo-bootstrap --bin echo` builds and starts the function
 #      itself and sets its environment (we read AWS_LAMBDA_RUNTIME_API from /proc).
 #   B. --only-lambda-apis: cargo-lambda serves only the APIs and this script starts the
 #      binary with the variables cargo-lambda prints, through a recording relay
@@ -274,9 +274,9 @@ for PROFILE in $PROFILES; do
     esac
     BIN="$TARGET_DIR/$BIN_DIR/echo"
     echo "== profile $PROFILE: building bootstrap --bin echo"
-    if ! cargo build -q -p bootstrap --bin echo --profile "$PROFILE" >"$WORK/build-$PROFILE.log" 2>&1; then
+    if ! cargo build -q -p rayo-bootstrap --bin echo --profile "$PROFILE" >"$WORK/build-$PROFILE.log" 2>&1; then
         show_log "build-$PROFILE.log"
-        die "[$PROFILE] cargo build -p bootstrap --bin echo --profile $PROFILE failed"
+        die "[$PROFILE] cargo build -p rayo-bootstrap --bin echo --profile $PROFILE failed"
     fi
     [ -x "$BIN" ] || die "[$PROFILE] no binary at $BIN after the build"
 
@@ -284,8 +284,8 @@ for PROFILE in $PROFILES; do
     T="[$PROFILE/managed]"
     PORT=$(free_port)
     URL="http://127.0.0.1:$PORT/2015-03-31/functions/echo/invocations"
-    echo "== $T cargo lambda watch --ignore-changes -p bootstrap --bin echo --profile $PROFILE -A 127.0.0.1 -P $PORT"
-    start_bg "watch-$PROFILE" cargo lambda watch --ignore-changes -p bootstrap --bin echo \
+    echo "== $T cargo lambda watch --ignore-changes -p rayo-bootstrap --bin echo --profile $PROFILE -A 127.0.0.1 -P $PORT"
+    start_bg "watch-$PROFILE" cargo lambda watch --ignore-changes -p rayo-bootstrap --bin echo \
         --profile "$PROFILE" -A 127.0.0.1 -P "$PORT"
     WATCH=$BG_PID
     if ! wait_port "$PORT" "$WATCH" 60; then

@@ -15,4 +15,4 @@ export RAYO_SOAK_INVOCATIONS="${1:-1000000}"
 export RAYO_SOAK_REPORT="${RAYO_SOAK_REPORT:-$PWD/target/soak-report.tsv}"
 mkdir -p target
 echo "soak: $RAYO_SOAK_INVOCATIONS invocations, report in $RAYO_SOAK_REPORT" >&2
-cargo test --release -p bootstrap --test soak -- --ignored --nocapture --test-threads 1
+cargo test --release -p rayo-bootstrap --test soak -- --ignored --nocapture --test-threads 1

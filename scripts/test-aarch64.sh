@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cross-architecture checks on an x86_64 machine, under qemu user-mode emulation:
-#   1. `cargo test -p kernels -p runtime-api --target aarch64-unknown-linux-musl`: the kernels'
+#   1. `cargo test -p rayo-kernels -p rayo-runtime --target aarch64-unknown-linux-musl`: the kernels'
 #      NEON path and the runtime's tests, each test binary run by qemu-aarch64-static (the
 #      cargo runner in .cargo/config.toml: binfmt_misc is not registered on these machines).
 #   2. one invocation of the arm64 bootstrap (target/lambda/arm64/bootstrap, built by
@@ -50,8 +50,8 @@ fi
 passed=0
 failed=0
 
-echo "== 1/2: cargo test -p kernels -p runtime-api --target $TRIPLE (under qemu-aarch64-static)"
-if rustup run "$STABLE_TOOLCHAIN" cargo test --locked -p kernels -p runtime-api --target "$TRIPLE"; then
+echo "== 1/2: cargo test -p rayo-kernels -p rayo-runtime --target $TRIPLE (under qemu-aarch64-static)"
+if rustup run "$STABLE_TOOLCHAIN" cargo test --locked -p rayo-kernels -p rayo-runtime --target "$TRIPLE"; then
     passed=$((passed + 1))
 else
     echo "FAIL: aarch64 cargo test"
@@ -63,7 +63,7 @@ if ! "$ROOT/build.sh" --arch arm64 --no-run "$@"; then
     echo "FAIL: ./build.sh --arch arm64 $*"
     failed=$((failed + 1))
 else
-    rustup run "$STABLE_TOOLCHAIN" cargo build --locked --release -p emulator --bin emulator \
+    rustup run "$STABLE_TOOLCHAIN" cargo build --locked --release -p rayo-emulator --bin emulator \
         --target-dir "$TARGET_ROOT" >&2 || fail "building the emulator failed"
     set +e
     out="$(timeout 120 "$TARGET_ROOT/release/emulator" --event "$EVENT" --timeout 30 -- \

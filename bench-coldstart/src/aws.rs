@@ -7,7 +7,7 @@ use crate::output;
 use crate::report::{self, Report};
 use crate::stats;
 use crate::table::{Column, Table, Unit};
-use deploy::{ConfigUpdate, FunctionConfiguration, InvokeOutput, LambdaClient};
+use rayo_deploy::{ConfigUpdate, FunctionConfiguration, InvokeOutput, LambdaClient};
 use std::time::{Duration, Instant};
 
 /// The variable whose new value makes Lambda retire every warm execution environment.
@@ -21,7 +21,7 @@ pub trait LambdaApi {
     fn invoke_tail(&self, function: &str, payload: &[u8]) -> Result<InvokeOutput>;
 }
 
-fn aws_err(op: &str, function: &str, e: deploy::Error) -> Error {
+fn aws_err(op: &str, function: &str, e: rayo_deploy::Error) -> Error {
     Error::Aws(format!("{op} `{function}`: {e}"))
 }
 
@@ -293,8 +293,8 @@ impl AwsResults {
 /// `bench-coldstart aws ...`: credentials and region as the AWS CLI finds them.
 pub fn main(args: &AwsArgs, out: &Outputs, command: &[String]) -> Result<()> {
     let profile = args.profile.as_deref();
-    let creds = deploy::load_credentials(profile).map_err(|e| Error::Aws(e.to_string()))?;
-    let region = deploy::resolve_region(args.region.as_deref(), profile)
+    let creds = rayo_deploy::load_credentials(profile).map_err(|e| Error::Aws(e.to_string()))?;
+    let region = rayo_deploy::resolve_region(args.region.as_deref(), profile)
         .map_err(|e| Error::Aws(e.to_string()))?;
     let client = LambdaClient::new(&region, creds, args.endpoint_url.as_deref())
         .map_err(|e| Error::Aws(e.to_string()))?;

@@ -5,7 +5,7 @@ use crate::machine::Machine;
 use crate::procfs::{self, Bootstrap};
 use crate::stats;
 use crate::table::{Column, Table, Unit};
-use emulator::{Config, EmuError, Emulator, Outcome, OutcomeKind};
+use rayo_emulator::{Config, EmuError, Emulator, Outcome, OutcomeKind};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,8 +1,8 @@
 //! bench-coldstart: see `bench-coldstart --help` and bench-coldstart/README.md.
-use bench_coldstart::cgroup::{self, CpuGroup, Root, Share};
-use bench_coldstart::cli::{self, Cli, Outputs};
-use bench_coldstart::local::{self, CpuLimit, Options, Spec};
-use bench_coldstart::{aws, output, progress_bar, Result};
+use rayo_bench::cgroup::{self, CpuGroup, Root, Share};
+use rayo_bench::cli::{self, Cli, Outputs};
+use rayo_bench::local::{self, CpuLimit, Options, Spec};
+use rayo_bench::{aws, output, progress_bar, Result};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 

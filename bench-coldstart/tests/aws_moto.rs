@@ -4,9 +4,9 @@
 //! and sends no log tail. So this checks what can be checked there: forcing a cold start
 //! (the environment update merges, lands and is waited for), the invoke round trip, and
 //! that a missing REPORT is a clear error from the library and from the CLI, not a panic.
-use bench_coldstart::aws::{self, LambdaApi, COLD_VAR};
-use bench_coldstart::cli::AwsArgs;
-use deploy::{CreateFunction, Credentials, IamClient, LambdaClient};
+use rayo_bench::aws::{self, LambdaApi, COLD_VAR};
+use rayo_bench::cli::AwsArgs;
+use rayo_deploy::{CreateFunction, Credentials, IamClient, LambdaClient};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};

@@ -115,7 +115,7 @@ fn without_keep_going_a_failure_stops_with_the_reason() {
 
 #[test]
 fn function_errors_are_counted_not_fatal() {
-    use bench_coldstart::local::{measure_once, Options, Spec};
+    use rayo_bench::local::{measure_once, Options, Spec};
     let mut spec = Spec::parse(&format!("err={}", env!("CARGO_BIN_EXE_bench-clockprobe"))).unwrap();
     spec.env.push(("PROBE_ERROR".into(), "1".into()));
     let opts = Options {
@@ -129,6 +129,6 @@ fn function_errors_are_counted_not_fatal() {
     assert!(m.sample.peak_rss_kib > 0 && m.sample.cpu_ms > 0.0);
     assert!(matches!(
         &m.outcomes[0].kind,
-        emulator::OutcomeKind::Error { error_type: Some(t) } if t == "Probe.Error"
+        rayo_emulator::OutcomeKind::Error { error_type: Some(t) } if t == "Probe.Error"
     ));
 }

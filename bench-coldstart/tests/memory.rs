@@ -5,7 +5,7 @@
 //! The quota tests need root and a cgroup `cpu` controller. Where they cannot run they say
 //! so on stdout (`cargo test -- --nocapture` shows it) and, with RAYO_REQUIRE_CGROUP=1 in
 //! the environment (as in CI, which runs as root), they fail instead.
-use bench_coldstart::cgroup::{CpuGroup, Root, Share};
+use rayo_bench::cgroup::{CpuGroup, Root, Share};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -6,8 +6,8 @@
 //! harness's `Instant`s onto the same clock, causality must hold exactly (nothing can arrive
 //! before it was sent), and the harness's stamps must sit close to the probe's: they are
 //! taken where bytes arrive, not after parsing or after a waiting thread wakes up.
-use bench_coldstart::local::{measure_once, Options, Spec};
-use bench_coldstart::procfs::monotonic_ns;
+use rayo_bench::local::{measure_once, Options, Spec};
+use rayo_bench::procfs::monotonic_ns;
 use std::time::{Duration, Instant};
 
 #[derive(miniserde::Deserialize, Debug)]

@@ -1,7 +1,7 @@
 //! The request decoder against serde_json on the same events, in the same run, plus the
 //! whole `handle` (decode + kernel + encode) and the response encoder.
 //!
-//! `cargo bench -p bootstrap --bench compute`
+//! `cargo bench -p rayo-bootstrap --bench compute`
 //!
 //! Wall-clock medians on a shared machine are noisy; for a repeatable figure the same binary
 //! runs a fixed decode loop under callgrind (see `callgrind_loop`), e.g.
@@ -71,15 +71,15 @@ fn decode(c: &mut Criterion) {
     ];
     for (kind, n, event) in cases {
         // Both must agree on the values before their speed means anything.
-        let ours = bootstrap::compute::parse(&event).expect("valid event");
+        let ours = rayo_bootstrap::compute::parse(&event).expect("valid event");
         let theirs: DotRequest = serde_json::from_slice(&event).expect("valid event");
-        assert!(matches!(ours, bootstrap::compute::Request::Single(_)));
+        assert!(matches!(ours, rayo_bootstrap::compute::Request::Single(_)));
         assert_eq!(theirs.a.len(), n);
         g.throughput(Throughput::Bytes(event.len() as u64));
         g.bench_with_input(
             BenchmarkId::new(format!("rayo/{kind}"), n),
             &event,
-            |b, e| b.iter(|| bootstrap::compute::parse(black_box(e))),
+            |b, e| b.iter(|| rayo_bootstrap::compute::parse(black_box(e))),
         );
         g.bench_with_input(
             BenchmarkId::new(format!("serde_json/{kind}"), n),
@@ -95,16 +95,16 @@ fn handle(c: &mut Criterion) {
     let event = dot_event(1024);
     g.throughput(Throughput::Bytes(event.len() as u64));
     g.bench_function("dot_1024", |b| {
-        b.iter(|| bootstrap::compute::handle(black_box(&event)))
+        b.iter(|| rayo_bootstrap::compute::handle(black_box(&event)))
     });
     let a = serde_json::to_string(&floats(1024, 3)).expect("floats serialize");
     let relu = format!(r#"{{"op":"relu","a":{a}}}"#).into_bytes();
     g.bench_function("relu_1024_json_out", |b| {
-        b.iter(|| bootstrap::compute::handle(black_box(&relu)))
+        b.iter(|| rayo_bootstrap::compute::handle(black_box(&relu)))
     });
     let relu_b64 = format!(r#"{{"op":"relu","a":{a},"encoding":"b64"}}"#).into_bytes();
     g.bench_function("relu_1024_b64_out", |b| {
-        b.iter(|| bootstrap::compute::handle(black_box(&relu_b64)))
+        b.iter(|| rayo_bootstrap::compute::handle(black_box(&relu_b64)))
     });
     g.finish();
 }
@@ -165,7 +165,7 @@ fn callgrind_loop(decoder: &str) {
     for _ in 0..iters {
         match decoder {
             "rayo" => {
-                let r = bootstrap::compute::parse(black_box(&event));
+                let r = rayo_bootstrap::compute::parse(black_box(&event));
                 assert!(r.is_ok(), "rayo rejected the event");
                 black_box(r.ok());
             }

@@ -1,7 +1,7 @@
 //! `compute::handle` end to end: every op family, batches, base64, the NaN rule and the
 //! errors, with results checked against plain reference arithmetic.
 
-use bootstrap::compute::{handle, ComputeError};
+use rayo_bootstrap::compute::{handle, ComputeError};
 use serde_json::{json, Value};
 
 fn call(event: &Value) -> Value {
@@ -420,7 +420,7 @@ fn request_errors_name_field_problem_and_value() {
 #[test]
 fn caps_are_enforced() {
     // One element more than the per-array cap, in the cheapest JSON form.
-    let cap = bootstrap::compute::MAX_ELEMENTS;
+    let cap = rayo_bootstrap::compute::MAX_ELEMENTS;
     let mut event = String::from(r#"{"op":"sum","a":["#);
     event.push_str(&"0,".repeat(cap));
     event.push_str("0]}");
@@ -429,7 +429,7 @@ fn caps_are_enforced() {
         e.to_string(),
         format!("field `a`: more than {cap} elements (the per-array cap)")
     );
-    let ops = vec![json!({"op":"sum","a":[1]}); bootstrap::compute::MAX_OPS + 1];
+    let ops = vec![json!({"op":"sum","a":[1]}); rayo_bootstrap::compute::MAX_OPS + 1];
     let e = handle(json!({ "ops": ops }).to_string().as_bytes()).unwrap_err();
     assert!(e.to_string().contains("the batch cap"), "{e}");
 }

@@ -1,7 +1,7 @@
 //! The f32 decoder against the standard library's correctly rounded `str::parse::<f32>` on
 //! millions of random and edge-case strings. Any difference in bits fails.
 
-use bootstrap::compute::{decode_f32_array, parse_number};
+use rayo_bootstrap::compute::{decode_f32_array, parse_number};
 
 /// splitmix64: a small deterministic generator, so a failure reproduces.
 struct Rng(u64);

@@ -1,8 +1,8 @@
 //! Property tests: whatever the bytes, `handle` returns a response or a typed error, never a
 //! panic; valid requests survive a JSON round trip of their numbers bit for bit.
 
-use bootstrap::compute::{handle, parse_number};
 use proptest::prelude::*;
+use rayo_bootstrap::compute::{handle, parse_number};
 
 /// Valid events of every shape, the seeds that mutations start from.
 fn valid_event() -> impl Strategy<Value = String> {

@@ -10,7 +10,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use emulator::{Config, Emulator};
+use rayo_emulator::{Config, Emulator};
 
 const IO_LIMIT: Duration = Duration::from_secs(30);
 
@@ -273,7 +273,7 @@ fn bad_requests_on_the_invoke_endpoint_get_clear_statuses() {
         .write_all(b"POST /nowhere HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
         .expect("write");
     assert_eq!(c.read_answer().expect("answer").status, 404);
-    let too_big = vec![b'x'; emulator::MAX_RESPONSE_BYTES + 1];
+    let too_big = vec![b'x'; rayo_emulator::MAX_RESPONSE_BYTES + 1];
     let a = c.invoke(&too_big).expect("answer");
     assert_eq!(a.status, 413);
     assert!(String::from_utf8_lossy(&a.body).contains("RequestEntityTooLarge"));

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use emulator::{Config, Emulator, Fault, OutcomeKind, MAX_RESPONSE_BYTES};
+use rayo_emulator::{Config, Emulator, Fault, OutcomeKind, MAX_RESPONSE_BYTES};
 
 /// The longest any single step may take before the test fails.
 const T: Duration = Duration::from_secs(10);

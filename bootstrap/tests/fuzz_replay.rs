@@ -8,5 +8,5 @@ use replay::replay;
 
 #[test]
 fn compute_request() {
-    replay("compute_request", bootstrap::fuzzing::compute);
+    replay("compute_request", rayo_bootstrap::fuzzing::compute);
 }

@@ -9,7 +9,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use emulator::{Config, Emulator, Invocation, OutcomeKind, SHUTDOWN_GRACE};
+use rayo_emulator::{Config, Emulator, Invocation, OutcomeKind, SHUTDOWN_GRACE};
 use serde_json::Value;
 
 use common::{Running, T};
@@ -49,7 +49,7 @@ impl Running {
     }
 
     /// Stops the function as Lambda does and returns its exit and what it wrote.
-    fn stop(&mut self, grace: Duration) -> (emulator::Stopped, String, String) {
+    fn stop(&mut self, grace: Duration) -> (rayo_emulator::Stopped, String, String) {
         let stopped = self
             .emu
             .stop_function(&mut self.child, grace)
@@ -196,7 +196,7 @@ fn a_bad_max_concurrency_is_a_clear_error_not_a_panic() {
 }
 
 /// Waits until the function's extension has registered and sent its `event/next`.
-fn wait_for_extension(emu: &Emulator) -> emulator::RegisteredExtension {
+fn wait_for_extension(emu: &Emulator) -> rayo_emulator::RegisteredExtension {
     let start = Instant::now();
     loop {
         if let Some(e) = emu.extensions().into_iter().find(|e| e.next_requests > 0) {
@@ -218,7 +218,7 @@ fn the_shutdown_hook_runs_on_sigterm_with_four_workers() {
     );
     r.emu.wait_next(T).expect("a GET /next");
     let ext = wait_for_extension(&r.emu);
-    assert_eq!(ext.name, runtime_api::SHUTDOWN_EXTENSION_NAME);
+    assert_eq!(ext.name, rayo_runtime::SHUTDOWN_EXTENSION_NAME);
     assert_eq!(ext.body, br#"{"events":[]}"#);
     assert_eq!(ext.next_requests, 1);
     // Serving is unaffected, and SIGTERM is blocked in every worker: were it not, the

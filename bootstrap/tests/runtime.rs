@@ -6,7 +6,7 @@ use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use common::{Running, T};
-use emulator::{Config, Fault, Invocation, OutcomeKind};
+use rayo_emulator::{Config, Fault, Invocation, OutcomeKind};
 
 impl Running {
     /// Waits (bounded) for the function process to exit by itself.

@@ -9,7 +9,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use emulator::{Config, Emulator, OutcomeKind};
+use rayo_emulator::{Config, Emulator, OutcomeKind};
 
 struct Killed(Child);
 

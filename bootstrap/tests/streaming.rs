@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{Running, T};
-use emulator::{Config, OutcomeKind};
+use rayo_emulator::{Config, OutcomeKind};
 
 fn start() -> Running {
     let r = Running::start(
@@ -19,7 +19,7 @@ fn start() -> Running {
     r
 }
 
-fn invoke(r: &Running, event: &[u8]) -> emulator::Outcome {
+fn invoke(r: &Running, event: &[u8]) -> rayo_emulator::Outcome {
     r.emu.invoke(event.to_vec(), T).expect("an outcome")
 }
 

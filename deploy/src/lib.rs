@@ -4,10 +4,10 @@
 //! The library is what `bench-coldstart` reuses:
 //!
 //! ```no_run
-//! # fn main() -> Result<(), deploy::Error> {
-//! let creds = deploy::load_credentials(None)?;
-//! let region = deploy::resolve_region(None, None)?;
-//! let lambda = deploy::LambdaClient::new(&region, creds, None)?;
+//! # fn main() -> Result<(), rayo_deploy::Error> {
+//! let creds = rayo_deploy::load_credentials(None)?;
+//! let region = rayo_deploy::resolve_region(None, None)?;
+//! let lambda = rayo_deploy::LambdaClient::new(&region, creds, None)?;
 //! let cfg = lambda.get_function_configuration("rayo-echo")?;
 //! println!("{} {}", cfg.function_name, cfg.code_sha256);
 //! # Ok(()) }

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use deploy::credentials::{load_credentials_from, ProcessEnv, Source};
-use deploy::flow::{self, Architecture, Desired};
-use deploy::transport::stderr_logger;
-use deploy::{Error, LambdaClient};
+use rayo_deploy::credentials::{load_credentials_from, ProcessEnv, Source};
+use rayo_deploy::flow::{self, Architecture, Desired};
+use rayo_deploy::transport::stderr_logger;
+use rayo_deploy::{Error, LambdaClient};
 
 const USAGE: &str = "\
 usage: deploy --function-name NAME --zip PATH --arch arm64|x86_64 [--role ARN]
@@ -187,7 +187,7 @@ fn parse_args() -> Result<Parsed, Error> {
 
 fn run(args: &Args) -> Result<(), Error> {
     let (creds, source) = load_credentials_from(args.profile.as_deref(), &ProcessEnv)?;
-    let region = deploy::resolve_region(args.region.as_deref(), args.profile.as_deref())?;
+    let region = rayo_deploy::resolve_region(args.region.as_deref(), args.profile.as_deref())?;
     if args.verbose {
         let from = match &source {
             Source::Environment => "the environment".to_string(),

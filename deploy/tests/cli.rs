@@ -55,7 +55,7 @@ fn dry_run_plans_a_create_and_changes_nothing() {
     );
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    let sha = deploy::code_sha256(&bootstrap_zip("cli"));
+    let sha = rayo_deploy::code_sha256(&bootstrap_zip("cli"));
     assert!(stdout.contains("plan for function rayo-echo:"), "{stdout}");
     assert!(
         stdout.contains("1. CreateFunction (provided.al2023, ") && stdout.contains(&sha),
@@ -81,7 +81,7 @@ fn dry_run_plans_skip_and_config_changes_for_an_existing_function() {
     let zip = dir.write("b.zip", &bytes);
     let current = format!(
         r#"{{"FunctionName":"rayo-echo","CodeSha256":"{}","Runtime":"provided.al2023","Handler":"bootstrap","Architectures":["arm64"],"MemorySize":128,"Timeout":10,"Role":"arn:aws:iam::1:role/r","State":"Active","LastUpdateStatus":"Successful"}}"#,
-        deploy::code_sha256(&bytes)
+        rayo_deploy::code_sha256(&bytes)
     );
     let server = ScriptServer::start(vec![
         Canned::json(200, &current),

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use common::TempDir;
-use deploy::credentials::{
+use rayo_deploy::credentials::{
     load_credentials_from, parse_shared_file, resolve_region_from, FileKind, Source,
 };
-use deploy::Error;
+use rayo_deploy::Error;
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 

@@ -8,5 +8,5 @@ use replay::replay;
 
 #[test]
 fn deploy_config() {
-    replay("deploy_config", deploy::fuzzing::config_file);
+    replay("deploy_config", rayo_deploy::fuzzing::config_file);
 }

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Canned, ScriptServer};
-use deploy::{ConfigUpdate, Credentials, Error, LambdaClient, RetryPolicy};
+use rayo_deploy::{ConfigUpdate, Credentials, Error, LambdaClient, RetryPolicy};
 
 fn client(url: &str) -> LambdaClient {
     let mut c = LambdaClient::new(
@@ -89,7 +89,7 @@ fn wait_is_bounded() {
 
 #[test]
 fn invoke_returns_payload_error_log_and_version() {
-    let log = deploy::encoding::base64_encode(b"START RequestId: 1\nhello from rayo\nEND\n");
+    let log = rayo_deploy::encoding::base64_encode(b"START RequestId: 1\nhello from rayo\nEND\n");
     let server = ScriptServer::start(vec![Canned::json(
         200,
         r#"{"errorType":"Handled","errorMessage":"bad input"}"#,

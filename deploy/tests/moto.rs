@@ -13,9 +13,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::{bootstrap_zip, Moto, TempDir};
-use deploy::iam::LAMBDA_TRUST_POLICY;
-use deploy::transport::xml_tag;
-use deploy::{Credentials, IamClient, LambdaClient};
+use rayo_deploy::iam::LAMBDA_TRUST_POLICY;
+use rayo_deploy::transport::xml_tag;
+use rayo_deploy::{Credentials, IamClient, LambdaClient};
 use sha2::Digest;
 
 const REGION: &str = "us-east-1";
@@ -23,7 +23,7 @@ const FUNCTION: &str = "rayo-deploy-it";
 
 /// Base64 SHA-256, computed here with `sha2` directly (not through the crate's helper).
 fn b64_sha256(data: &[u8]) -> String {
-    deploy::encoding::base64_encode(&sha2::Sha256::digest(data))
+    rayo_deploy::encoding::base64_encode(&sha2::Sha256::digest(data))
 }
 
 struct Cli<'a> {
@@ -143,7 +143,7 @@ fn deploy_lifecycle_against_moto() {
     let lambda = LambdaClient::new(REGION, creds, Some(&moto.url)).expect("client");
     let signed_zip = bootstrap_zip("signed");
     let created = lambda
-        .create_function(&deploy::CreateFunction {
+        .create_function(&rayo_deploy::CreateFunction {
             function_name: "rayo-deploy-signed",
             role: &role_arn,
             zip: &signed_zip,
@@ -165,7 +165,7 @@ fn deploy_lifecycle_against_moto() {
     let reconfigured = lambda
         .update_function_configuration(
             "rayo-deploy-signed",
-            &deploy::ConfigUpdate {
+            &rayo_deploy::ConfigUpdate {
                 memory_size: Some(256),
                 environment: Some(vec![("Ü".into(), "ß € \"quoted\" \\ back".into())]),
                 description: Some("déjà vu".into()),
@@ -331,7 +331,7 @@ fn deploy_lifecycle_against_moto() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--alias needs --publish"), "{err}");
-    let bad_role = lambda.create_function(&deploy::CreateFunction {
+    let bad_role = lambda.create_function(&rayo_deploy::CreateFunction {
         function_name: FUNCTION,
         role: &role_arn,
         zip: &zip1,

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Canned, ScriptServer};
-use deploy::{Credentials, Error, LambdaClient, RetryPolicy};
+use rayo_deploy::{Credentials, Error, LambdaClient, RetryPolicy};
 
 const CONFIG: &str = r#"{"FunctionName":"f","CodeSha256":"abc=","State":"Active","LastUpdateStatus":"Successful","MemorySize":128}"#;
 

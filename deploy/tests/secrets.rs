@@ -6,10 +6,10 @@ mod common;
 use std::process::Command;
 
 use common::{bootstrap_zip, Canned, ScriptServer, TempDir};
-use deploy::credentials::load_credentials_from;
-use deploy::sigv4::{sign, Request, Scope, SigningSettings};
-use deploy::time::AmzDate;
-use deploy::{Credentials, Error, IamClient, LambdaClient, RetryPolicy};
+use rayo_deploy::credentials::load_credentials_from;
+use rayo_deploy::sigv4::{sign, Request, Scope, SigningSettings};
+use rayo_deploy::time::AmzDate;
+use rayo_deploy::{Credentials, Error, IamClient, LambdaClient, RetryPolicy};
 
 const SECRET: &str = "Zk9SECRETdoNotPrint/abcdefghijklmnopqrstu";
 const TOKEN: &str = "FwoGZXIvYXdzTOKENdoNotPrint0123456789";

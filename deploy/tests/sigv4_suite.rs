@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use deploy::credentials::Credentials;
-use deploy::encoding::percent_decode;
-use deploy::sigv4::{sign, Request, Scope, SignatureLocation, SigningSettings, UriEncoding};
-use deploy::time::AmzDate;
+use rayo_deploy::credentials::Credentials;
+use rayo_deploy::encoding::percent_decode;
+use rayo_deploy::sigv4::{sign, Request, Scope, SignatureLocation, SigningSettings, UriEncoding};
+use rayo_deploy::time::AmzDate;
 
 fn suite_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/aws-signing-test-suite/v4")

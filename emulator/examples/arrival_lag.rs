@@ -2,8 +2,8 @@
 //! a client's write (same process, same clock) and the Instant the emulator records. This
 //! is the emulator's own bias in cold-start figures.
 //!
-//! `cargo run --release -p emulator --example arrival_lag [N]`
-use emulator::{Config, Emulator};
+//! `cargo run --release -p rayo-emulator --example arrival_lag [N]`
+use rayo_emulator::{Config, Emulator};
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! How long `Emulator::start` and `Drop` take (bench-coldstart makes one per run).
 //!
-//! `cargo run --release -p emulator --example start_drop [N]`
-use emulator::{Config, Emulator};
+//! `cargo run --release -p rayo-emulator --example start_drop [N]`
+use rayo_emulator::{Config, Emulator};
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};

@@ -4,7 +4,7 @@
 //! signatures, extend freely):
 //!
 //! ```no_run
-//! use emulator::{Config, Emulator, Fault, OutcomeKind};
+//! use rayo_emulator::{Config, Emulator, Fault, OutcomeKind};
 //! use std::process::Command;
 //! use std::time::{Duration, Instant};
 //!

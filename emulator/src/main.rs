@@ -2,7 +2,7 @@
 //!
 //! Exit status: 0 all invocations answered with a response; 1 a function error or an
 //! init error; 2 a usage or emulator error (the child exited, never polled, timed out).
-use emulator::{Config, Emulator, OutcomeKind};
+use rayo_emulator::{Config, Emulator, OutcomeKind};
 use std::io::{Read, Write};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -187,7 +187,10 @@ fn exited(child: &mut Child) -> Option<String> {
 /// As Lambda does: SIGTERM first when the function registered an extension (so its
 /// shutdown hook runs), SIGKILL after the grace time or at once otherwise.
 fn stop_child(emu: &Emulator, child: &mut Child) {
-    if emu.stop_function(child, emulator::SHUTDOWN_GRACE).is_err() {
+    if emu
+        .stop_function(child, rayo_emulator::SHUTDOWN_GRACE)
+        .is_err()
+    {
         let _ = child.kill();
         let _ = child.wait();
     }
@@ -261,7 +264,7 @@ fn run_events(
         let out = loop {
             match emu.wait(&id, SLICE) {
                 Ok(out) => break out,
-                Err(emulator::EmuError::Timeout(_)) => {}
+                Err(rayo_emulator::EmuError::Timeout(_)) => {}
                 Err(e) => return Err(Failure::Emulator(e.to_string())),
             }
             if signals::received() {

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{response_path, Client, WAIT};
-use emulator::{Config, Emulator, OutcomeKind};
+use rayo_emulator::{Config, Emulator, OutcomeKind};
 use std::collections::HashSet;
 use std::thread;
 

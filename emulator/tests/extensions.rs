@@ -2,7 +2,7 @@
 mod common;
 
 use common::{response_path, Client, WAIT};
-use emulator::{Config, Emulator, OutcomeKind, SHUTDOWN_GRACE};
+use rayo_emulator::{Config, Emulator, OutcomeKind, SHUTDOWN_GRACE};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -2,7 +2,7 @@
 mod common;
 
 use common::{response_path, Client, NEXT, WAIT};
-use emulator::{Config, Emulator, Fault, Invocation, OutcomeKind};
+use rayo_emulator::{Config, Emulator, Fault, Invocation, OutcomeKind};
 use std::time::{Duration, Instant};
 
 fn start() -> Emulator {

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{response_path, Client, NEXT, WAIT};
-use emulator::{Config, Emulator, Fault, Invocation};
+use rayo_emulator::{Config, Emulator, Fault, Invocation};
 use std::io::{ErrorKind, Read};
 use std::time::{Duration, Instant};
 

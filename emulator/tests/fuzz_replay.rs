@@ -8,7 +8,7 @@ use replay::replay;
 
 #[test]
 fn emulator_request() {
-    replay("emulator_request", emulator::fuzzing::request);
+    replay("emulator_request", rayo_emulator::fuzzing::request);
 }
 
 #[test]
@@ -24,7 +24,7 @@ fn a_chunk_line_over_the_limit_is_refused_however_it_arrives() {
         for step in [0u8, 1, 2, 31] {
             input[0] = step;
             // Asserts the same outcome for dripped and whole reads.
-            emulator::fuzzing::request(&input);
+            rayo_emulator::fuzzing::request(&input);
         }
     }
 }
@@ -40,7 +40,7 @@ fn a_head_at_the_limit_gets_the_same_answer_however_it_arrives() {
         input.extend_from_slice(b"\r\n\r\n");
         for step in [0u8, 31] {
             input[0] = step;
-            emulator::fuzzing::request(&input);
+            rayo_emulator::fuzzing::request(&input);
         }
     }
 }

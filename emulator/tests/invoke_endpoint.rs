@@ -3,7 +3,7 @@
 mod common;
 
 use common::{error_path, response_path, Client, NEXT};
-use emulator::{Config, Emulator};
+use rayo_emulator::{Config, Emulator};
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
 use std::time::Duration;

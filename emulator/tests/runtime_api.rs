@@ -3,7 +3,7 @@
 mod common;
 
 use common::{error_path, response_path, Client, NEXT, WAIT};
-use emulator::{Config, EmuError, Emulator, Invocation, OutcomeKind, MAX_RESPONSE_BYTES};
+use rayo_emulator::{Config, EmuError, Emulator, Invocation, OutcomeKind, MAX_RESPONSE_BYTES};
 use std::io::Write;
 use std::time::{Duration, Instant};
 

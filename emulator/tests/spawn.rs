@@ -3,7 +3,7 @@
 mod common;
 
 use common::WAIT;
-use emulator::{Config, Emulator, OutcomeKind};
+use rayo_emulator::{Config, Emulator, OutcomeKind};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 

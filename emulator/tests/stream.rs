@@ -1,6 +1,6 @@
 //! Streamed responses against the emulator, from a hand-written client: what the emulator
 //! records, and the invoke endpoint passing the stream through while it is being written.
-use emulator::{Config, Emulator, OutcomeKind};
+use rayo_emulator::{Config, Emulator, OutcomeKind};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};

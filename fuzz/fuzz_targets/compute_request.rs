@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| bootstrap::fuzzing::compute(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rayo_bootstrap::fuzzing::compute(data));

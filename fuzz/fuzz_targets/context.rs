@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| runtime_api::fuzzing::context(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rayo_runtime::fuzzing::context(data));

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| emulator::fuzzing::request(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rayo_emulator::fuzzing::request(data));

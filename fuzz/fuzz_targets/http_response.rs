@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| runtime_api::fuzzing::http_response(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rayo_runtime::fuzzing::http_response(data));

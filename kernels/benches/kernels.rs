@@ -1,11 +1,11 @@
-//! `cargo bench -p kernels`: every op at 1K, 16K, 256K and 4M elements, in
+//! `cargo bench -p rayo-kernels`: every op at 1K, 16K, 256K and 4M elements, in
 //! bytes touched per second, next to trueno (its default x86 backend, AVX2,
 //! through its kernel-level `VectorBackend` API where it has the op) and next
 //! to plain memory read/copy baselines measured in the same run.
 //!
-//! Short runs: `cargo bench -p kernels --bench kernels -- --warm-up-time 0.5 --measurement-time 1`.
-//! Fewer sizes: `KERNELS_BENCH_SIZES=1K,16K cargo bench -p kernels`.
-//! One op: `cargo bench -p kernels --bench kernels -- '^sum/'`.
+//! Short runs: `cargo bench -p rayo-kernels --bench kernels -- --warm-up-time 0.5 --measurement-time 1`.
+//! Fewer sizes: `KERNELS_BENCH_SIZES=1K,16K cargo bench -p rayo-kernels`.
+//! One op: `cargo bench -p rayo-kernels --bench kernels -- '^sum/'`.
 
 #[path = "common/data.rs"]
 mod data;
@@ -118,43 +118,43 @@ mod x86 {
             is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
             "the trueno comparison needs AVX2+FMA"
         );
-        eprintln!("rayo backend: {}", kernels::Backend::active().name());
+        eprintln!("rayo backend: {}", rayo_kernels::Backend::active().name());
         let mut c = Criterion::default().configure_from_args();
         memory(&mut c);
         isa(&mut c);
 
-        op!(c, "sum", 1, |a, _b, _d, _o| rayo: kernels::sum(&a), trueno: T::sum(&a));
-        op!(c, "mean", 1, |a, _b, _d, _o| rayo: kernels::mean(&a),
+        op!(c, "sum", 1, |a, _b, _d, _o| rayo: rayo_kernels::sum(&a), trueno: T::sum(&a));
+        op!(c, "mean", 1, |a, _b, _d, _o| rayo: rayo_kernels::mean(&a),
             trueno: T::sum(&a) / a.len() as f32);
-        op!(c, "dot", 2, |a, b, _d, _o| rayo: kernels::dot(&a, &b), trueno: T::dot(&a, &b));
-        op!(c, "norm_l1", 1, |a, _b, _d, _o| rayo: kernels::norm_l1(&a), trueno: T::norm_l1(&a));
-        op!(c, "norm_l2", 1, |a, _b, _d, _o| rayo: kernels::norm_l2(&a), trueno: T::norm_l2(&a));
-        op!(c, "max", 1, |a, _b, _d, _o| rayo: kernels::max(&a), trueno: T::max(&a));
-        op!(c, "min", 1, |a, _b, _d, _o| rayo: kernels::min(&a), trueno: T::min(&a));
-        op!(c, "argmax", 1, |a, _b, _d, _o| rayo: kernels::argmax(&a), trueno: T::argmax(&a));
-        op!(c, "argmin", 1, |a, _b, _d, _o| rayo: kernels::argmin(&a), trueno: T::argmin(&a));
-        op!(c, "add", 3, |a, b, _d, o| rayo: kernels::add(&a, &b, o), trueno: T::add(&a, &b, o));
-        op!(c, "sub", 3, |a, b, _d, o| rayo: kernels::sub(&a, &b, o), trueno: T::sub(&a, &b, o));
-        op!(c, "mul", 3, |a, b, _d, o| rayo: kernels::mul(&a, &b, o), trueno: T::mul(&a, &b, o));
-        op!(c, "div", 3, |a, b, _d, o| rayo: kernels::div(&a, &b, o), trueno: T::div(&a, &b, o));
-        op!(c, "scale", 2, |a, _b, _d, o| rayo: kernels::scale(&a, 1.5, o),
+        op!(c, "dot", 2, |a, b, _d, _o| rayo: rayo_kernels::dot(&a, &b), trueno: T::dot(&a, &b));
+        op!(c, "norm_l1", 1, |a, _b, _d, _o| rayo: rayo_kernels::norm_l1(&a), trueno: T::norm_l1(&a));
+        op!(c, "norm_l2", 1, |a, _b, _d, _o| rayo: rayo_kernels::norm_l2(&a), trueno: T::norm_l2(&a));
+        op!(c, "max", 1, |a, _b, _d, _o| rayo: rayo_kernels::max(&a), trueno: T::max(&a));
+        op!(c, "min", 1, |a, _b, _d, _o| rayo: rayo_kernels::min(&a), trueno: T::min(&a));
+        op!(c, "argmax", 1, |a, _b, _d, _o| rayo: rayo_kernels::argmax(&a), trueno: T::argmax(&a));
+        op!(c, "argmin", 1, |a, _b, _d, _o| rayo: rayo_kernels::argmin(&a), trueno: T::argmin(&a));
+        op!(c, "add", 3, |a, b, _d, o| rayo: rayo_kernels::add(&a, &b, o), trueno: T::add(&a, &b, o));
+        op!(c, "sub", 3, |a, b, _d, o| rayo: rayo_kernels::sub(&a, &b, o), trueno: T::sub(&a, &b, o));
+        op!(c, "mul", 3, |a, b, _d, o| rayo: rayo_kernels::mul(&a, &b, o), trueno: T::mul(&a, &b, o));
+        op!(c, "div", 3, |a, b, _d, o| rayo: rayo_kernels::div(&a, &b, o), trueno: T::div(&a, &b, o));
+        op!(c, "scale", 2, |a, _b, _d, o| rayo: rayo_kernels::scale(&a, 1.5, o),
             trueno: T::scale(&a, 1.5, o));
-        op!(c, "fma", 4, |a, b, d, o| rayo: kernels::fma(&a, &b, &d, o),
+        op!(c, "fma", 4, |a, b, d, o| rayo: rayo_kernels::fma(&a, &b, &d, o),
             trueno: T::fma(&a, &b, &d, o));
-        op!(c, "clamp", 2, |a, _b, _d, o| rayo: kernels::clamp(&a, -0.5, 0.5, o),
+        op!(c, "clamp", 2, |a, _b, _d, o| rayo: rayo_kernels::clamp(&a, -0.5, 0.5, o),
             trueno: T::clamp(&a, -0.5, 0.5, o));
-        op!(c, "abs", 2, |a, _b, _d, o| rayo: kernels::abs(&a, o), trueno: T::abs(&a, o));
-        op!(c, "relu", 2, |a, _b, _d, o| rayo: kernels::relu(&a, o), trueno: T::relu(&a, o));
-        op!(c, "exp", 2, |a, _b, _d, o| rayo: kernels::exp(&a, o), trueno: T::exp(&a, o));
-        op!(c, "sigmoid", 2, |a, _b, _d, o| rayo: kernels::sigmoid(&a, o),
+        op!(c, "abs", 2, |a, _b, _d, o| rayo: rayo_kernels::abs(&a, o), trueno: T::abs(&a, o));
+        op!(c, "relu", 2, |a, _b, _d, o| rayo: rayo_kernels::relu(&a, o), trueno: T::relu(&a, o));
+        op!(c, "exp", 2, |a, _b, _d, o| rayo: rayo_kernels::exp(&a, o), trueno: T::exp(&a, o));
+        op!(c, "sigmoid", 2, |a, _b, _d, o| rayo: rayo_kernels::sigmoid(&a, o),
             trueno: T::sigmoid(&a, o));
-        op!(c, "tanh", 2, |a, _b, _d, o| rayo: kernels::tanh(&a, o), trueno: T::tanh(&a, o));
-        op!(c, "gelu", 2, |a, _b, _d, o| rayo: kernels::gelu(&a, o), trueno: T::gelu(&a, o));
+        op!(c, "tanh", 2, |a, _b, _d, o| rayo: rayo_kernels::tanh(&a, o), trueno: T::tanh(&a, o));
+        op!(c, "gelu", 2, |a, _b, _d, o| rayo: rayo_kernels::gelu(&a, o), trueno: T::gelu(&a, o));
         softmax(&mut c);
         // axpy reads x and y and writes y; trueno has no axpy.
-        op!(c, "axpy", 3, |a, _b, _d, o| rayo: kernels::axpy(0.5, &a, o));
-        op!(c, "cosine", 2, |a, b, _d, _o| rayo: kernels::cosine(&a, &b));
-        op!(c, "euclidean", 2, |a, b, _d, _o| rayo: kernels::euclidean(&a, &b));
+        op!(c, "axpy", 3, |a, _b, _d, o| rayo: rayo_kernels::axpy(0.5, &a, o));
+        op!(c, "cosine", 2, |a, b, _d, _o| rayo: rayo_kernels::cosine(&a, &b));
+        op!(c, "euclidean", 2, |a, b, _d, _o| rayo: rayo_kernels::euclidean(&a, &b));
         matvec(&mut c);
         c.final_summary();
     }
@@ -167,7 +167,7 @@ mod x86 {
             let a = data(n, 1);
             let b = data(n, 2);
             let mut out = vec![0.0f32; n];
-            for bk in kernels::Backend::names().filter_map(kernels::Backend::by_name) {
+            for bk in rayo_kernels::Backend::names().filter_map(rayo_kernels::Backend::by_name) {
                 if bk.name() == "scalar" {
                     continue;
                 }
@@ -214,7 +214,7 @@ mod x86 {
             let mut out = vec![0.0f32; n];
             g.throughput(Throughput::Bytes((2 * n * 4) as u64));
             g.bench_function(BenchmarkId::new("rayo", label), |bn| {
-                bn.iter(|| kernels::softmax(black_box(&a), &mut out))
+                bn.iter(|| rayo_kernels::softmax(black_box(&a), &mut out))
             });
             let ta = trueno::Vector::from_slice(&a);
             g.bench_function(BenchmarkId::new("trueno", label), |bn| {
@@ -235,7 +235,7 @@ mod x86 {
             let mut out = vec![0.0f32; side];
             g.throughput(Throughput::Bytes((side * side * 4) as u64));
             g.bench_function(BenchmarkId::new("rayo", label), |bn| {
-                bn.iter(|| kernels::matvec(black_box(&m), side, side, &x, &mut out))
+                bn.iter(|| rayo_kernels::matvec(black_box(&m), side, side, &x, &mut out))
             });
             let tm = trueno::Matrix::from_slice(side, side, &m).expect("shape is square");
             let tx = trueno::Vector::from_slice(&x);

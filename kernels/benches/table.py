@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Markdown tables from criterion's JSON after `cargo bench -p kernels --bench kernels`.
+"""Markdown tables from criterion's JSON after `cargo bench -p rayo-kernels --bench kernels`.
 
 Usage: python3 kernels/benches/table.py [target/criterion]
 Each cell: median GB/s (decimal, bytes touched / median time).

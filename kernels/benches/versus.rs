@@ -16,9 +16,9 @@
 //! and at 64M-element arrays (256 MiB each, far beyond the 32 MiB L3: DRAM).
 //!
 //! ```sh
-//! cargo bench -p kernels --bench versus                     # everything
-//! KERNELS_VS_OPS=add,sum KERNELS_VS_SIZES=1K cargo bench -p kernels --bench versus
-//! KERNELS_VS_ROUNDS=41 KERNELS_VS_MISALIGN=1 cargo bench -p kernels --bench versus
+//! cargo bench -p rayo-kernels --bench versus                     # everything
+//! KERNELS_VS_OPS=add,sum KERNELS_VS_SIZES=1K cargo bench -p rayo-kernels --bench versus
+//! KERNELS_VS_ROUNDS=41 KERNELS_VS_MISALIGN=1 cargo bench -p rayo-kernels --bench versus
 //! ```
 //! `KERNELS_VS_MISALIGN=k` starts every buffer `k` floats past a 64-byte
 //! boundary (default 0). `KERNELS_VS_DRAM=0` skips the 256 MiB baselines.
@@ -489,8 +489,10 @@ mod x86 {
     fn isa(pair: &str, sizes: &[(&'static str, usize)], rounds: usize, misalign: usize) {
         let names: Vec<&str> = pair.split(',').collect();
         let (Some(x), Some(y)) = (
-            names.first().and_then(|n| kernels::Backend::by_name(n)),
-            names.get(1).and_then(|n| kernels::Backend::by_name(n)),
+            names
+                .first()
+                .and_then(|n| rayo_kernels::Backend::by_name(n)),
+            names.get(1).and_then(|n| rayo_kernels::Backend::by_name(n)),
         ) else {
             println!("\nKERNELS_VS_ISA={pair}: need two backends this CPU has");
             return;
@@ -505,7 +507,7 @@ mod x86 {
             let (a, b) = (a.s(), b.s());
             let o = o.m();
             let op_ptr: *mut [f32] = o;
-            type Run<'a> = Box<dyn Fn(kernels::Backend) + 'a>;
+            type Run<'a> = Box<dyn Fn(rayo_kernels::Backend) + 'a>;
             let ops: Vec<(&str, usize, Run)> = vec![
                 (
                     "sum",
@@ -608,7 +610,7 @@ mod x86 {
             "# rayo ({}) vs trueno 0.19 (AVX2), interleaved, at least {rounds} rounds \
              (up to 32x that to fill ~0.5 s per cell, ~1.5 s for cells of one-call batches), \
              buffers {misalign} floats past 64-byte alignment\n",
-            kernels::Backend::active().name()
+            rayo_kernels::Backend::active().name()
         );
         println!(
             "GB/s = bytes touched (inputs + outputs) / median time; ratio = median over rounds \
@@ -665,32 +667,32 @@ mod x86 {
                     }
                 };
             }
-            duel_op!("sum", 1, rayo: kernels::sum(a), trueno: T::sum(a));
-            duel_op!("mean", 1, rayo: kernels::mean(a), trueno: T::sum(a) / a.len() as f32);
-            duel_op!("dot", 2, rayo: kernels::dot(a, b), trueno: T::dot(a, b));
-            duel_op!("norm_l1", 1, rayo: kernels::norm_l1(a), trueno: T::norm_l1(a));
-            duel_op!("norm_l2", 1, rayo: kernels::norm_l2(a), trueno: T::norm_l2(a));
-            duel_op!("max", 1, rayo: kernels::max(a), trueno: T::max(a));
-            duel_op!("min", 1, rayo: kernels::min(a), trueno: T::min(a));
-            duel_op!("argmax", 1, rayo: kernels::argmax(a), trueno: T::argmax(a));
-            duel_op!("argmin", 1, rayo: kernels::argmin(a), trueno: T::argmin(a));
-            duel_op!("add", 3, rayo: kernels::add(a, b, out!()), trueno: T::add(a, b, out!()));
-            duel_op!("sub", 3, rayo: kernels::sub(a, b, out!()), trueno: T::sub(a, b, out!()));
-            duel_op!("mul", 3, rayo: kernels::mul(a, b, out!()), trueno: T::mul(a, b, out!()));
-            duel_op!("div", 3, rayo: kernels::div(a, b, out!()), trueno: T::div(a, b, out!()));
-            duel_op!("scale", 2, rayo: kernels::scale(a, 1.5, out!()),
+            duel_op!("sum", 1, rayo: rayo_kernels::sum(a), trueno: T::sum(a));
+            duel_op!("mean", 1, rayo: rayo_kernels::mean(a), trueno: T::sum(a) / a.len() as f32);
+            duel_op!("dot", 2, rayo: rayo_kernels::dot(a, b), trueno: T::dot(a, b));
+            duel_op!("norm_l1", 1, rayo: rayo_kernels::norm_l1(a), trueno: T::norm_l1(a));
+            duel_op!("norm_l2", 1, rayo: rayo_kernels::norm_l2(a), trueno: T::norm_l2(a));
+            duel_op!("max", 1, rayo: rayo_kernels::max(a), trueno: T::max(a));
+            duel_op!("min", 1, rayo: rayo_kernels::min(a), trueno: T::min(a));
+            duel_op!("argmax", 1, rayo: rayo_kernels::argmax(a), trueno: T::argmax(a));
+            duel_op!("argmin", 1, rayo: rayo_kernels::argmin(a), trueno: T::argmin(a));
+            duel_op!("add", 3, rayo: rayo_kernels::add(a, b, out!()), trueno: T::add(a, b, out!()));
+            duel_op!("sub", 3, rayo: rayo_kernels::sub(a, b, out!()), trueno: T::sub(a, b, out!()));
+            duel_op!("mul", 3, rayo: rayo_kernels::mul(a, b, out!()), trueno: T::mul(a, b, out!()));
+            duel_op!("div", 3, rayo: rayo_kernels::div(a, b, out!()), trueno: T::div(a, b, out!()));
+            duel_op!("scale", 2, rayo: rayo_kernels::scale(a, 1.5, out!()),
                 trueno: T::scale(a, 1.5, out!()));
-            duel_op!("fma", 4, rayo: kernels::fma(a, b, c, out!()),
+            duel_op!("fma", 4, rayo: rayo_kernels::fma(a, b, c, out!()),
                 trueno: T::fma(a, b, c, out!()));
-            duel_op!("clamp", 2, rayo: kernels::clamp(a, -0.5, 0.5, out!()),
+            duel_op!("clamp", 2, rayo: rayo_kernels::clamp(a, -0.5, 0.5, out!()),
                 trueno: T::clamp(a, -0.5, 0.5, out!()));
-            duel_op!("abs", 2, rayo: kernels::abs(a, out!()), trueno: T::abs(a, out!()));
-            duel_op!("relu", 2, rayo: kernels::relu(a, out!()), trueno: T::relu(a, out!()));
-            duel_op!("exp", 2, rayo: kernels::exp(a, out!()), trueno: T::exp(a, out!()));
-            duel_op!("sigmoid", 2, rayo: kernels::sigmoid(a, out!()),
+            duel_op!("abs", 2, rayo: rayo_kernels::abs(a, out!()), trueno: T::abs(a, out!()));
+            duel_op!("relu", 2, rayo: rayo_kernels::relu(a, out!()), trueno: T::relu(a, out!()));
+            duel_op!("exp", 2, rayo: rayo_kernels::exp(a, out!()), trueno: T::exp(a, out!()));
+            duel_op!("sigmoid", 2, rayo: rayo_kernels::sigmoid(a, out!()),
                 trueno: T::sigmoid(a, out!()));
-            duel_op!("tanh", 2, rayo: kernels::tanh(a, out!()), trueno: T::tanh(a, out!()));
-            duel_op!("gelu", 2, rayo: kernels::gelu(a, out!()), trueno: T::gelu(a, out!()));
+            duel_op!("tanh", 2, rayo: rayo_kernels::tanh(a, out!()), trueno: T::tanh(a, out!()));
+            duel_op!("gelu", 2, rayo: rayo_kernels::gelu(a, out!()), trueno: T::gelu(a, out!()));
             // trueno has no kernel-level softmax or matvec: its `Vector` /
             // `Matrix` API allocates the result (inputs built outside the timing).
             if want("softmax") {
@@ -702,7 +704,7 @@ mod x86 {
                     n,
                     2,
                     rounds,
-                    &mut || kernels::softmax(a, out!()),
+                    &mut || rayo_kernels::softmax(a, out!()),
                     Some(&mut || {
                         black_box(ta.softmax().ok());
                     }),
@@ -722,7 +724,7 @@ mod x86 {
                 // wherever trueno's allocator put it, not `KERNELS_VS_MISALIGN`.
                 let m = tm.as_slice();
                 let mut o = vec![0.0f32; side];
-                let mut ours = || kernels::matvec(m, side, side, x, &mut o);
+                let mut ours = || rayo_kernels::matvec(m, side, side, x, &mut o);
                 let mut theirs = || {
                     black_box(tm.matvec(&tx).ok());
                 };
@@ -739,9 +741,9 @@ mod x86 {
                 print_row(&row);
                 rows.push(row);
             }
-            duel_op!("axpy", 3, rayo: kernels::axpy(0.5, a, out!()));
-            duel_op!("cosine", 2, rayo: kernels::cosine(a, b));
-            duel_op!("euclidean", 2, rayo: kernels::euclidean(a, b));
+            duel_op!("axpy", 3, rayo: rayo_kernels::axpy(0.5, a, out!()));
+            duel_op!("cosine", 2, rayo: rayo_kernels::cosine(a, b));
+            duel_op!("euclidean", 2, rayo: rayo_kernels::euclidean(a, b));
         }
         // Within 1% either way is a tie: the interquartile ranges of repeated
         // runs are about that wide, and store-bound ops hit the same limit.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Pivot the rows `cargo bench -p kernels --bench versus` prints into one line per op.
+"""Pivot the rows `cargo bench -p rayo-kernels --bench versus` prints into one line per op.
 
-Usage: cargo bench -p kernels --bench versus | tee versus.txt
+Usage: cargo bench -p rayo-kernels --bench versus | tee versus.txt
        python3 kernels/benches/versus_table.py versus.txt [more runs ...]
 Each cell: rayo / trueno GB/s, then the median per-round speed-up of rayo
 (trueno time / rayo time). The last column: 4M rayo vs the plain loop with

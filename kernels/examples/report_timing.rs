@@ -13,7 +13,7 @@
 //! OP is dot, sum, max, add, mul or scale; N the element count. Each batch is
 //! `Instant::now()` around CALLS calls, as the Python side does with
 //! `perf_counter_ns()` around a loop: the same method on both sides.
-//! Build: `cargo build --release -p kernels --example report_timing`.
+//! Build: `cargo build --release -p rayo-kernels --example report_timing`.
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -124,20 +124,20 @@ fn run(op: &str, arr: &mut Arrays, calls: u64, batches: u64) -> Result<Vec<u128>
         }};
     }
     match op {
-        "dot" => time!(black_box(kernels::dot(black_box(a), black_box(b)))),
-        "sum" => time!(black_box(kernels::sum(black_box(a)))),
-        "max" => time!(black_box(kernels::max(black_box(a)))),
-        "add" => time!(kernels::add(
+        "dot" => time!(black_box(rayo_kernels::dot(black_box(a), black_box(b)))),
+        "sum" => time!(black_box(rayo_kernels::sum(black_box(a)))),
+        "max" => time!(black_box(rayo_kernels::max(black_box(a)))),
+        "add" => time!(rayo_kernels::add(
             black_box(a),
             black_box(b),
             black_box(&mut *out)
         )),
-        "mul" => time!(kernels::mul(
+        "mul" => time!(rayo_kernels::mul(
             black_box(a),
             black_box(b),
             black_box(&mut *out)
         )),
-        "scale" => time!(kernels::scale(
+        "scale" => time!(rayo_kernels::scale(
             black_box(a),
             black_box(1.5),
             black_box(&mut *out)
@@ -156,7 +156,10 @@ fn number(word: Option<&str>, what: &str, line: &str) -> Result<u64, String> {
 fn answer(line: &str, arrays: &mut HashMap<usize, Arrays>) -> Result<String, String> {
     let mut words = line.split_whitespace();
     match words.next() {
-        Some("info") => Ok(format!("backend {}", kernels::Backend::active().name())),
+        Some("info") => Ok(format!(
+            "backend {}",
+            rayo_kernels::Backend::active().name()
+        )),
         Some("run") => {
             let op = words
                 .next()

@@ -42,16 +42,16 @@ impl fmt::Display for Error {
                 right_len,
             } => write!(
                 f,
-                "kernels::{op}: length mismatch: {left} is {left_len} but {right} is {right_len}"
+                "rayo_kernels::{op}: length mismatch: {left} is {left_len} but {right} is {right_len}"
             ),
             Error::MatrixShape { rows, cols, len } => match rows.checked_mul(cols) {
                 Some(p) => write!(
                     f,
-                    "kernels::matvec: shape mismatch: m.len() is {len} but rows * cols is {rows} * {cols} = {p}"
+                    "rayo_kernels::matvec: shape mismatch: m.len() is {len} but rows * cols is {rows} * {cols} = {p}"
                 ),
                 None => write!(
                     f,
-                    "kernels::matvec: shape mismatch: rows * cols = {rows} * {cols} overflows usize (m.len() is {len})"
+                    "rayo_kernels::matvec: shape mismatch: rows * cols = {rows} * {cols} overflows usize (m.len() is {len})"
                 ),
             },
         }

@@ -9,15 +9,15 @@
 //! ```
 //! let a = [1.0, 2.0, 3.0];
 //! let b = [4.0, 5.0, 6.0];
-//! assert_eq!(kernels::dot(&a, &b), 32.0);
+//! assert_eq!(rayo_kernels::dot(&a, &b), 32.0);
 //!
 //! let mut out = [0.0; 3];
-//! kernels::add(&a, &b, &mut out);
+//! rayo_kernels::add(&a, &b, &mut out);
 //! assert_eq!(out, [5.0, 7.0, 9.0]);
 //!
 //! // Shapes from outside: check instead of panicking.
-//! assert!(kernels::checked::dot(&a, &b[..2]).is_err());
-//! assert_eq!(kernels::argmax(&[1.0, f32::NAN, 3.0]), Some(1));
+//! assert!(rayo_kernels::checked::dot(&a, &b[..2]).is_err());
+//! assert_eq!(rayo_kernels::argmax(&[1.0, f32::NAN, 3.0]), Some(1));
 //! ```
 //!
 //! # Features

@@ -5,9 +5,9 @@
 mod common;
 
 use common::{say, scalar, simd_backends, Rng};
-use kernels::Backend;
+use rayo_kernels::Backend;
 
-type Act = fn(Backend, &[f32], &mut [f32]) -> Result<(), kernels::Error>;
+type Act = fn(Backend, &[f32], &mut [f32]) -> Result<(), rayo_kernels::Error>;
 /// Name, function, f64 reference, range.
 type Case = (&'static str, Act, fn(f64) -> f64, f32, f32);
 

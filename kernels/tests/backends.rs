@@ -5,7 +5,7 @@
 mod common;
 
 use common::{close, data, same, say, scalar, simd_backends, Rng};
-use kernels::Backend;
+use rayo_kernels::Backend;
 
 /// Runs every operation on `b` and on the scalar reference and compares.
 /// `off` shifts each slice's start by 0..3 elements inside a larger buffer,
@@ -111,7 +111,7 @@ fn check(b: Backend, rng: &mut Rng, n: usize, off: [usize; 3], specials: bool) {
     let mut buf_o2 = vec![0.0; n + 3];
     let o1 = &mut buf_o1[off[2]..off[2] + n];
     let o2 = &mut buf_o2[off[2]..off[2] + n];
-    type Bin = fn(Backend, &[f32], &[f32], &mut [f32]) -> Result<(), kernels::Error>;
+    type Bin = fn(Backend, &[f32], &[f32], &mut [f32]) -> Result<(), rayo_kernels::Error>;
     let bins: [(&str, Bin); 4] = [
         ("add", |b, p, q, o| b.add(p, q, o)),
         ("sub", |b, p, q, o| b.sub(p, q, o)),
@@ -131,7 +131,7 @@ fn check(b: Backend, rng: &mut Rng, n: usize, off: [usize; 3], specials: bool) {
             );
         }
     }
-    type Un = fn(Backend, &[f32], &mut [f32]) -> Result<(), kernels::Error>;
+    type Un = fn(Backend, &[f32], &mut [f32]) -> Result<(), rayo_kernels::Error>;
     let exact: [(&str, Un); 4] = [
         ("abs", |b, p, o| b.abs(p, o)),
         ("relu", |b, p, o| b.relu(p, o)),

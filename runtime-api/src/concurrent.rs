@@ -37,15 +37,15 @@ where
 ///
 /// ```no_run
 /// use miniserde::{Deserialize, Serialize};
-/// use runtime_api::{shared_service_fn, Diagnostic, LambdaEvent};
+/// use rayo_runtime::{shared_service_fn, Diagnostic, LambdaEvent};
 ///
 /// #[derive(Deserialize)]
 /// struct Request { name: String }
 /// #[derive(Serialize)]
 /// struct Response { greeting: String }
 ///
-/// fn main() -> Result<(), runtime_api::Error> {
-///     runtime_api::run_concurrent(shared_service_fn(|e: LambdaEvent<Request>| {
+/// fn main() -> Result<(), rayo_runtime::Error> {
+///     rayo_runtime::run_concurrent(shared_service_fn(|e: LambdaEvent<Request>| {
 ///         Ok::<_, Diagnostic>(Response { greeting: format!("hello, {}", e.payload.name) })
 ///     }))
 /// }
@@ -65,10 +65,10 @@ where
 /// for (one when it is unset: the same single loop as `run`, on the main thread).
 ///
 /// ```no_run
-/// use runtime_api::{Context, Diagnostic};
+/// use rayo_runtime::{Context, Diagnostic};
 ///
-/// fn main() -> Result<(), runtime_api::Error> {
-///     runtime_api::run_concurrent(|event: &[u8], _ctx: &Context| -> Result<Vec<u8>, Diagnostic> {
+/// fn main() -> Result<(), rayo_runtime::Error> {
+///     rayo_runtime::run_concurrent(|event: &[u8], _ctx: &Context| -> Result<Vec<u8>, Diagnostic> {
 ///         Ok(event.to_vec())
 ///     })
 /// }

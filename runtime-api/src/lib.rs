@@ -3,10 +3,10 @@
 //! reading the environment.
 //!
 //! ```no_run
-//! use runtime_api::{Context, Diagnostic};
+//! use rayo_runtime::{Context, Diagnostic};
 //!
-//! fn main() -> Result<(), runtime_api::Error> {
-//!     runtime_api::run(|event: &[u8], _ctx: &Context| -> Result<Vec<u8>, Diagnostic> {
+//! fn main() -> Result<(), rayo_runtime::Error> {
+//!     rayo_runtime::run(|event: &[u8], _ctx: &Context| -> Result<Vec<u8>, Diagnostic> {
 //!         Ok(event.to_vec())
 //!     })
 //! }
@@ -22,7 +22,7 @@
 //!
 //! ```no_run
 //! use miniserde::{Deserialize, Serialize};
-//! use runtime_api::{service_fn, Diagnostic, LambdaEvent};
+//! use rayo_runtime::{service_fn, Diagnostic, LambdaEvent};
 //!
 //! #[derive(Deserialize)]
 //! struct Request { name: String }
@@ -33,8 +33,8 @@
 //!     Ok(Response { greeting: format!("hello, {}", event.payload.name) })
 //! }
 //!
-//! fn main() -> Result<(), runtime_api::Error> {
-//!     runtime_api::run(service_fn(hello))
+//! fn main() -> Result<(), rayo_runtime::Error> {
+//!     rayo_runtime::run(service_fn(hello))
 //! }
 //! ```
 //!
@@ -162,13 +162,13 @@ pub fn run<H: Handler>(handler: H) -> Result<(), Error> {
 ///
 /// ```no_run
 /// # fn load_model() -> Result<Vec<f32>, String> { Ok(vec![]) }
-/// let rt = runtime_api::Runtime::from_env()?;
+/// let rt = rayo_runtime::Runtime::from_env()?;
 /// let model = match load_model() {
 ///     Ok(m) => m,
-///     Err(e) => rt.fail_init(runtime_api::Diagnostic::new("ModelLoadError", e)),
+///     Err(e) => rt.fail_init(rayo_runtime::Diagnostic::new("ModelLoadError", e)),
 /// };
-/// rt.run(move |event: &[u8], _: &runtime_api::Context| Ok(event.to_vec()))
-/// # ; Ok::<(), runtime_api::Error>(())
+/// rt.run(move |event: &[u8], _: &rayo_runtime::Context| Ok(event.to_vec()))
+/// # ; Ok::<(), rayo_runtime::Error>(())
 /// ```
 ///
 /// Creating it installs a panic hook that reports a panic to the Runtime API (as an

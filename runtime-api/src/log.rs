@@ -2,8 +2,8 @@
 //! logging framework.
 //!
 //! ```no_run
-//! runtime_api::info!("model loaded: {} rows", 42);
-//! runtime_api::warn!("slow request: {} ms", 900);
+//! rayo_runtime::info!("model loaded: {} rows", 42);
+//! rayo_runtime::warn!("slow request: {} ms", 900);
 //! ```
 //!
 //! - `AWS_LAMBDA_LOG_FORMAT=JSON`: one JSON object per line,
@@ -272,7 +272,7 @@ macro_rules! __rayo_log {
     };
 }
 
-/// Logs at TRACE: `runtime_api::trace!("x = {x}")`.
+/// Logs at TRACE: `rayo_runtime::trace!("x = {x}")`.
 #[macro_export]
 macro_rules! trace {
     ($($arg:tt)+) => { $crate::__rayo_log!($crate::log::Level::Trace, $($arg)+) };

@@ -42,10 +42,10 @@ impl Runtime {
     /// would receive it and end the process without the hooks.
     ///
     /// ```no_run
-    /// let rt = runtime_api::Runtime::from_env()?;
-    /// rt.on_shutdown(|| runtime_api::info!("flushing metrics before shutdown"))?;
-    /// rt.run(|event: &[u8], _: &runtime_api::Context| Ok(event.to_vec()))
-    /// # ; Ok::<(), runtime_api::Error>(())
+    /// let rt = rayo_runtime::Runtime::from_env()?;
+    /// rt.on_shutdown(|| rayo_runtime::info!("flushing metrics before shutdown"))?;
+    /// rt.run(|event: &[u8], _: &rayo_runtime::Context| Ok(event.to_vec()))
+    /// # ; Ok::<(), rayo_runtime::Error>(())
     /// ```
     pub fn on_shutdown<F: FnOnce() + Send + 'static>(&self, hook: F) -> Result<(), Error> {
         let mut hooks = HOOKS.lock().unwrap_or_else(|p| p.into_inner());

@@ -89,7 +89,7 @@ where
 ///
 /// ```no_run
 /// use std::io::Write;
-/// use runtime_api::{stream_fn, Diagnostic, LambdaEvent, ResponseStream};
+/// use rayo_runtime::{stream_fn, Diagnostic, LambdaEvent, ResponseStream};
 ///
 /// #[derive(miniserde::Deserialize)]
 /// struct Request { lines: u32 }
@@ -101,8 +101,8 @@ where
 ///     Ok(())
 /// }
 ///
-/// fn main() -> Result<(), runtime_api::Error> {
-///     runtime_api::run_streaming(stream_fn(count))
+/// fn main() -> Result<(), rayo_runtime::Error> {
+///     rayo_runtime::run_streaming(stream_fn(count))
 /// }
 /// ```
 pub fn stream_fn<T, F, S>(
@@ -122,10 +122,10 @@ where
 ///
 /// ```no_run
 /// use std::io::Write;
-/// use runtime_api::{Context, Diagnostic, ResponseStream};
+/// use rayo_runtime::{Context, Diagnostic, ResponseStream};
 ///
-/// fn main() -> Result<(), runtime_api::Error> {
-///     runtime_api::run_streaming(|event: &[u8], _: &Context, out: &mut ResponseStream| {
+/// fn main() -> Result<(), rayo_runtime::Error> {
+///     rayo_runtime::run_streaming(|event: &[u8], _: &Context, out: &mut ResponseStream| {
 ///         for line in event.split(|&b| b == b'\n') {
 ///             out.write_all(line)?;
 ///             out.write_all(b"\n")?;

@@ -8,10 +8,10 @@ use replay::replay;
 
 #[test]
 fn http_response() {
-    replay("http_response", runtime_api::fuzzing::http_response);
+    replay("http_response", rayo_runtime::fuzzing::http_response);
 }
 
 #[test]
 fn context() {
-    replay("context", runtime_api::fuzzing::context);
+    replay("context", rayo_runtime::fuzzing::context);
 }

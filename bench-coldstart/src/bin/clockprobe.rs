@@ -3,7 +3,7 @@
 //! response is read, and just before writing its reply, and answers every event with
 //! those readings as JSON. `PROBE_SLEEP_MS` delays the first `GET /next` (a known init);
 //! with `PROBE_ERROR` set it posts them to `/error` instead (a function that fails).
-use bench_coldstart::procfs::monotonic_ns;
+use rayo_bench::procfs::monotonic_ns;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::ExitCode;

@@ -13,9 +13,9 @@
 //! `RAYO_ECHO_FAIL_INIT=message` makes initialisation fail with `EchoInitError`. Like the
 //! compute bootstrap, it serves with `run_concurrent` (feature `managed-instances`).
 
-use runtime_api::{write_json_string, Context, Diagnostic, Runtime};
+use rayo_runtime::{write_json_string, Context, Diagnostic, Runtime};
 
-fn main() -> Result<(), runtime_api::Error> {
+fn main() -> Result<(), rayo_runtime::Error> {
     let rt = Runtime::from_env()?;
     if let Some(message) = std::env::var_os("RAYO_ECHO_FAIL_INIT") {
         rt.fail_init(Diagnostic::new(

@@ -20,9 +20,9 @@
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use runtime_api::{write_json_string, Context, Diagnostic, Runtime};
+use rayo_runtime::{write_json_string, Context, Diagnostic, Runtime};
 
-fn main() -> Result<(), runtime_api::Error> {
+fn main() -> Result<(), rayo_runtime::Error> {
     let rt = Runtime::from_env()?;
     if let Some(text) = std::env::var_os("RAYO_SHUTDOWN_HOOK") {
         let text = text.to_string_lossy().into_owned();
@@ -35,8 +35,8 @@ fn main() -> Result<(), runtime_api::Error> {
             println!("{text}");
         })?;
     }
-    runtime_api::log::install_log_facade();
-    runtime_api::info!("initialised");
+    rayo_runtime::log::install_log_facade();
+    rayo_runtime::info!("initialised");
     rt.run_concurrent(|event: &[u8], ctx: &Context| match event {
         b"\"rayo:log\"" => log_all_levels(ctx),
         b"\"rayo:barrier\"" => barrier(ctx),
@@ -50,16 +50,16 @@ fn main() -> Result<(), runtime_api::Error> {
 
 fn log_all_levels(ctx: &Context) -> Result<Vec<u8>, Diagnostic> {
     let id = &ctx.request_id;
-    runtime_api::trace!("trace from {id}");
-    runtime_api::debug!("debug from {id}");
-    runtime_api::info!("info from {id}: \"quoted\"\nsecond line\ttab é");
-    runtime_api::warn!("warn from {id}");
-    runtime_api::error!("error from {id}");
-    runtime_api::fatal!("fatal from {id}");
+    rayo_runtime::trace!("trace from {id}");
+    rayo_runtime::debug!("debug from {id}");
+    rayo_runtime::info!("info from {id}: \"quoted\"\nsecond line\ttab é");
+    rayo_runtime::warn!("warn from {id}");
+    rayo_runtime::error!("error from {id}");
+    rayo_runtime::fatal!("fatal from {id}");
     log::warn!("log crate from {id}");
     log::trace!("log crate trace from {id}");
     let seen = wait_for_peers()?;
-    runtime_api::info!("after the barrier from {id} ({seen} in flight)");
+    rayo_runtime::info!("after the barrier from {id} ({seen} in flight)");
     Ok(id.as_bytes().to_vec())
 }
 
@@ -89,7 +89,7 @@ static BARRIER_CHANGED: Condvar = Condvar::new();
 /// Returns once AWS_LAMBDA_MAX_CONCURRENCY invocations have been here at the same time (or
 /// after 5 s), with the most seen: so their log records interleave in time.
 fn wait_for_peers() -> Result<usize, Diagnostic> {
-    let want = runtime_api::max_concurrency().map_err(Diagnostic::from)?;
+    let want = rayo_runtime::max_concurrency().map_err(Diagnostic::from)?;
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut g = IN_BARRIER.lock().unwrap_or_else(|p| p.into_inner());
     g.0 += 1;

@@ -18,10 +18,10 @@
 use std::io::Write;
 use std::time::Duration;
 
-use runtime_api::{Context, Diagnostic, HttpResponseHead, ResponseStream};
+use rayo_runtime::{Context, Diagnostic, HttpResponseHead, ResponseStream};
 
-fn main() -> Result<(), runtime_api::Error> {
-    runtime_api::run_streaming(handle)
+fn main() -> Result<(), rayo_runtime::Error> {
+    rayo_runtime::run_streaming(handle)
 }
 
 fn handle(event: &[u8], _ctx: &Context, out: &mut ResponseStream) -> Result<(), Diagnostic> {
@@ -64,7 +64,7 @@ fn handle(event: &[u8], _ctx: &Context, out: &mut ResponseStream) -> Result<(), 
         }
         #[cfg(feature = "http-events")]
         _ if event.windows(16).any(|w| w == b"\"requestContext\"") => {
-            runtime_api::stream_fn(http)(event, _ctx, out)
+            rayo_runtime::stream_fn(http)(event, _ctx, out)
         }
         _ => {
             let (a, b) = event.split_at(event.len() / 2);
@@ -78,7 +78,7 @@ fn handle(event: &[u8], _ctx: &Context, out: &mut ResponseStream) -> Result<(), 
 
 #[cfg(feature = "http-events")]
 fn http(
-    e: runtime_api::LambdaEvent<runtime_api::events::ApiGatewayV2httpRequest>,
+    e: rayo_runtime::LambdaEvent<rayo_runtime::events::ApiGatewayV2httpRequest>,
     out: &mut ResponseStream,
 ) -> Result<(), Diagnostic> {
     let req = e.payload;

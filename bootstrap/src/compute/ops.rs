@@ -5,16 +5,16 @@ use super::encode;
 use super::error::ComputeError;
 use super::request::{Args, Field, Op, OpRequest};
 use super::MAX_ELEMENTS;
-use kernels::checked as k;
+use rayo_kernels::checked as k;
 
 /// The kernels' own shape check, which the checks here make unreachable: kept as an error,
 /// never a panic, in case the two ever disagree.
-fn shape(e: kernels::Error) -> ComputeError {
+fn shape(e: rayo_kernels::Error) -> ComputeError {
     ComputeError::request(format!("operand shapes rejected by the kernel: {e}"))
 }
 
-type Unary = fn(&[f32], &mut [f32]) -> Result<(), kernels::Error>;
-type Binary = fn(&[f32], &[f32], &mut [f32]) -> Result<(), kernels::Error>;
+type Unary = fn(&[f32], &mut [f32]) -> Result<(), rayo_kernels::Error>;
+type Binary = fn(&[f32], &[f32], &mut [f32]) -> Result<(), rayo_kernels::Error>;
 
 /// What an op produces.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,20 +92,20 @@ pub fn run(req: OpRequest) -> Result<Output, ComputeError> {
             let (a, b) = ab(args)?;
             Output::Number(k::euclidean_sq(&a, &b).map_err(shape)?)
         }
-        Op::Sum => Output::Number(kernels::sum(&args.array(Field::A))),
-        Op::Mean => Output::Number(kernels::mean(&args.array(Field::A))),
-        Op::NormL1 => Output::Number(kernels::norm_l1(&args.array(Field::A))),
-        Op::NormL2 => Output::Number(kernels::norm_l2(&args.array(Field::A))),
+        Op::Sum => Output::Number(rayo_kernels::sum(&args.array(Field::A))),
+        Op::Mean => Output::Number(rayo_kernels::mean(&args.array(Field::A))),
+        Op::NormL1 => Output::Number(rayo_kernels::norm_l1(&args.array(Field::A))),
+        Op::NormL2 => Output::Number(rayo_kernels::norm_l2(&args.array(Field::A))),
         Op::Max | Op::Min | Op::Argmax | Op::Argmin => {
             let a = args.array(Field::A);
             non_empty(&a, op)?;
             let missing =
                 || ComputeError::field("a", format!("op `{}` found no element", op.name()));
             match op {
-                Op::Max => Output::Number(kernels::max(&a).ok_or_else(missing)?),
-                Op::Min => Output::Number(kernels::min(&a).ok_or_else(missing)?),
-                Op::Argmax => Output::Index(kernels::argmax(&a).ok_or_else(missing)?),
-                _ => Output::Index(kernels::argmin(&a).ok_or_else(missing)?),
+                Op::Max => Output::Number(rayo_kernels::max(&a).ok_or_else(missing)?),
+                Op::Min => Output::Number(rayo_kernels::min(&a).ok_or_else(missing)?),
+                Op::Argmax => Output::Index(rayo_kernels::argmax(&a).ok_or_else(missing)?),
+                _ => Output::Index(rayo_kernels::argmin(&a).ok_or_else(missing)?),
             }
         }
         Op::Add => map2(args, k::add)?,

@@ -5,7 +5,7 @@
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use emulator::{Config, Emulator};
+use rayo_emulator::{Config, Emulator};
 
 /// The bound on every wait in these tests.
 pub const T: Duration = Duration::from_secs(10);

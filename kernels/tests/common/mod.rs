@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use kernels::Backend;
+use rayo_kernels::Backend;
 
 /// xorshift64*: deterministic, no dependency.
 pub struct Rng(u64);

@@ -3,8 +3,8 @@
 //! miniserde.
 //!
 //! ```no_run
-//! use runtime_api::events::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-//! use runtime_api::{service_fn, Diagnostic, LambdaEvent};
+//! use rayo_runtime::events::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+//! use rayo_runtime::{service_fn, Diagnostic, LambdaEvent};
 //!
 //! fn hello(e: LambdaEvent<ApiGatewayV2httpRequest>) -> Result<ApiGatewayV2httpResponse, Diagnostic> {
 //!     let name = e.payload.query("name").unwrap_or("world");
@@ -12,8 +12,8 @@
 //!         .header("content-type", "text/plain"))
 //! }
 //!
-//! fn main() -> Result<(), runtime_api::Error> {
-//!     runtime_api::run(service_fn(hello))
+//! fn main() -> Result<(), rayo_runtime::Error> {
+//!     rayo_runtime::run(service_fn(hello))
 //! }
 //! ```
 //!

@@ -20,6 +20,7 @@ const MAX_WORKERS: usize = 4096;
 /// State shared across invocations needs its own synchronisation (an atomic, a `Mutex`,
 /// a `OnceLock`), as in any multi-threaded Rust.
 pub trait SharedHandler: Send + Sync + 'static {
+    /// Handles one event; may be called from several workers at once.
     fn call(&self, event: &[u8], ctx: &Context) -> Result<Vec<u8>, Diagnostic>;
 }
 
@@ -36,7 +37,7 @@ where
 /// workers share (`Fn` rather than `FnMut`).
 ///
 /// ```no_run
-/// use miniserde::{Deserialize, Serialize};
+/// use rayo_runtime::miniserde::{self, Deserialize, Serialize};
 /// use rayo_runtime::{shared_service_fn, Diagnostic, LambdaEvent};
 ///
 /// #[derive(Deserialize)]
@@ -58,7 +59,7 @@ where
     R: miniserde::Serialize,
     F: Fn(LambdaEvent<T>) -> Result<R, Diagnostic> + Send + Sync + 'static,
 {
-    move |event: &[u8], ctx: &Context| crate::call_typed(&f, event, ctx)
+    move |event: &[u8], ctx: &Context| crate::typed::call_typed(&f, event, ctx)
 }
 
 /// Like [`run`](crate::run), with as many workers as `AWS_LAMBDA_MAX_CONCURRENCY` asks
@@ -230,14 +231,14 @@ mod tests {
             for i in 1..=4u32 {
                 let h = &h;
                 s.spawn(move || {
-                    let ctx = Context::for_tests(&format!("r{i}"));
+                    let ctx = Context::for_test().with_request_id(&format!("r{i}"));
                     let out = SharedHandler::call(h, format!("{{\"n\":{i}}}").as_bytes(), &ctx);
                     let want = format!("{{\"double\":{},\"id\":\"r{i}\"}}", i * 2);
                     assert_eq!(out.unwrap(), want.as_bytes());
                 });
             }
         });
-        let ctx = Context::for_tests("r0");
+        let ctx = Context::for_test().with_request_id("r0");
         assert_eq!(
             SharedHandler::call(&h, b"{\"n\":0}", &ctx)
                 .unwrap_err()

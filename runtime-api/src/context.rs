@@ -22,6 +22,7 @@ pub struct Config {
 }
 
 impl Config {
+    /// Reads the `AWS_LAMBDA_*` variables; a memory size that is not a number is an error.
     pub fn from_env() -> Result<Config, Error> {
         let memory = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
         let memory_size_mb = match var(memory)? {
@@ -77,21 +78,94 @@ pub struct Context {
 }
 
 impl Context {
-    /// A context with only a request id, for unit tests of this crate.
-    #[cfg(test)]
-    pub(crate) fn for_tests(request_id: &str) -> Context {
+    /// A context for a handler's unit tests: request id `test-request-id`, a deadline 3 s
+    /// from now (Lambda's default timeout), the ARN of a function called `test-function`,
+    /// no trace id, client context, identity or tenant, and empty settings. Change what a
+    /// test needs with the `with_*` setters:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rayo_runtime::Context;
+    ///
+    /// let ctx = Context::for_test()
+    ///     .with_request_id("req-42")
+    ///     .with_remaining(Duration::from_millis(50));
+    /// assert_eq!(ctx.request_id, "req-42");
+    /// assert!(ctx.remaining() <= Duration::from_millis(50));
+    /// ```
+    pub fn for_test() -> Context {
         Context {
-            request_id: request_id.into(),
+            request_id: "test-request-id".into(),
             deadline_ms: 0,
-            invoked_function_arn: String::new(),
+            invoked_function_arn: "arn:aws:lambda:us-east-1:123456789012:function:test-function"
+                .into(),
             xray_trace_id: None,
             client_context: None,
             identity: None,
             tenant_id: None,
             env_config: Arc::default(),
         }
+        .with_remaining(Duration::from_secs(3))
     }
 
+    /// Sets [`Context::request_id`].
+    pub fn with_request_id(mut self, id: impl Into<String>) -> Context {
+        self.request_id = id.into();
+        self
+    }
+
+    /// Sets [`Context::deadline_ms`] (ms since the Unix epoch).
+    pub fn with_deadline_ms(mut self, deadline_ms: u64) -> Context {
+        self.deadline_ms = deadline_ms;
+        self
+    }
+
+    /// Sets the deadline to `remaining` from now.
+    pub fn with_remaining(mut self, remaining: Duration) -> Context {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO);
+        self.deadline_ms = u64::try_from((now + remaining).as_millis()).unwrap_or(u64::MAX);
+        self
+    }
+
+    /// Sets [`Context::invoked_function_arn`].
+    pub fn with_invoked_function_arn(mut self, arn: impl Into<String>) -> Context {
+        self.invoked_function_arn = arn.into();
+        self
+    }
+
+    /// Sets [`Context::xray_trace_id`].
+    pub fn with_xray_trace_id(mut self, id: impl Into<String>) -> Context {
+        self.xray_trace_id = Some(id.into());
+        self
+    }
+
+    /// Sets [`Context::client_context`] (raw JSON).
+    pub fn with_client_context(mut self, json: impl Into<String>) -> Context {
+        self.client_context = Some(json.into());
+        self
+    }
+
+    /// Sets [`Context::identity`] (raw JSON).
+    pub fn with_identity(mut self, json: impl Into<String>) -> Context {
+        self.identity = Some(json.into());
+        self
+    }
+
+    /// Sets [`Context::tenant_id`].
+    pub fn with_tenant_id(mut self, id: impl Into<String>) -> Context {
+        self.tenant_id = Some(id.into());
+        self
+    }
+
+    /// Sets [`Context::env_config`], the function's settings.
+    pub fn with_config(mut self, config: Config) -> Context {
+        self.env_config = Arc::new(config);
+        self
+    }
+
+    /// [`Context::deadline_ms`] as a `SystemTime`.
     pub fn deadline(&self) -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(self.deadline_ms)
     }
@@ -154,7 +228,7 @@ mod tests {
     fn remaining_saturates() {
         let ctx = Context {
             deadline_ms: 1,
-            ..Context::for_tests("x")
+            ..Context::for_test().with_request_id("x")
         };
         assert_eq!(ctx.remaining(), Duration::ZERO);
         let later = Context {

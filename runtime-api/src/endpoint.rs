@@ -8,6 +8,7 @@ use crate::Error;
 const VAR: &str = "AWS_LAMBDA_RUNTIME_API";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+/// Where the Runtime API is: `AWS_LAMBDA_RUNTIME_API` parsed into an address and a path prefix.
 pub struct Endpoint {
     /// What `TcpStream::connect` gets, and the `Host` header: `host:port`.
     pub authority: String,
@@ -19,6 +20,7 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// Parses `host:port` (as Lambda sets it) or `http://host:port/prefix` (as some emulators do).
     pub fn parse(value: &str) -> Result<Endpoint, Error> {
         let bad = |reason| Error::Env {
             var: VAR,
@@ -87,6 +89,7 @@ impl Endpoint {
         })
     }
 
+    /// Reads and parses `AWS_LAMBDA_RUNTIME_API`.
     pub fn from_env() -> Result<Endpoint, Error> {
         match std::env::var(VAR) {
             Ok(v) => Endpoint::parse(&v),

@@ -6,30 +6,43 @@ use std::fmt;
 pub enum Error {
     /// An environment variable is missing or malformed.
     Env {
+        /// The variable's name.
         var: &'static str,
+        /// Its value, when it is set.
         value: Option<String>,
+        /// What is wrong with it.
         reason: &'static str,
     },
     /// Connecting to, writing to or reading from the Runtime API failed.
     Io {
+        /// What the runtime was doing.
         during: &'static str,
+        /// The operating system's error.
         source: std::io::Error,
     },
     /// The Runtime API answered with bytes that are not the HTTP we accept.
     Http {
+        /// What the runtime was doing.
         during: &'static str,
+        /// What was malformed, with the bytes in question.
         detail: String,
     },
     /// The Runtime API answered with a status the runtime cannot go on after.
     Status {
+        /// What the runtime was doing.
         during: &'static str,
+        /// The HTTP status.
         status: u16,
+        /// The answer's body, as text.
         body: String,
     },
     /// `GET /next` gave an invocation without a usable header.
     Invocation {
+        /// The header's name.
         header: &'static str,
+        /// Its value, when present.
         value: Option<String>,
+        /// What is wrong with it.
         reason: &'static str,
     },
 }
@@ -82,11 +95,14 @@ impl std::error::Error for Error {
 /// (`errorType`, `errorMessage`) to the caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// `errorType`: a short type name, e.g. `InvalidEvent`.
     pub error_type: String,
+    /// `errorMessage`: the sentence the caller reads.
     pub error_message: String,
 }
 
 impl Diagnostic {
+    /// A diagnostic with this type and message.
     pub fn new(error_type: impl Into<String>, error_message: impl Into<String>) -> Self {
         Diagnostic {
             error_type: error_type.into(),

@@ -18,11 +18,13 @@
 //! structured logs ([`info!`] and its siblings, in the format `AWS_LAMBDA_LOG_FORMAT` asks
 //! for).
 //!
-//! Typed handlers use miniserde:
+//! Typed handlers use miniserde, re-exported as [`rayo_runtime::miniserde`](miniserde) so a
+//! function needs no dependency of its own; a handler is a plain function, so a unit test
+//! calls it with [`Context::for_test`]:
 //!
-//! ```no_run
-//! use miniserde::{Deserialize, Serialize};
-//! use rayo_runtime::{service_fn, Diagnostic, LambdaEvent};
+//! ```
+//! use rayo_runtime::miniserde::{self, Deserialize, Serialize};
+//! use rayo_runtime::{service_fn, Context, Diagnostic, Handler, LambdaEvent};
 //!
 //! #[derive(Deserialize)]
 //! struct Request { name: String }
@@ -33,9 +35,14 @@
 //!     Ok(Response { greeting: format!("hello, {}", event.payload.name) })
 //! }
 //!
-//! fn main() -> Result<(), rayo_runtime::Error> {
-//!     rayo_runtime::run(service_fn(hello))
-//! }
+//! // In `main`: `rayo_runtime::run(service_fn(hello))`. In a test:
+//! let mut handler = service_fn(hello);
+//! let ctx = Context::for_test();
+//! let out = handler.call(br#"{"name":"rayo"}"#, &ctx).unwrap();
+//! assert_eq!(out, br#"{"greeting":"hello, rayo"}"#);
+//! // A bad event is answered with an `InvalidEvent` error that says what is wrong:
+//! let err = handler.call(br#"{"nom":"rayo"}"#, &ctx).unwrap_err();
+//! assert!(err.error_message.ends_with("at $: a field the type requires is missing (it has nom)"));
 //! ```
 //!
 //! With the `streaming` feature, streaming handlers write to a `std::io::Write`
@@ -45,6 +52,8 @@
 //!
 //! What it deliberately does not do: external Lambda extensions, and async. A panic is
 //! reported to Lambda as `Runtime.Panic` (see [`Runtime`]).
+
+#![warn(missing_docs)]
 
 #[cfg(any(feature = "streaming", feature = "http-events"))]
 mod b64;
@@ -67,6 +76,7 @@ mod shutdown;
 mod stream;
 mod thread;
 mod trace_env;
+mod typed;
 
 use std::sync::Arc;
 
@@ -87,11 +97,29 @@ pub use stream::{
     MAX_TRAILER_MESSAGE,
 };
 
+pub use typed::{decode, service_fn, LambdaEvent};
+
+/// miniserde, which typed handlers use, re-exported so a function needs no dependency of its
+/// own (and no guessed version). Its derives name `miniserde::...` paths, so bring the name
+/// into scope with the traits:
+///
+/// ```
+/// use rayo_runtime::miniserde::{self, Deserialize, Serialize};
+///
+/// #[derive(Deserialize, Serialize)]
+/// struct Request { name: String }
+///
+/// let r: Request = miniserde::json::from_str(r#"{"name":"rayo"}"#).unwrap();
+/// assert_eq!(miniserde::json::to_string(&r), r#"{"name":"rayo"}"#);
+/// ```
+pub use miniserde;
+
 use client::{Client, Posted};
 
 /// An event handler: the event's bytes and its context in, the response's bytes out.
 /// Every `FnMut(&[u8], &Context) -> Result<Vec<u8>, Diagnostic>` is one.
 pub trait Handler {
+    /// Handles one event: the response's bytes, or the error Lambda reports to the caller.
     fn call(&mut self, event: &[u8], ctx: &Context) -> Result<Vec<u8>, Diagnostic>;
 }
 
@@ -102,53 +130,6 @@ where
     fn call(&mut self, event: &[u8], ctx: &Context) -> Result<Vec<u8>, Diagnostic> {
         self(event, ctx)
     }
-}
-
-/// A decoded event and its context, the argument of a [`service_fn`] handler.
-#[derive(Clone, Debug)]
-pub struct LambdaEvent<T> {
-    pub payload: T,
-    pub context: Context,
-}
-
-/// Wraps a typed handler: the event is decoded from JSON with miniserde (a bad event is
-/// answered with an `InvalidEvent` error) and the result encoded back to JSON.
-pub fn service_fn<T, R, F>(mut f: F) -> impl FnMut(&[u8], &Context) -> Result<Vec<u8>, Diagnostic>
-where
-    T: miniserde::Deserialize,
-    R: miniserde::Serialize,
-    F: FnMut(LambdaEvent<T>) -> Result<R, Diagnostic>,
-{
-    move |event: &[u8], ctx: &Context| call_typed(&mut f, event, ctx)
-}
-
-/// The body of every typed handler form: decode the event, call, encode the result.
-fn call_typed<T, R>(
-    f: impl FnOnce(LambdaEvent<T>) -> Result<R, Diagnostic>,
-    event: &[u8],
-    ctx: &Context,
-) -> Result<Vec<u8>, Diagnostic>
-where
-    T: miniserde::Deserialize,
-    R: miniserde::Serialize,
-{
-    let out = f(decode_event(event, ctx)?)?;
-    Ok(miniserde::json::to_string(&out).into_bytes())
-}
-
-/// A typed event: JSON through miniserde; bytes that are not UTF-8 or not the expected
-/// shape are an `InvalidEvent`.
-fn decode_event<T: miniserde::Deserialize>(
-    event: &[u8],
-    ctx: &Context,
-) -> Result<LambdaEvent<T>, Diagnostic> {
-    let text = std::str::from_utf8(event)
-        .map_err(|e| Diagnostic::new("InvalidEvent", format!("the event is not UTF-8: {e}")))?;
-    let payload: T = miniserde::json::from_str(text)?;
-    Ok(LambdaEvent {
-        payload,
-        context: ctx.clone(),
-    })
 }
 
 /// Reads the environment and serves events with `handler` until the Runtime API fails.
@@ -191,6 +172,7 @@ impl Runtime {
         })
     }
 
+    /// The function's settings, as read from the environment.
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -255,7 +237,7 @@ mod tests {
     }
 
     fn ctx() -> Context {
-        Context::for_tests("req-1")
+        Context::for_test().with_request_id("req-1")
     }
 
     fn typed() -> impl FnMut(&[u8], &Context) -> Result<Vec<u8>, Diagnostic> {

@@ -30,15 +30,22 @@ use crate::error::write_json_string;
 /// A record's severity, in Lambda's names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
+    /// `TRACE`: the most detailed.
     Trace,
+    /// `DEBUG`
     Debug,
+    /// `INFO`, the default threshold.
     Info,
+    /// `WARN`
     Warn,
+    /// `ERROR`
     Error,
+    /// `FATAL`: the least detailed.
     Fatal,
 }
 
 impl Level {
+    /// The level's name as Lambda writes it (`INFO`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Trace => "TRACE",
@@ -68,7 +75,9 @@ impl Level {
 /// How records are written: the format and the lowest level kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settings {
+    /// JSON records (`AWS_LAMBDA_LOG_FORMAT=JSON`) rather than Lambda's text layout.
     pub json: bool,
+    /// Records below this level are dropped (`AWS_LAMBDA_LOG_LEVEL`).
     pub min_level: Level,
 }
 

@@ -61,6 +61,7 @@ const DURING: &str = "POST /response (streaming)";
 /// A streaming handler: the event and its context in, the answer written to `out`.
 /// Every `FnMut(&[u8], &Context, &mut ResponseStream) -> Result<(), Diagnostic>` is one.
 pub trait StreamHandler {
+    /// Handles one event, writing the response to `out` as it goes.
     fn call(
         &mut self,
         event: &[u8],
@@ -113,7 +114,7 @@ where
     F: FnMut(LambdaEvent<T>, &mut ResponseStream<S>) -> Result<(), Diagnostic>,
 {
     move |event: &[u8], ctx: &Context, out: &mut ResponseStream<S>| {
-        f(crate::decode_event(event, ctx)?, out)
+        f(crate::typed::event(event, ctx)?, out)
     }
 }
 
@@ -187,6 +188,7 @@ impl Runtime {
 /// Lambda turns it into the status line, headers and `Set-Cookie`s the client sees.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct HttpResponseHead {
+    /// The HTTP status.
     pub status_code: u16,
     /// Name and value; give a repeated header once, its values joined with commas.
     pub headers: Vec<(String, String)>,
@@ -208,6 +210,7 @@ impl std::fmt::Debug for HttpResponseHead {
 
 impl HttpResponseHead {
     #[inline]
+    /// A head with this status and no headers or cookies.
     pub fn new(status_code: u16) -> HttpResponseHead {
         HttpResponseHead {
             status_code,
@@ -217,12 +220,14 @@ impl HttpResponseHead {
     }
 
     #[inline]
+    /// Adds a header.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
     }
 
     #[inline]
+    /// Adds a `Set-Cookie` value.
     pub fn cookie(mut self, cookie: impl Into<String>) -> Self {
         self.cookies.push(cookie.into());
         self
@@ -842,7 +847,7 @@ mod tests {
             }
             Ok(())
         });
-        let ctx = Context::for_tests("r1");
+        let ctx = Context::for_test().with_request_id("r1");
         let mut s = stream(ACCEPTED);
         h(br#"{"n":3}"#, &ctx, &mut s).unwrap();
         let (conn, _) = s.finish(None).unwrap();

@@ -19,6 +19,7 @@ pub struct ApiGatewayV2httpRequest {
     #[serde(rename = "routeKey")]
     pub route_key: Option<String>,
     #[serde(rename = "rawPath")]
+    /// The request's path, as the client sent it (not decoded).
     pub raw_path: Option<String>,
     /// Without the `?`; empty when there is no query.
     #[serde(rename = "rawQueryString")]
@@ -31,33 +32,45 @@ pub struct ApiGatewayV2httpRequest {
     #[serde(rename = "queryStringParameters")]
     pub query_string_parameters: Option<BTreeMap<String, String>>,
     #[serde(rename = "pathParameters")]
+    /// Values of the route's `{name}` parameters (API Gateway only).
     pub path_parameters: Option<BTreeMap<String, String>>,
     #[serde(rename = "stageVariables")]
+    /// The stage's variables (API Gateway only).
     pub stage_variables: Option<BTreeMap<String, String>>,
     #[serde(rename = "requestContext")]
+    /// Who called, how, and through which route.
     pub request_context: RequestContext,
     /// The body as sent, or base64 of it when `is_base64_encoded`; see [`Self::body_bytes`].
     pub body: Option<String>,
     #[serde(rename = "isBase64Encoded")]
+    /// Whether `body` is base64 (binary bodies); see [`ApiGatewayV2httpRequest::body_bytes`].
     pub is_base64_encoded: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
+/// `requestContext` of a payload 2.0 event.
 pub struct RequestContext {
     #[serde(rename = "accountId")]
+    /// The AWS account that owns the API or URL.
     pub account_id: Option<String>,
     /// The API id, or the Function URL's id.
     #[serde(rename = "apiId")]
     pub api_id: Option<String>,
     #[serde(rename = "domainName")]
+    /// The host name the client called.
     pub domain_name: Option<String>,
     #[serde(rename = "domainPrefix")]
+    /// The first label of `domain_name`.
     pub domain_prefix: Option<String>,
+    /// The HTTP method, path, protocol, source IP and user agent.
     pub http: HttpDescription,
     #[serde(rename = "requestId")]
+    /// API Gateway's or the URL's id for this request (not the Lambda request id).
     pub request_id: Option<String>,
     #[serde(rename = "routeKey")]
+    /// The route that matched (`$default` for Function URLs).
     pub route_key: Option<String>,
+    /// The stage (`$default` for Function URLs).
     pub stage: Option<String>,
     /// `"12/Mar/2020:19:03:58 +0000"`.
     pub time: Option<String>,
@@ -72,21 +85,29 @@ pub struct RequestContext {
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
+/// `requestContext.http`: required, so another kind of event is refused.
 pub struct HttpDescription {
+    /// `GET`, `POST`, ...
     pub method: String,
+    /// The request's path.
     pub path: String,
+    /// `HTTP/1.1`, `HTTP/2.0`, ...
     pub protocol: Option<String>,
     #[serde(rename = "sourceIp")]
+    /// The client's address.
     pub source_ip: Option<String>,
     #[serde(rename = "userAgent")]
+    /// The client's `User-Agent`.
     pub user_agent: Option<String>,
 }
 
 impl ApiGatewayV2httpRequest {
+    /// The HTTP method (`requestContext.http.method`).
     pub fn method(&self) -> &str {
         &self.request_context.http.method
     }
 
+    /// The request path (`requestContext.http.path`).
     pub fn path(&self) -> &str {
         self.raw_path
             .as_deref()
@@ -153,12 +174,16 @@ impl ApiGatewayV2httpRequest {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct ApiGatewayV2httpResponse {
     #[serde(rename = "statusCode")]
+    /// The HTTP status.
     pub status_code: u16,
+    /// Response headers; a repeated header once, its values joined with commas.
     pub headers: BTreeMap<String, String>,
     /// Each becomes a `Set-Cookie` header.
     pub cookies: Vec<String>,
+    /// The body: text, or base64 when `is_base64_encoded`.
     pub body: String,
     #[serde(rename = "isBase64Encoded")]
+    /// Whether `body` is base64 of the bytes to send.
     pub is_base64_encoded: bool,
 }
 
@@ -186,11 +211,13 @@ impl ApiGatewayV2httpResponse {
         }
     }
 
+    /// Adds a response header.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.insert(name.into(), value.into());
         self
     }
 
+    /// Adds a `Set-Cookie` value.
     pub fn cookie(mut self, cookie: impl Into<String>) -> Self {
         self.cookies.push(cookie.into());
         self
@@ -363,13 +390,13 @@ mod tests {
             ))
         });
         let out = h
-            .call(API_GATEWAY.as_bytes(), &Context::for_tests("r"))
+            .call(API_GATEWAY.as_bytes(), &Context::for_test().with_request_id("r"))
             .unwrap();
         let resp: ApiGatewayV2httpResponse =
             json::from_str(std::str::from_utf8(&out).unwrap()).unwrap();
         assert_eq!(resp.body, "POST /prod/pets/42 27");
         let e = h
-            .call(br#"{"Records":[]}"#, &Context::for_tests("r"))
+            .call(br#"{"Records":[]}"#, &Context::for_test().with_request_id("r"))
             .unwrap_err();
         assert_eq!(e.error_type, "InvalidEvent");
     }

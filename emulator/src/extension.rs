@@ -48,6 +48,7 @@ pub struct Stopped {
     pub exited_in_grace: bool,
     /// From SIGTERM (or SIGKILL) to the exit being seen.
     pub took: Duration,
+    /// The exit status.
     pub status: ExitStatus,
 }
 

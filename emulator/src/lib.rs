@@ -21,6 +21,27 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! A runnable round trip, a raw socket playing the function:
+//!
+//! ```
+//! use rayo_emulator::{Config, Emulator, OutcomeKind};
+//! use std::io::Write;
+//! use std::time::Duration;
+//!
+//! let emu = Emulator::start(Config::for_function("hello"))?;
+//! let env = emu.lambda_env();
+//! assert!(env.contains(&("AWS_LAMBDA_RUNTIME_API".into(), emu.addr().to_string())));
+//! let id = emu.enqueue(emu.invocation(b"{}".to_vec()));
+//! let mut function = std::net::TcpStream::connect(emu.addr())?;
+//! // What a runtime sends: poll for the event, then answer it (pipelined here).
+//! write!(function, "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")?;
+//! write!(function, "POST /2018-06-01/runtime/invocation/{id}/response HTTP/1.1\r\n\
+//!                   Host: x\r\nContent-Length: 2\r\n\r\nok")?;
+//! let out = emu.wait(&id, Duration::from_secs(5))?;
+//! assert_eq!((out.kind, out.body), (OutcomeKind::Response, b"ok".to_vec()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Behaviour, as Lambda's Runtime API
 //!
 //! - `GET /2018-06-01/runtime/invocation/next` long-polls until an invocation is queued,
@@ -62,6 +83,8 @@
 //! the content type, the chunks, when the first arrived, and the trailers, with the
 //! `Lambda-Runtime-Function-Error-Type`/`-Body` error decoded. The invoke endpoint passes a
 //! stream through to its caller as it arrives (chunked, the error trailers as trailers).
+#![warn(missing_docs)]
+
 use std::net::SocketAddr;
 use std::process::{Child, Command};
 use std::sync::Arc;
@@ -92,14 +115,20 @@ pub const MAX_STREAMED_RESPONSE_BYTES: usize = 20 * 1024 * 1024;
 /// How the emulated function is configured; becomes the bootstrap's environment.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// `AWS_LAMBDA_FUNCTION_NAME` (default `rayo-function`).
     pub function_name: String,
+    /// `AWS_LAMBDA_FUNCTION_VERSION` (default `$LATEST`).
     pub function_version: String,
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` in MB (default 128).
     pub memory_mb: u32,
     /// Used for each invocation's deadline (`Lambda-Runtime-Deadline-Ms`), and as how long
     /// the invoke endpoint waits for an outcome.
     pub timeout: Duration,
+    /// `AWS_REGION` and `AWS_DEFAULT_REGION`, and the region in the function's ARN.
     pub region: String,
+    /// `AWS_LAMBDA_LOG_GROUP_NAME`.
     pub log_group: String,
+    /// `AWS_LAMBDA_LOG_STREAM_NAME`.
     pub log_stream: String,
     /// Extra environment for the spawned bootstrap.
     pub env: Vec<(String, String)>,
@@ -155,13 +184,21 @@ impl Config {
 /// request id, ARN, deadline from `Config::timeout`, and a trace id.
 #[derive(Clone, Debug)]
 pub struct Invocation {
+    /// `Lambda-Runtime-Aws-Request-Id`, written verbatim.
     pub request_id: String,
+    /// The event, the body of the `/next` answer.
     pub event: Vec<u8>,
+    /// `Lambda-Runtime-Deadline-Ms`.
     pub deadline_ms: u64,
+    /// `Lambda-Runtime-Invoked-Function-Arn`.
     pub function_arn: String,
+    /// `Lambda-Runtime-Trace-Id`, when set.
     pub trace_id: Option<String>,
+    /// `Lambda-Runtime-Client-Context`, when set.
     pub client_context: Option<String>,
+    /// `Lambda-Runtime-Cognito-Identity`, when set.
     pub cognito_identity: Option<String>,
+    /// `Lambda-Runtime-Aws-Tenant-Id`, when set.
     pub tenant_id: Option<String>,
 }
 
@@ -189,18 +226,25 @@ impl Invocation {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+/// How the function answered an invocation.
 pub enum OutcomeKind {
+    /// `POST .../response`.
     Response,
     /// `POST .../error`; `error_type` is the `Lambda-Runtime-Function-Error-Type` header.
     Error {
+        /// The `Lambda-Runtime-Function-Error-Type` header, when sent.
         error_type: Option<String>,
     },
 }
 
 #[derive(Clone, Debug)]
+/// One invocation's answer, as the emulator received it.
 pub struct Outcome {
+    /// The invocation's request id.
     pub request_id: String,
+    /// A response or an error.
     pub kind: OutcomeKind,
+    /// The response or error body, as posted.
     pub body: Vec<u8>,
     /// Just before the `/next` response carrying this event was written (a stamp taken
     /// after the write can come after the bootstrap has already answered).
@@ -252,11 +296,15 @@ pub enum Fault {
 }
 
 #[derive(Clone, Debug, Default)]
+/// Counters since the emulator started.
 pub struct Stats {
     /// TCP connections accepted on the Runtime API port.
     pub connections: usize,
+    /// `GET /next` requests received.
     pub next_requests: usize,
+    /// `POST .../response` posts received.
     pub responses: usize,
+    /// `POST .../error` posts received.
     pub errors: usize,
     /// `POST /runtime/init/error` received.
     pub init_errors: usize,
@@ -267,18 +315,24 @@ pub struct Stats {
 /// `POST /2018-06-01/runtime/init/error`, as received.
 #[derive(Clone, Debug)]
 pub struct InitError {
+    /// The `Lambda-Runtime-Function-Error-Type` header, when sent.
     pub error_type: Option<String>,
+    /// The posted body.
     pub body: Vec<u8>,
 }
 
 #[derive(Debug)]
+/// What can go wrong in the emulator's API.
 pub enum EmuError {
+    /// A socket operation failed.
     Io(std::io::Error),
     /// Nothing arrived within the given time; the string says what was awaited.
     Timeout(&'static str),
     /// A request the emulator could not accept: what was wrong and the offending value.
     BadRequest {
+        /// What was wrong.
         what: &'static str,
+        /// The offending value (may be empty).
         value: String,
     },
     /// The emulator is shutting down.
@@ -328,10 +382,12 @@ impl Emulator {
         Ok(Emulator { shared, addr })
     }
 
+    /// The Runtime API's address (127.0.0.1 and the port it bound).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
+    /// The function's configuration.
     pub fn config(&self) -> &Config {
         &self.shared.config
     }
@@ -387,14 +443,24 @@ impl Emulator {
         self.shared.wait_next(timeout)
     }
 
+    /// Waits for a `POST /runtime/init/error` not waited for yet.
     pub fn wait_init_error(&self, timeout: Duration) -> Result<InitError, EmuError> {
         self.shared.wait_init_error(timeout)
     }
 
+    /// A copy of every outcome from now on, as it arrives, whoever waits for it (the
+    /// invoke endpoint, [`Emulator::wait`]): for a tool that shows each invocation's status
+    /// and timings. Dropping the receiver stops the copies.
+    pub fn outcomes(&self) -> std::sync::mpsc::Receiver<Outcome> {
+        self.shared.lock().outcomes.tap()
+    }
+
+    /// Arms a one-shot fault (see [`Fault`]).
     pub fn inject(&self, fault: Fault) {
         self.shared.inject(fault)
     }
 
+    /// The counters so far.
     pub fn stats(&self) -> Stats {
         self.shared.stats()
     }

@@ -79,10 +79,14 @@ impl RecentIds {
 pub struct Outcomes {
     map: HashMap<String, Outcome>,
     order: VecDeque<String>,
+    /// `Emulator::outcomes` receivers: each gets a copy of every outcome as it arrives.
+    taps: Vec<std::sync::mpsc::Sender<Outcome>>,
 }
 
 impl Outcomes {
     pub fn insert(&mut self, id: String, outcome: Outcome) -> Option<Outcome> {
+        // A dropped receiver closes its tap.
+        self.taps.retain(|tap| tap.send(outcome.clone()).is_ok());
         self.order.push_back(id.clone());
         let old = self.map.insert(id, outcome);
         // `order` may name outcomes already taken (then the remove is a no-op); an outcome
@@ -97,6 +101,12 @@ impl Outcomes {
 
     pub fn remove(&mut self, id: &str) -> Option<Outcome> {
         self.map.remove(id)
+    }
+
+    pub fn tap(&mut self) -> std::sync::mpsc::Receiver<Outcome> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.taps.push(tx);
+        rx
     }
 
     /// Peeks without taking.

@@ -18,6 +18,7 @@ pub const HTTP_INTEGRATION_CONTENT_TYPE: &str =
 /// exactly as streamed).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Streamed {
+    /// The `Content-Type` of the streamed response.
     pub content_type: Option<String>,
     /// The request's `Trailer` header: the trailer names the function announced.
     pub announced_trailers: Option<String>,

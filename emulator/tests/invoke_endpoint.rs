@@ -41,6 +41,8 @@ fn invoke_returns_the_response_or_the_error_json() {
     let emu = Emulator::start(Config::default()).expect("start");
     let invoke_addr = emu.serve_invoke(0).expect("serve invoke");
     assert_ne!(invoke_addr.port(), emu.addr().port());
+    // The tap sees every outcome even though the invoke endpoint is the one waiting for it.
+    let tap = emu.outcomes();
     let function = fake_function(emu.addr(), 3);
 
     let mut c = Client::connect(invoke_addr);
@@ -72,6 +74,20 @@ fn invoke_returns_the_response_or_the_error_json() {
     function.join().expect("fake function");
     assert_eq!(emu.stats().responses, 2);
     assert_eq!(emu.stats().errors, 1);
+    let seen: Vec<(rayo_emulator::OutcomeKind, Vec<u8>)> =
+        tap.try_iter().map(|o| (o.kind, o.body)).collect();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(
+        seen[0],
+        (
+            rayo_emulator::OutcomeKind::Response,
+            b"echo:{\"a\":1}".to_vec()
+        )
+    );
+    assert!(
+        matches!(&seen[1].0, rayo_emulator::OutcomeKind::Error { error_type: Some(t) } if t == "Handler.Fail")
+    );
+    assert_eq!(seen[2].1, b"echo:{}");
 }
 
 #[test]

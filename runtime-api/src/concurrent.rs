@@ -231,7 +231,7 @@ mod tests {
             for i in 1..=4u32 {
                 let h = &h;
                 s.spawn(move || {
-                    let ctx = Context::for_test().with_request_id(&format!("r{i}"));
+                    let ctx = Context::for_test().with_request_id(format!("r{i}"));
                     let out = SharedHandler::call(h, format!("{{\"n\":{i}}}").as_bytes(), &ctx);
                     let want = format!("{{\"double\":{},\"id\":\"r{i}\"}}", i * 2);
                     assert_eq!(out.unwrap(), want.as_bytes());

@@ -251,7 +251,10 @@ fn wrong_kind(visitor: &mut dyn Visitor, value: &Value, path: &str) -> String {
     match kinds.as_slice() {
         [] => format!("at {path}: the type takes no value here, got {got}"),
         [one] => format!("at {path}: expected {one}, got {got}"),
-        [first @ .., last] => format!("at {path}: expected {} or {last}, got {got}", first.join(", ")),
+        [first @ .., last] => format!(
+            "at {path}: expected {} or {last}, got {got}",
+            first.join(", ")
+        ),
     }
 }
 
@@ -359,7 +362,10 @@ mod tests {
             message(r#"{"name":"a","times":1,"inner":{"id":1,"tags":["ok",5]}}"#),
             "at $.inner.tags[1]: expected a string, got the number 5"
         );
-        assert_eq!(message("[1,2]"), "at $: expected an object, got an array of 2 elements");
+        assert_eq!(
+            message("[1,2]"),
+            "at $: expected an object, got an array of 2 elements"
+        );
         assert_eq!(message("null"), "at $: expected an object, got null");
     }
 
@@ -389,7 +395,10 @@ mod tests {
 
     #[test]
     fn invalid_json_and_odd_keys() {
-        assert_eq!(message(r#"{"name":"#), r#"it is not valid JSON (it is "{\"name\":")"#);
+        assert_eq!(
+            message(r#"{"name":"#),
+            r#"it is not valid JSON (it is "{\"name\":")"#
+        );
         assert_eq!(message("  "), "it is not valid JSON (it is empty)");
         let long = format!("{{\"name\": \"{}", "x".repeat(100));
         assert!(message(&long).starts_with("it is not valid JSON (it starts with "));
@@ -402,7 +411,8 @@ mod tests {
         }
         let d = decode::<Odd>(br#"{"a key":"x","zz":1}"#).unwrap_err();
         assert!(
-            d.error_message.ends_with(r#"at $["a key"]: expected a whole number, got the string "x""#),
+            d.error_message
+                .ends_with(r#"at $["a key"]: expected a whole number, got the string "x""#),
             "{}",
             d.error_message
         );
@@ -413,9 +423,15 @@ mod tests {
     #[test]
     fn deep_nesting_is_bounded() {
         // A hostile event: the replay stops at MAX_DEPTH instead of exhausting the stack.
-        let deep = format!("{{\"name\":\"a\",\"times\":1,\"inner\":{{\"id\":1,\"tags\":[{}]}}}}", "[".repeat(100_000) + &"]".repeat(100_000));
+        let deep = format!(
+            "{{\"name\":\"a\",\"times\":1,\"inner\":{{\"id\":1,\"tags\":[{}]}}}}",
+            "[".repeat(100_000) + &"]".repeat(100_000)
+        );
         let m = message(&deep);
-        assert!(m.starts_with("at $.inner.tags[0]: expected a string, got an array"), "{m}");
+        assert!(
+            m.starts_with("at $.inner.tags[0]: expected a string, got an array"),
+            "{m}"
+        );
         #[derive(miniserde::Deserialize, Debug)]
         #[allow(dead_code)]
         struct Tree {

@@ -390,13 +390,19 @@ mod tests {
             ))
         });
         let out = h
-            .call(API_GATEWAY.as_bytes(), &Context::for_test().with_request_id("r"))
+            .call(
+                API_GATEWAY.as_bytes(),
+                &Context::for_test().with_request_id("r"),
+            )
             .unwrap();
         let resp: ApiGatewayV2httpResponse =
             json::from_str(std::str::from_utf8(&out).unwrap()).unwrap();
         assert_eq!(resp.body, "POST /prod/pets/42 27");
         let e = h
-            .call(br#"{"Records":[]}"#, &Context::for_test().with_request_id("r"))
+            .call(
+                br#"{"Records":[]}"#,
+                &Context::for_test().with_request_id("r"),
+            )
             .unwrap_err();
         assert_eq!(e.error_type, "InvalidEvent");
     }

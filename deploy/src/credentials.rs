@@ -23,6 +23,7 @@ pub struct Credentials {
 }
 
 impl Credentials {
+    /// Credentials from their parts (a session token for temporary ones).
     pub fn new(
         access_key_id: impl Into<String>,
         secret_access_key: impl Into<String>,
@@ -35,14 +36,17 @@ impl Credentials {
         }
     }
 
+    /// The access key id (not secret: it is printed with `-v`).
     pub fn access_key_id(&self) -> &str {
         &self.access_key_id
     }
 
+    /// The secret key: only for signing, never printed.
     pub fn secret_access_key(&self) -> &str {
         &self.secret_access_key
     }
 
+    /// The session token of temporary credentials: only for signing, never printed.
     pub fn session_token(&self) -> Option<&str> {
         self.session_token.as_deref()
     }
@@ -64,12 +68,20 @@ impl fmt::Debug for Credentials {
 /// Where credentials came from, for `--verbose` and error messages (no secrets).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
+    /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`.
     Environment,
-    Profile { name: String, path: PathBuf },
+    /// A profile (`name`) in a shared file (`path`).
+    Profile {
+        /// The profile's name.
+        name: String,
+        /// The file it was read from.
+        path: PathBuf,
+    },
 }
 
 /// Reads the environment through a function so tests need not touch the process environment.
 pub trait Env {
+    /// The variable's value; `None` when unset.
     fn var(&self, name: &str) -> Option<String>;
 }
 
@@ -91,13 +103,16 @@ impl<F: Fn(&str) -> Option<String>> Env for F {
 /// One `[section]` of a shared file: its keys in file order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Section {
+    /// The name between the brackets (`profile ` prefix kept).
     pub name: String,
     /// Line of the `[section]` header, for error messages.
     pub line: usize,
+    /// `key = value` pairs, in file order.
     pub entries: Vec<(String, String)>,
 }
 
 impl Section {
+    /// The last value of `key` in the section.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.entries
             .iter()
@@ -225,11 +240,14 @@ fn redact_line(line: &str) -> String {
 /// The two shared files, located as the AWS CLI does.
 #[derive(Debug, Clone)]
 pub struct SharedFiles {
+    /// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.
     pub credentials_path: PathBuf,
+    /// `AWS_CONFIG_FILE`, else `~/.aws/config`.
     pub config_path: PathBuf,
 }
 
 impl SharedFiles {
+    /// Where the two files are, from the environment and `HOME`.
     pub fn locate(env: &dyn Env) -> Result<Self, Error> {
         let home = env.var("HOME").or_else(|| env.var("USERPROFILE"));
         let aws_dir = home.map(|h| PathBuf::from(h).join(".aws"));

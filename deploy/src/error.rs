@@ -78,40 +78,60 @@ pub enum Error {
     Credentials(String),
     /// A shared config or credentials file is malformed.
     ConfigFile {
+        /// The file.
         path: PathBuf,
+        /// The line (1-based).
         line: usize,
+        /// What is wrong there.
         message: String,
     },
     /// No region could be found.
     Region(String),
     /// Reading a local file failed.
     Io {
+        /// The file.
         path: PathBuf,
+        /// The operating system's error.
         source: std::io::Error,
     },
     /// A command-line or library argument is invalid.
     InvalidArgument(String),
     /// The request never got an HTTP answer (DNS, TCP, TLS, timeout).
     Transport {
+        /// The API operation, e.g. `GetFunctionConfiguration`.
         operation: String,
+        /// The URL it was sent to.
         url: String,
+        /// What failed (DNS, connect, TLS, timeout...).
         message: String,
+        /// How many attempts were made.
         attempts: u32,
     },
     /// AWS answered with an error.
     Api(ApiError),
     /// AWS answered 2xx but the body was not what the API documents.
-    InvalidResponse { operation: String, message: String },
+    InvalidResponse {
+        /// The API operation.
+        operation: String,
+        /// What was wrong with the body.
+        message: String,
+    },
     /// The function reached `State: Failed` or `LastUpdateStatus: Failed`.
     FunctionFailed {
+        /// The function's name.
         function: String,
+        /// `State` or `LastUpdateStatus`, as Lambda reported it.
         status: String,
+        /// Lambda's reason.
         reason: String,
     },
     /// Waiting for the function to settle took longer than allowed.
     WaitTimeout {
+        /// The function's name.
         function: String,
+        /// How long was waited.
         waited: Duration,
+        /// The last state seen.
         last_state: String,
     },
 }

@@ -16,6 +16,7 @@ pub const RUNTIME: &str = "provided.al2023";
 pub const HANDLER: &str = "bootstrap";
 /// Defaults used when creating a function (updates change only what was asked for).
 pub const DEFAULT_MEMORY_MB: u32 = 128;
+/// Timeout in seconds when creating a function without `--timeout`.
 pub const DEFAULT_TIMEOUT_S: u32 = 10;
 /// Lambda's limit for a zip sent inline (`ZipFile`); larger ones must go through S3.
 pub const MAX_INLINE_ZIP_BYTES: usize = 50 * 1024 * 1024;
@@ -23,11 +24,14 @@ pub const MAX_INLINE_ZIP_BYTES: usize = 50 * 1024 * 1024;
 /// Lambda's CPU architectures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Architecture {
+    /// Graviton (`arm64`).
     Arm64,
+    /// Intel and AMD (`x86_64`).
     X86_64,
 }
 
 impl Architecture {
+    /// The name Lambda's API uses (`arm64`, `x86_64`).
     pub fn as_str(self) -> &'static str {
         match self {
             Architecture::Arm64 => "arm64",
@@ -52,17 +56,23 @@ impl std::str::FromStr for Architecture {
 /// What the function should look like after the deploy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Desired {
+    /// The function's name.
     pub function_name: String,
+    /// The zip to deploy, as bytes.
     pub zip: Vec<u8>,
+    /// The zip's architecture.
     pub architecture: Architecture,
     /// Needed to create; when set on an existing function, updated if different.
     pub role: Option<String>,
     /// `None`: the default on create, unchanged on update.
     pub memory_size: Option<u32>,
+    /// Seconds; `None`: the default on create, unchanged on update.
     pub timeout: Option<u32>,
     /// `None`: none on create, unchanged on update. `Some`: the full map.
     pub environment: Option<Vec<(String, String)>>,
+    /// `None`: none on create, unchanged on update.
     pub description: Option<String>,
+    /// Publish a version after the deploy.
     pub publish: bool,
     /// Point this alias at the published version (needs `publish`).
     pub alias: Option<String>,
@@ -82,24 +92,37 @@ pub enum CodeAction {
 /// What happens to the alias.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AliasAction {
+    /// `CreateAlias` with this name.
     Create(String),
-    Update { name: String, from_version: String },
+    /// `UpdateAlias`, moving it off `from_version`.
+    Update {
+        /// The alias's name.
+        name: String,
+        /// The version it points at now.
+        from_version: String,
+    },
 }
 
 /// The steps a deploy will take.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
+    /// The function's name.
     pub function_name: String,
     /// Base64 SHA-256 of the zip to deploy.
     pub code_sha256: String,
+    /// The zip's size.
     pub zip_bytes: usize,
+    /// The deployed code's `CodeSha256`, when the function exists.
     pub current_code_sha256: Option<String>,
+    /// What happens to the code.
     pub code: CodeAction,
     /// Settings to change on an existing function (empty: none).
     pub config: ConfigUpdate,
     /// One human line per configuration change (environment values are never shown).
     pub config_changes: Vec<String>,
+    /// Publish a version at the end.
     pub publish: bool,
+    /// What happens to the alias, when one was asked for.
     pub alias: Option<AliasAction>,
 }
 
@@ -328,11 +351,17 @@ pub fn plan(client: &LambdaClient, desired: &Desired) -> Result<Plan, Error> {
 /// What a deploy did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
+    /// The function's configuration after the deploy.
     pub configuration: FunctionConfiguration,
+    /// The function was created.
     pub created: bool,
+    /// New code was uploaded (false when it was skipped as identical).
     pub code_uploaded: bool,
+    /// The configuration was changed.
     pub config_updated: bool,
+    /// The version published, with `--publish`.
     pub published_version: Option<String>,
+    /// The alias, as it now points, with `--alias`.
     pub alias: Option<AliasConfiguration>,
 }
 

@@ -16,6 +16,7 @@ pub struct IamClient {
 }
 
 impl IamClient {
+    /// A client for IAM (global endpoint, signed for us-east-1) or `endpoint_url`.
     pub fn new(creds: Credentials, endpoint_url: Option<&str>) -> Result<Self, Error> {
         let endpoint = Endpoint::parse(endpoint_url.unwrap_or("https://iam.amazonaws.com"))?;
         Ok(IamClient {
@@ -23,6 +24,7 @@ impl IamClient {
         })
     }
 
+    /// Verbose request lines (method, path, status, request id; never secrets or bodies).
     pub fn set_logger(&mut self, logger: Option<Logger>) {
         self.transport.set_logger(logger);
     }

@@ -15,65 +15,97 @@ const API: &str = "/2015-03-31/functions";
 /// send are empty / `None`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FunctionConfiguration {
+    /// `FunctionName`.
     pub function_name: String,
+    /// `FunctionArn`.
     pub function_arn: String,
+    /// `Runtime`, e.g. `provided.al2023`.
     pub runtime: Option<String>,
+    /// `Role`: the execution role's ARN.
     pub role: Option<String>,
+    /// `Handler`.
     pub handler: Option<String>,
+    /// `CodeSize`, bytes.
     pub code_size: Option<u64>,
     /// Base64 of the zip's SHA-256, as Lambda reports it.
     pub code_sha256: String,
+    /// `Description`.
     pub description: Option<String>,
+    /// `Timeout`, seconds.
     pub timeout: Option<u32>,
+    /// `MemorySize`, MB.
     pub memory_size: Option<u32>,
+    /// `LastModified`.
     pub last_modified: Option<String>,
+    /// `Version`.
     pub version: Option<String>,
     /// `Pending`, `Active`, `Inactive` or `Failed`.
     pub state: Option<String>,
+    /// `StateReason`.
     pub state_reason: Option<String>,
+    /// `StateReasonCode`.
     pub state_reason_code: Option<String>,
     /// `InProgress`, `Successful` or `Failed`.
     pub last_update_status: Option<String>,
+    /// `LastUpdateStatusReason`.
     pub last_update_status_reason: Option<String>,
+    /// `LastUpdateStatusReasonCode`.
     pub last_update_status_reason_code: Option<String>,
     /// Environment variables, sorted by name.
     pub environment: Vec<(String, String)>,
+    /// `Architectures`.
     pub architectures: Vec<String>,
+    /// `PackageType` (`Zip` or `Image`).
     pub package_type: Option<String>,
+    /// `RevisionId`.
     pub revision_id: Option<String>,
 }
 
 /// `GetFunction`: the configuration plus where the code can be downloaded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FunctionInfo {
+    /// The configuration.
     pub configuration: FunctionConfiguration,
+    /// A presigned URL to download the code.
     pub code_location: Option<String>,
+    /// `S3` for zips.
     pub code_repository_type: Option<String>,
 }
 
 /// An alias and the version it points at.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AliasConfiguration {
+    /// The alias's name.
     pub name: String,
+    /// Its ARN.
     pub alias_arn: String,
+    /// The version it points at.
     pub function_version: String,
+    /// Its description.
     pub description: Option<String>,
 }
 
 /// `UpdateFunctionConfiguration`: only the fields that are `Some` are sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfigUpdate {
+    /// MB.
     pub memory_size: Option<u32>,
+    /// Seconds.
     pub timeout: Option<u32>,
     /// The full set of variables: Lambda replaces the map, it does not merge.
     pub environment: Option<Vec<(String, String)>>,
+    /// The description.
     pub description: Option<String>,
+    /// The execution role's ARN.
     pub role: Option<String>,
+    /// The runtime, e.g. `provided.al2023`.
     pub runtime: Option<String>,
+    /// The handler.
     pub handler: Option<String>,
 }
 
 impl ConfigUpdate {
+    /// Nothing to change.
     pub fn is_empty(&self) -> bool {
         *self == ConfigUpdate::default()
     }
@@ -82,8 +114,11 @@ impl ConfigUpdate {
 /// `CreateFunction` for a zip package.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateFunction<'a> {
+    /// The function's name.
     pub function_name: &'a str,
+    /// The execution role's ARN.
     pub role: &'a str,
+    /// The zip, sent inline (at most 50 MB).
     pub zip: &'a [u8],
     /// `arm64` or `x86_64`.
     pub architecture: &'a str,
@@ -91,23 +126,32 @@ pub struct CreateFunction<'a> {
     pub runtime: &'a str,
     /// `bootstrap` for custom runtimes (Lambda requires a value but does not use it).
     pub handler: &'a str,
+    /// MB; Lambda's default when `None`.
     pub memory_size: Option<u32>,
+    /// Seconds; Lambda's default when `None`.
     pub timeout: Option<u32>,
+    /// Environment variables.
     pub environment: Vec<(String, String)>,
+    /// The description.
     pub description: Option<&'a str>,
+    /// Publish version 1 with the creation.
     pub publish: bool,
 }
 
 /// The answer to `Invoke`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvokeOutput {
+    /// The HTTP status (200 for a synchronous invocation).
     pub status: u16,
+    /// The function's response, or its error JSON.
     pub payload: Vec<u8>,
     /// `Unhandled` or `Handled` when the function failed (`X-Amz-Function-Error`).
     pub function_error: Option<String>,
     /// The last 4 KB of the log, base64-decoded, when `log_tail` was asked for.
     pub log_result: Option<String>,
+    /// `X-Amz-Executed-Version`.
     pub executed_version: Option<String>,
+    /// `x-amzn-RequestId`.
     pub request_id: Option<String>,
 }
 
@@ -172,6 +216,7 @@ impl LambdaClient {
         self.transport.set_logger(logger);
     }
 
+    /// The region the client signs for.
     pub fn region(&self) -> &str {
         self.transport.region()
     }

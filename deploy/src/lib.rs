@@ -13,9 +13,24 @@
 //! # Ok(()) }
 //! ```
 //!
+//! What runs offline, before anything is sent: the zip check and the hash Lambda compares
+//! to skip an upload.
+//!
+//! ```
+//! use rayo_deploy::flow::Architecture;
+//! // Lambda's CodeSha256 is base64 of the zip's SHA-256:
+//! assert_eq!(rayo_deploy::code_sha256(b""), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+//! // A zip without an executable `bootstrap` at its root is refused, naming the problem:
+//! let err = rayo_deploy::package::check(b"PK\x03\x04 truncated", Architecture::Arm64).unwrap_err();
+//! assert!(err.to_string().contains("no end-of-central-directory record"));
+//! ```
+//!
 //! Not done here: role assumption (`role_arn`), SSO, instance metadata credentials, S3 uploads
 //! (zips over Lambda's 50 MB inline limit), container images.
 
+#![warn(missing_docs)]
+
+pub mod cli;
 pub mod credentials;
 pub mod encoding;
 mod error;
@@ -25,6 +40,7 @@ pub mod flow;
 pub mod fuzzing;
 pub mod iam;
 pub mod lambda;
+pub mod package;
 pub mod sigv4;
 pub mod time;
 pub mod transport;

@@ -32,7 +32,10 @@ pub enum SignatureLocation {
     /// An `Authorization` header (what this crate's clients use).
     Headers,
     /// A presigned URL valid for `expires_secs`.
-    Query { expires_secs: u64 },
+    Query {
+        /// How long the URL stays valid, in seconds.
+        expires_secs: u64,
+    },
 }
 
 /// Signing options; the defaults are what Lambda and IAM expect.
@@ -40,11 +43,13 @@ pub enum SignatureLocation {
 pub struct SigningSettings {
     /// Remove `.`/`..` segments and empty segments from the path before encoding.
     pub normalize_path: bool,
+    /// Single (S3) or double (every other service) percent-encoding of the path.
     pub uri_encoding: UriEncoding,
     /// Add and sign `x-amz-content-sha256` (header signing only).
     pub content_sha256_header: bool,
     /// Sign the session token; when false it is added after signing (some services want that).
     pub sign_session_token: bool,
+    /// Header or query signing.
     pub location: SignatureLocation,
 }
 
@@ -64,19 +69,28 @@ impl Default for SigningSettings {
 /// the request line (split at `?`); `headers` must include `host`.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
+    /// `GET`, `POST`, ...
     pub method: &'a str,
+    /// The path, as sent.
     pub path: &'a str,
+    /// The query string, as sent (without `?`).
     pub query: &'a str,
+    /// The headers, `host` included.
     pub headers: &'a [(String, String)],
+    /// The body.
     pub body: &'a [u8],
 }
 
 /// Who, where and when.
 #[derive(Clone, Copy)]
 pub struct Scope<'a> {
+    /// Who signs.
     pub credentials: &'a Credentials,
+    /// The region, e.g. `eu-west-1`.
     pub region: &'a str,
+    /// The service, e.g. `lambda`.
     pub service: &'a str,
+    /// When (the signature is valid for 15 minutes around it).
     pub time: AmzDate,
 }
 
@@ -84,10 +98,15 @@ pub struct Scope<'a> {
 /// particular); `query_params` (decoded) are appended to the query string.
 #[derive(Clone)]
 pub struct Signed {
+    /// SigV4's canonical request (for tests against the published suite).
     pub canonical_request: String,
+    /// SigV4's string to sign.
     pub string_to_sign: String,
+    /// The hex signature.
     pub signature: String,
+    /// Headers to set on the request.
     pub headers: Vec<(String, String)>,
+    /// Query parameters to append (presigned URLs).
     pub query_params: Vec<(String, String)>,
 }
 

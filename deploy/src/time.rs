@@ -6,11 +6,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// A UTC instant with second precision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AmzDate {
+    /// The year.
     pub year: i64,
+    /// 1 to 12.
     pub month: u32,
+    /// 1 to 31.
     pub day: u32,
+    /// 0 to 23.
     pub hour: u32,
+    /// 0 to 59.
     pub minute: u32,
+    /// 0 to 59.
     pub second: u32,
 }
 

@@ -76,9 +76,13 @@ pub fn stderr_logger() -> Logger {
 /// A parsed service URL: scheme, `host[:port]` and a base path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
+    /// `https`, or `http` on loopback.
     pub scheme: String,
+    /// `host[:port]`.
     pub authority: String,
+    /// The host alone.
     pub host: String,
+    /// A path every request goes under (empty for AWS).
     pub base_path: String,
 }
 
@@ -133,6 +137,7 @@ impl Endpoint {
         })
     }
 
+    /// The host is 127.0.0.0/8, `::1` or `localhost`.
     pub fn is_loopback(&self) -> bool {
         is_loopback(&self.host)
     }
@@ -151,12 +156,16 @@ fn is_loopback(host: &str) -> bool {
 /// An HTTP answer with lowercase header names.
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
+    /// The HTTP status.
     pub status: u16,
+    /// Headers, names lower-cased.
     pub headers: Vec<(String, String)>,
+    /// The body.
     pub body: Vec<u8>,
 }
 
 impl HttpResponse {
+    /// The first header named `name` (lower-case).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -164,6 +173,7 @@ impl HttpResponse {
             .map(|(_, v)| v.as_str())
     }
 
+    /// `x-amzn-RequestId` or `x-amz-request-id`, when sent.
     pub fn request_id(&self) -> Option<String> {
         ["x-amzn-requestid", "x-amz-request-id", "x-amzn-request-id"]
             .iter()
@@ -175,12 +185,19 @@ impl HttpResponse {
 /// One outgoing request, before signing. `path` is already percent-encoded.
 #[derive(Debug, Clone, Copy)]
 pub struct Outgoing<'a> {
+    /// The API operation, for logs and errors.
     pub operation: &'a str,
+    /// `GET`, `POST`, ...
     pub method: &'a str,
+    /// The path, percent-encoded.
     pub path: &'a str,
+    /// The query string, encoded (without `?`).
     pub query: &'a str,
+    /// The body's content type.
     pub content_type: Option<&'a str>,
+    /// Headers beyond those signing adds.
     pub extra_headers: &'a [(&'a str, &'a str)],
+    /// The body.
     pub body: &'a [u8],
     /// When false (Invoke), only throttling is retried: a 5xx or a lost answer may mean the
     /// request already ran, and running it twice is worse than failing.
@@ -215,6 +232,7 @@ impl std::fmt::Debug for Transport {
 const MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
 
 impl Transport {
+    /// A transport for one service and region, with the default retry policy.
     pub fn new(
         endpoint: Endpoint,
         region: &str,
@@ -247,18 +265,22 @@ impl Transport {
         })
     }
 
+    /// Replaces the retry policy.
     pub fn set_retry_policy(&mut self, retry: RetryPolicy) {
         self.retry = retry;
     }
 
+    /// Verbose request lines (method, path, status, request id; never secrets or bodies).
     pub fn set_logger(&mut self, logger: Option<Logger>) {
         self.logger = logger;
     }
 
+    /// The service's endpoint.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
     }
 
+    /// The region it signs for.
     pub fn region(&self) -> &str {
         &self.region
     }

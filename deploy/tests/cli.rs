@@ -203,7 +203,7 @@ fn usage_errors_exit_2_and_name_the_problem() {
                 "--arch",
                 "arm64",
             ],
-            "is not a zip file",
+            "not a zip file (no PK",
         ),
         (
             vec![
@@ -277,4 +277,137 @@ fn usage_errors_exit_2_and_name_the_problem() {
     let out = deploy(&dir, &["--help"]);
     assert!(out.status.success());
     assert!(text(&out).0.contains("usage: deploy --function-name NAME"));
+}
+
+/// An ELF header for `machine` (62 x86_64, 183 arm64), padded: enough for the zip check.
+fn elf(machine: u16) -> Vec<u8> {
+    let mut h = b"\x7fELF\x02\x01\x01".to_vec();
+    h.resize(18, 0);
+    h.extend_from_slice(&machine.to_le_bytes());
+    h.resize(256, 0);
+    h
+}
+
+#[test]
+fn zips_lambda_cannot_run_are_refused_offline_before_any_request() {
+    let dir = TempDir::new("cli-zipcheck");
+    let server = ScriptServer::start(vec![]);
+    let cases: Vec<(Vec<u8>, &str, &str)> = vec![
+        (
+            common::stored_zip(&[("bootstrap", &elf(62))]),
+            "arm64",
+            "bootstrap is an ELF executable for x86_64, but --arch is arm64",
+        ),
+        (
+            common::stored_zip(&[("bootstrap", &elf(183))]),
+            "x86_64",
+            "ELF executable for arm64, but --arch is x86_64",
+        ),
+        (
+            common::stored_zip(&[("target/bootstrap", &elf(62))]),
+            "x86_64",
+            "no bootstrap at its root, only \"target/bootstrap\"",
+        ),
+        (
+            common::stored_zip(&[("handler", &elf(62))]),
+            "x86_64",
+            "no file named bootstrap at its root",
+        ),
+    ];
+    for (i, (bytes, arch, want)) in cases.into_iter().enumerate() {
+        let zip = dir.write(&format!("z{i}.zip"), &bytes);
+        let out = deploy(
+            &dir,
+            &[
+                "--function-name",
+                "f",
+                "--zip",
+                zip.to_str().expect("utf-8"),
+                "--arch",
+                arch,
+                "--endpoint-url",
+                &server.url,
+            ],
+        );
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{want}: {stderr}");
+        assert!(stderr.contains(want), "want {want:?} in {stderr}");
+    }
+    assert!(server.requests().is_empty(), "nothing may be sent");
+}
+
+#[test]
+fn dry_run_works_without_credentials_or_network() {
+    let dir = TempDir::new("cli-offline");
+    let bytes = common::stored_zip(&[("bootstrap", &elf(183))]);
+    let zip = dir.write("b.zip", &bytes);
+    // No credentials anywhere: an empty HOME, no AWS_* variables.
+    let out = Command::new(env!("CARGO_BIN_EXE_deploy"))
+        .args([
+            "--function-name",
+            "f",
+            "--arch",
+            "arm64",
+            "--publish",
+            "--dry-run",
+            "--zip",
+        ])
+        .arg(&zip)
+        .env_clear()
+        .env("HOME", &dir.0)
+        .output()
+        .expect("run deploy");
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("bootstrap: an ELF executable for arm64, mode 755, 256 bytes"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(offline: credentials: "), "{stdout}");
+    assert!(
+        stdout.contains(&rayo_deploy::code_sha256(&bytes)),
+        "{stdout}"
+    );
+    assert!(stdout.contains("then publish a version"), "{stdout}");
+    assert!(stdout.contains("dry run: nothing changed"), "{stdout}");
+
+    // Credentials but no network: an endpoint where nothing listens.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let out = deploy(
+        &dir,
+        &[
+            "--function-name",
+            "f",
+            "--zip",
+            zip.to_str().expect("utf-8"),
+            "--arch",
+            "arm64",
+            "--endpoint-url",
+            &url,
+            "--dry-run",
+        ],
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("(offline: GetFunctionConfiguration: no HTTP answer"),
+        "{stdout}"
+    );
+    // Without --dry-run the same missing network is a failure.
+    let out = deploy(
+        &dir,
+        &[
+            "--function-name",
+            "f",
+            "--zip",
+            zip.to_str().expect("utf-8"),
+            "--arch",
+            "arm64",
+            "--endpoint-url",
+            &url,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
 }

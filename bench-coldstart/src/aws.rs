@@ -15,9 +15,13 @@ pub const COLD_VAR: &str = "RAYO_BENCH_COLD_START";
 
 /// The four calls the benchmark makes, so the driver can be tested without a network.
 pub trait LambdaApi {
+    /// The function's configuration (`GetFunctionConfiguration`).
     fn configuration(&self, function: &str) -> Result<FunctionConfiguration>;
+    /// Replaces the function's environment (`UpdateFunctionConfiguration`).
     fn set_environment(&self, function: &str, env: Vec<(String, String)>) -> Result<()>;
+    /// Waits until `LastUpdateStatus` is `Successful`, at most `max_wait`.
     fn wait_updated(&self, function: &str, max_wait: Duration) -> Result<FunctionConfiguration>;
+    /// Invokes with `LogType: Tail`: the answer and the last 4 KB of the log.
     fn invoke_tail(&self, function: &str, payload: &[u8]) -> Result<InvokeOutput>;
 }
 
@@ -87,24 +91,35 @@ pub fn force_cold(
 /// One forced cold start on AWS.
 #[derive(Clone, Debug, miniserde::Serialize)]
 pub struct AwsSample {
+    /// 1-based run number.
     pub run: usize,
+    /// The cold invocation's request id.
     pub request_id: String,
     /// `Init Duration` (absent if Lambda reused an environment or restored a snapshot).
     pub init_ms: Option<f64>,
+    /// `Restore Duration` (SnapStart only).
     pub restore_ms: Option<f64>,
+    /// `Duration` of the cold invocation.
     pub duration_ms: f64,
+    /// `Billed Duration`.
     pub billed_ms: f64,
+    /// `Memory Size`.
     pub memory_size_mb: u64,
+    /// `Max Memory Used`.
     pub max_memory_used_mb: u64,
     /// Invoke request sent until its answer read, on this client (includes the network).
     pub round_trip_ms: f64,
+    /// REPORT's `Status` (`timeout`, `error`, ...), when present.
     pub status: Option<String>,
+    /// REPORT's `Error Type`, when present.
     pub error_type: Option<String>,
     /// `X-Amz-Function-Error` of the cold invoke.
     pub function_error: Option<String>,
     /// REPORT `Duration` of each warm invoke after the cold one.
     pub warm_duration_ms: Vec<f64>,
+    /// Median of `warm_duration_ms`.
     pub warm_p50_ms: Option<f64>,
+    /// 99th percentile of `warm_duration_ms`.
     pub warm_p99_ms: Option<f64>,
 }
 
@@ -132,6 +147,7 @@ fn invoke_report(
     Ok((out, rep, rtt))
 }
 
+/// Forces one cold start of `function` and reads its REPORT line.
 pub fn measure_once(
     api: &dyn LambdaApi,
     function: &str,
@@ -165,19 +181,31 @@ pub fn measure_once(
 }
 
 #[derive(Clone, Debug, miniserde::Serialize)]
+/// Every sample of one function, with the facts read from its configuration.
 pub struct AwsSeries {
+    /// The function's name.
     pub function: String,
+    /// Its runtime, e.g. `provided.al2023`.
     pub runtime: Option<String>,
+    /// Its architectures.
     pub architectures: Vec<String>,
+    /// Its memory size.
     pub memory_size_mb: Option<u32>,
+    /// Its code size (the zip).
     pub code_size_bytes: Option<u64>,
+    /// One per forced cold start.
     pub samples: Vec<AwsSample>,
 }
 
+/// An AWS-mode run: every function's samples and where they were taken.
 pub struct AwsResults {
+    /// The region.
     pub region: String,
+    /// The client machine.
     pub machine: Machine,
+    /// UTC date of the run.
     pub date: String,
+    /// One per function, in the order given.
     pub series: Vec<AwsSeries>,
 }
 
@@ -226,6 +254,7 @@ pub fn run_all(
 }
 
 impl AwsResults {
+    /// The Markdown table: one row per function.
     pub fn table(&self) -> Table {
         let col = |key, label, unit, f: fn(&AwsSample) -> Option<f64>| Column {
             key,
@@ -263,6 +292,7 @@ impl AwsResults {
         }
     }
 
+    /// The `--json` document: options, every sample, summaries.
     pub fn json_document(&self, command: &[String], table: &Table) -> String {
         #[derive(miniserde::Serialize)]
         struct Doc<'a> {

@@ -23,10 +23,13 @@ use std::time::{Duration, Instant};
 pub const MB_PER_VCPU: u32 = 1769;
 /// Lambda's memory range; any whole MB in it can be configured.
 pub const MIN_MB: u32 = 128;
+/// The most memory Lambda configures.
 pub const MAX_MB: u32 = 10240;
 /// The kernel refuses CFS quotas and periods below 1 ms and periods above 1 s.
 pub const MIN_QUOTA_US: u64 = 1000;
+/// The shortest CFS period the kernel takes.
 pub const MIN_PERIOD_US: u64 = 1000;
+/// The longest CFS period the kernel takes.
 pub const MAX_PERIOD_US: u64 = 1_000_000;
 /// The default period; README.md ("Which period") says why.
 pub const DEFAULT_PERIOD_US: u64 = 20_000;
@@ -34,7 +37,9 @@ pub const DEFAULT_PERIOD_US: u64 = 20_000;
 /// A memory size and the CPU bandwidth Lambda would give it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Share {
+    /// The function's memory size in MB.
     pub memory_mb: u32,
+    /// The CFS period in microseconds.
     pub period_us: u64,
     /// CPU time the group may use per period, summed over CPUs (above 1769 MB it exceeds
     /// the period: more than one CPU).
@@ -42,6 +47,7 @@ pub struct Share {
 }
 
 impl Share {
+    /// The share for `memory_mb` over `period_us`, or why the kernel or Lambda would refuse it.
     pub fn new(memory_mb: u32, period_us: u64) -> Result<Share> {
         if !(MIN_MB..=MAX_MB).contains(&memory_mb) {
             return Err(Error::Usage(format!(
@@ -73,6 +79,7 @@ impl Share {
         self.quota_us as f64 / self.period_us as f64
     }
 
+    /// `128 MB: 0.0724 vCPU (quota 1447 us per 20000 us period)`.
     pub fn describe(&self) -> String {
         format!(
             "{} MB: {:.4} vCPU (quota {} us per {} us period)",
@@ -87,11 +94,14 @@ impl Share {
 /// Which cgroup interface a directory speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flavor {
+    /// cgroup v1 (`cpu.cfs_quota_us`, `cpu.cfs_period_us`).
     V1,
+    /// cgroup v2 (`cpu.max`).
     V2,
 }
 
 impl Flavor {
+    /// `v1` or `v2`.
     pub fn name(self) -> &'static str {
         match self {
             Flavor::V1 => "v1",
@@ -103,7 +113,9 @@ impl Flavor {
 /// The directory new groups are made in, and its interface.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Root {
+    /// The directory.
     pub path: PathBuf,
+    /// Its interface.
     pub flavor: Flavor,
 }
 
@@ -376,6 +388,7 @@ impl CpuGroup {
         Ok(group)
     }
 
+    /// The group's directory.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -6,6 +6,7 @@ use lexopt::prelude::*;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The `--help` text.
 pub const USAGE: &str = "\
 usage: bench-coldstart [OPTIONS] NAME=COMMAND ...
        bench-coldstart aws --function NAME [--function NAME ...] [--region R] [--profile P]
@@ -28,6 +29,9 @@ interleaved, after one uncounted warm-up each; prints a Markdown table on stdout
   --init-only NAME      NAME never answers invocations: measure init, RSS and CPU only
   --show-output         let the bootstraps' stdout and stderr through
   --keep-going          drop a bootstrap that fails (and say why) instead of stopping
+  --measure-errors      measure a bootstrap whose every invocation is a function error
+                        (without it the run warns and exits non-zero: usually the event
+                        does not suit the function, e.g. a typed handler fed {})
   --memory MB[,MB...]   run every cold start under Lambda's CPU share for MB (128..10240):
                         MB/1769 of one CPU, in a fresh CPU-quota cgroup (v1 or v2; needs
                         root), and set AWS_LAMBDA_FUNCTION_MEMORY_SIZE=MB; repeatable, one
@@ -42,37 +46,59 @@ the update), invokes with LogType Tail and parses the REPORT line.
 ";
 
 #[derive(Debug)]
+/// What the command line asks for.
 pub enum Cli {
+    /// `--help`.
     Help,
+    /// Cold starts on the local emulator.
     Local {
+        /// The bootstraps, in the order given.
         specs: Vec<Spec>,
+        /// Runs, invocations, event, timeouts.
         opts: Options,
+        /// `--json` and `--svg`.
         out: Outputs,
         /// `--memory`: one benchmark per share, in order; empty = no CPU limit.
         shares: Vec<Share>,
+        /// `--cgroup-root`.
         cgroup_root: Option<PathBuf>,
+        /// `--unthrottled-init`.
         unthrottled_init: bool,
     },
+    /// Forced cold starts on AWS (`aws`).
     Aws {
+        /// Functions, region, runs.
         args: AwsArgs,
+        /// `--json` and `--svg`.
         out: Outputs,
     },
 }
 
 #[derive(Debug, Default)]
+/// Where the results go besides stdout.
 pub struct Outputs {
+    /// `--json OUT`.
     pub json: Option<PathBuf>,
+    /// `--svg OUT`.
     pub svg: Option<PathBuf>,
 }
 
 #[derive(Debug, Default)]
+/// The `aws` mode's arguments.
 pub struct AwsArgs {
+    /// `--function`, repeatable.
     pub functions: Vec<String>,
+    /// `--region`.
     pub region: Option<String>,
+    /// `--profile`.
     pub profile: Option<String>,
+    /// `--endpoint-url`.
     pub endpoint_url: Option<String>,
+    /// `--runs`.
     pub runs: usize,
+    /// `--invokes` (warm invocations after each cold one; default 0 on AWS).
     pub invokes: usize,
+    /// The event.
     pub event: Vec<u8>,
     /// Bound on each wait for a configuration update.
     pub update_wait: Duration,
@@ -121,6 +147,7 @@ pub fn shell_join(args: &[String]) -> String {
     args.iter().map(quote).collect::<Vec<_>>().join(" ")
 }
 
+/// Parses the arguments (without the program name).
 pub fn parse<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Result<Cli> {
     let mut p = lexopt::Parser::from_args(args);
     let mut opts = Options::default();
@@ -185,6 +212,7 @@ pub fn parse<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Result<Cli>
             }
             Long("show-output") if aws.is_none() => opts.show_output = true,
             Long("keep-going") if aws.is_none() => opts.keep_going = true,
+            Long("measure-errors") if aws.is_none() => opts.measure_errors = true,
             Long("memory") if aws.is_none() => {
                 let list = string(p.value().map_err(from_lexopt)?, "--memory")?;
                 for mb in list.split(',') {

@@ -3,27 +3,54 @@ use std::fmt;
 use std::io;
 
 #[derive(Debug)]
+/// What can stop a benchmark.
 pub enum Error {
     /// A command-line problem; the string is the whole message.
     Usage(String),
     /// An I/O operation failed; `what` names the operation and its target.
-    Io { what: String, source: io::Error },
+    Io {
+        /// The operation and its target.
+        what: String,
+        /// The operating system's error.
+        source: io::Error,
+    },
     /// The emulator or the bootstrap misbehaved during a run.
     Run {
+        /// The bootstrap's name.
         bootstrap: String,
+        /// The run (0 is the warm-up).
         run: usize,
+        /// What went wrong.
         what: String,
     },
     /// A /proc file was missing a field or held an unexpected value.
-    Proc { path: String, what: String },
+    Proc {
+        /// The file.
+        path: String,
+        /// What was wrong.
+        what: String,
+    },
     /// A Lambda REPORT line (or platform.report record) could not be parsed.
-    Report { line: String, what: String },
+    Report {
+        /// The line.
+        line: String,
+        /// What was wrong.
+        what: String,
+    },
     /// A log tail had no REPORT line at all.
-    NoReport { log_tail: String },
+    NoReport {
+        /// The log tail that was searched.
+        log_tail: String,
+    },
     /// An AWS control-plane or invoke call failed.
     Aws(String),
     /// A CPU-quota cgroup (`--memory`) could not be found, created, set or removed.
-    Cgroup { path: String, what: String },
+    Cgroup {
+        /// The group's directory.
+        path: String,
+        /// What failed.
+        what: String,
+    },
 }
 
 impl Error {
@@ -80,4 +107,5 @@ impl std::error::Error for Error {
     }
 }
 
+/// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;

@@ -13,10 +13,13 @@ use std::time::{Duration, Instant};
 /// One bootstrap to measure: `NAME=COMMAND` plus per-name options.
 #[derive(Clone, Debug)]
 pub struct Spec {
+    /// The name it is reported under.
     pub name: String,
     /// `argv[0]` resolved to an absolute path, then the arguments.
     pub program: PathBuf,
+    /// Its arguments.
     pub args: Vec<String>,
+    /// `--cwd`: its working directory.
     pub cwd: Option<PathBuf>,
     /// Extra environment on top of the emulator's Lambda-like one.
     pub env: Vec<(String, String)>,
@@ -52,6 +55,7 @@ impl Spec {
         })
     }
 
+    /// The command as a shell would need it typed.
     pub fn command_line(&self) -> String {
         let mut s = self.program.display().to_string();
         for a in &self.args {
@@ -91,6 +95,7 @@ fn resolve_program(program: &str) -> Result<PathBuf> {
     })
 }
 
+/// Bytes of a file, or of every regular file under a directory (symlinks not followed).
 pub fn tree_size(path: &Path) -> Result<u64> {
     let meta = std::fs::symlink_metadata(path)
         .map_err(|e| Error::io(format!("stat {}", path.display()), e))?;
@@ -111,11 +116,13 @@ pub fn tree_size(path: &Path) -> Result<u64> {
 }
 
 #[derive(Clone, Debug)]
+/// How every bootstrap is run.
 pub struct Options {
     /// Counted runs per bootstrap (after one uncounted warm-up each).
     pub runs: usize,
     /// Warm invocations after the first one.
     pub invokes: usize,
+    /// The event sent on every invocation.
     pub event: Vec<u8>,
     /// Bound on each wait (init, each invocation).
     pub timeout: Duration,
@@ -125,12 +132,17 @@ pub struct Options {
     pub keep_going: bool,
     /// `--memory`: run each cold start in a fresh CPU-quota group with this share.
     pub cpu: Option<CpuLimit>,
+    /// `--measure-errors`: a bootstrap whose every invocation is an error is measured as it
+    /// is; otherwise the run fails with a warning (it usually means the wrong event).
+    pub measure_errors: bool,
 }
 
 /// Where the quota groups go and how big they are.
 #[derive(Clone, Debug)]
 pub struct CpuLimit {
+    /// Where the groups are made.
     pub root: Root,
+    /// The share each gets.
     pub share: Share,
     /// `--unthrottled-init`: no quota until the first `GET /next` arrives (Lambda's own
     /// published Init Durations do not depend on memory; see README.md).
@@ -147,6 +159,7 @@ impl Default for Options {
             show_output: false,
             keep_going: false,
             cpu: None,
+            measure_errors: false,
         }
     }
 }
@@ -160,8 +173,11 @@ pub struct Sample {
     pub init_ms: f64,
     /// First event's `/next` response written until its response body was read.
     pub first_invoke_ms: Option<f64>,
+    /// Each warm invocation's latency.
     pub warm_ms: Vec<f64>,
+    /// Median of `warm_ms`.
     pub warm_p50_ms: Option<f64>,
+    /// 99th percentile of `warm_ms`.
     pub warm_p99_ms: Option<f64>,
     /// VmHWM before the process was stopped.
     pub peak_rss_kib: u64,
@@ -179,14 +195,19 @@ pub struct Sample {
     /// Under `--memory`: CFS periods in which the group was throttled before the first
     /// `GET /next`, and the time it spent throttled (the group's cpu.stat).
     pub init_throttled_periods: Option<u64>,
+    /// Time spent throttled before the first `GET /next`, in ms.
     pub init_throttled_ms: Option<f64>,
 }
 
 /// A sample with the raw instants behind it, for the accuracy self-check.
 pub struct Measured {
+    /// What was measured.
     pub sample: Sample,
+    /// Just before spawn.
     pub spawn_at: Instant,
+    /// When the first `GET /next` arrived.
     pub next_at: Instant,
+    /// Every invocation's outcome.
     pub outcomes: Vec<Outcome>,
 }
 
@@ -329,17 +350,25 @@ pub fn measure_once(spec: &Spec, opts: &Options, run: usize) -> Result<Measured>
 /// Every counted sample of one bootstrap.
 #[derive(Clone, Debug)]
 pub struct Series {
+    /// The bootstrap.
     pub spec: Spec,
+    /// Its size (`--size`, else the program's file).
     pub size_bytes: Option<u64>,
+    /// One per counted run.
     pub samples: Vec<Sample>,
     /// Why this bootstrap was dropped (`--keep-going`); its samples stop there.
     pub failure: Option<String>,
 }
 
+/// A local run: every bootstrap's samples and the machine they were taken on.
 pub struct Results {
+    /// The machine.
     pub machine: Machine,
+    /// UTC date of the run.
     pub date: String,
+    /// How it was run.
     pub options: Options,
+    /// One per bootstrap, in the order given.
     pub series: Vec<Series>,
 }
 
@@ -393,6 +422,7 @@ pub fn run_all(specs: &[Spec], opts: &Options, progress: &mut dyn FnMut(&str)) -
 }
 
 impl Results {
+    /// The Markdown table: one row per bootstrap.
     pub fn table(&self) -> Table {
         let col = |key, label, unit, f: fn(&Sample) -> Option<f64>| Column {
             key,
@@ -505,6 +535,20 @@ impl Results {
         })
     }
 
+    /// Each bootstrap that answered invocations, with how many of them were function errors
+    /// and how many it answered in all (init-only bootstraps are left out).
+    pub fn error_counts(&self) -> Vec<(&str, usize, usize)> {
+        self.series
+            .iter()
+            .filter(|s| !s.spec.init_only && !s.samples.is_empty())
+            .map(|s| {
+                let errors = s.samples.iter().map(|x| x.function_errors).sum();
+                let total = s.samples.len() * (1 + self.options.invokes);
+                (s.spec.name.as_str(), errors, total)
+            })
+            .collect()
+    }
+
     /// A Markdown note per dropped bootstrap (empty when none failed).
     pub fn failures_markdown(&self) -> String {
         let mut out = String::new();
@@ -521,6 +565,7 @@ impl Results {
         out
     }
 
+    /// Every bootstrap's init times, for the chart.
     pub fn init_samples(&self) -> Vec<Vec<f64>> {
         self.series
             .iter()

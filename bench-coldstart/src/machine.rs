@@ -2,18 +2,25 @@
 use crate::procfs;
 
 #[derive(Clone, Debug, miniserde::Serialize)]
+/// CPU, kernel and load while a benchmark ran.
 pub struct Machine {
+    /// `model name` from /proc/cpuinfo.
     pub cpu_model: String,
+    /// CPUs the process may run on.
     pub logical_cpus: usize,
+    /// The kernel release (/proc/sys/kernel/osrelease).
     pub kernel: String,
     /// 1-minute load average before the first and after the last run.
     pub load_at_start: Option<f64>,
+    /// 1-minute load average after the last run.
     pub load_at_end: Option<f64>,
     /// Lowest and highest 1-minute load average seen at any run.
     pub load_min: Option<f64>,
+    /// Highest 1-minute load average seen.
     pub load_max: Option<f64>,
 }
 
+/// The first `model name` of a /proc/cpuinfo text.
 pub fn cpu_model_from(cpuinfo: &str) -> Option<String> {
     cpuinfo
         .lines()
@@ -23,6 +30,7 @@ pub fn cpu_model_from(cpuinfo: &str) -> Option<String> {
 }
 
 impl Machine {
+    /// Reads this machine's CPU, kernel and current load.
     pub fn probe() -> Machine {
         let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
             .ok()
@@ -50,6 +58,7 @@ impl Machine {
         self.load_max = Some(self.load_max.map_or(load1, |m| m.max(load1)));
     }
 
+    /// One line for a report's header.
     pub fn describe(&self) -> String {
         let l = |x: Option<f64>| x.map_or("?".into(), |v| format!("{v:.2}"));
         format!(

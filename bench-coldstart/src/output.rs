@@ -3,13 +3,21 @@ use crate::table::Table;
 use miniserde::Serialize;
 
 #[derive(Serialize)]
+/// One summary row of the JSON document: a metric of a bootstrap.
 pub struct SummaryRow {
+    /// The bootstrap's name.
     pub bootstrap: String,
+    /// The metric's key, e.g. `init_ms`.
     pub metric: String,
+    /// Samples.
     pub n: usize,
+    /// Median.
     pub median: f64,
+    /// 90th percentile.
     pub p90: f64,
+    /// Smallest sample.
     pub min: f64,
+    /// Largest sample.
     pub max: f64,
     /// Median of the run-by-run ratios to the first bootstrap.
     pub ratio_to_first: Option<f64>,
@@ -37,6 +45,7 @@ pub fn summary_rows(t: &Table) -> Vec<SummaryRow> {
     rows
 }
 
+/// Writes `text` to `path`, creating its directory.
 pub fn write_file(path: &std::path::Path, text: &str) -> crate::error::Result<()> {
     std::fs::write(path, text)
         .map_err(|e| crate::error::Error::io(format!("write {}", path.display()), e))

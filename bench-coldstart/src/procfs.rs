@@ -56,6 +56,7 @@ pub fn parse_loadavg(text: &str) -> Option<[f64; 3]> {
     Some([w.next()??, w.next()??, w.next()??])
 }
 
+/// The three load averages of /proc/loadavg.
 pub fn loadavg() -> Option<[f64; 3]> {
     parse_loadavg(&std::fs::read_to_string("/proc/loadavg").ok()?)
 }
@@ -68,10 +69,12 @@ pub struct Bootstrap {
 
 /// What `wait4` says about a killed child: its own CPU time, in ms.
 pub struct Reaped {
+    /// User + system CPU time of the child's whole life.
     pub cpu_ms: f64,
 }
 
 impl Bootstrap {
+    /// Takes ownership of a spawned child.
     pub fn new(child: Child) -> Bootstrap {
         Bootstrap {
             child,
@@ -79,6 +82,7 @@ impl Bootstrap {
         }
     }
 
+    /// Its process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

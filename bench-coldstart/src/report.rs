@@ -8,19 +8,27 @@ use crate::error::{Error, Result};
 use miniserde::json::{Number, Object, Value};
 
 #[derive(Clone, Debug, Default, PartialEq)]
+/// One REPORT line, parsed.
 pub struct Report {
+    /// `RequestId`.
     pub request_id: String,
+    /// `Duration`.
     pub duration_ms: f64,
+    /// `Billed Duration`.
     pub billed_duration_ms: f64,
+    /// `Memory Size`.
     pub memory_size_mb: u64,
+    /// `Max Memory Used`.
     pub max_memory_used_mb: u64,
     /// Present only on the first invocation of a cold execution environment.
     pub init_duration_ms: Option<f64>,
     /// SnapStart: restoring the snapshot replaces init.
     pub restore_duration_ms: Option<f64>,
+    /// `Billed Restore Duration` (SnapStart).
     pub billed_restore_duration_ms: Option<f64>,
     /// `timeout`, `error`, ... (absent on success in the text form).
     pub status: Option<String>,
+    /// `Error Type`, on failures.
     pub error_type: Option<String>,
 }
 

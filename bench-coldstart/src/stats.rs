@@ -3,10 +3,15 @@
 /// Median, p90, min and max of one metric over the runs of one bootstrap.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Summary {
+    /// Samples.
     pub n: usize,
+    /// Median.
     pub median: f64,
+    /// 90th percentile.
     pub p90: f64,
+    /// Smallest.
     pub min: f64,
+    /// Largest.
     pub max: f64,
 }
 
@@ -30,10 +35,12 @@ pub fn sorted(samples: &[f64]) -> Vec<f64> {
     v
 }
 
+/// The `p`-th percentile (0 to 100, linear interpolation); `None` when empty.
 pub fn percentile(samples: &[f64], p: f64) -> Option<f64> {
     percentile_sorted(&sorted(samples), p)
 }
 
+/// Count, median, p90, min and max; `None` when empty.
 pub fn summarize(samples: &[f64]) -> Option<Summary> {
     let s = sorted(samples);
     Some(Summary {

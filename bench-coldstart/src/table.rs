@@ -3,7 +3,9 @@ use crate::stats::{self, Summary};
 use std::fmt::Write;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How a column's values are shown.
 pub enum Unit {
+    /// Milliseconds.
     Ms,
     /// Kibibytes (what /proc reports as kB).
     KiB,
@@ -12,6 +14,7 @@ pub enum Unit {
 }
 
 impl Unit {
+    /// `x` in this unit, as the tables show it.
     pub fn format(self, x: f64) -> String {
         match self {
             Unit::Ms if x < 10.0 => format!("{x:.2}"),
@@ -35,13 +38,18 @@ impl Unit {
 /// (e.g. no invocations for an init-only bootstrap).
 #[derive(Clone, Debug)]
 pub struct Column {
+    /// The JSON key, e.g. `init_ms`.
     pub key: &'static str,
+    /// The table header, e.g. `init`.
     pub label: &'static str,
+    /// How values are shown.
     pub unit: Unit,
+    /// `values[bootstrap][run]`.
     pub values: Vec<Vec<Option<f64>>>,
 }
 
 impl Column {
+    /// Bootstrap `b`'s summary.
     pub fn summary(&self, b: usize) -> Option<Summary> {
         let v: Vec<f64> = self.values.get(b)?.iter().flatten().copied().collect();
         stats::summarize(&v)
@@ -55,13 +63,17 @@ impl Column {
 }
 
 #[derive(Clone, Debug)]
+/// Every column of every bootstrap.
 pub struct Table {
+    /// Bootstrap names, in row order.
     pub names: Vec<String>,
     /// Binary or package size in bytes.
     pub sizes: Vec<Option<u64>>,
+    /// The measured quantities.
     pub columns: Vec<Column>,
 }
 
+/// `262144` as `256 KiB`, `2097152` as `2.0 MiB`.
 pub fn format_bytes(n: u64) -> String {
     if n >= 1024 * 1024 {
         format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))

@@ -132,3 +132,37 @@ fn function_errors_are_counted_not_fatal() {
         rayo_emulator::OutcomeKind::Error { error_type: Some(t) } if t == "Probe.Error"
     ));
 }
+
+#[test]
+fn every_invocation_an_error_fails_loudly_unless_measuring_errors() {
+    let probe = env!("CARGO_BIN_EXE_bench-clockprobe");
+    let run = |extra: &[&str]| {
+        bench()
+            .args(["--runs", "2", "--invokes", "1"])
+            .args(extra)
+            .arg(format!("ok={probe}"))
+            .arg(format!("failing={probe}"))
+            .args(["--env", "failing=PROBE_ERROR=1"])
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("| failing | "),
+        "the table is still printed: {stdout}"
+    );
+    assert!(
+        stderr.contains("WARNING: every invocation of failing was a function error"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pass --measure-errors"), "{stderr}");
+    assert!(!stderr.contains("every invocation of ok"), "{stderr}");
+
+    let out = run(&["--measure-errors"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("WARNING"), "{stderr}");
+}

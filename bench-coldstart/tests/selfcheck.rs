@@ -67,6 +67,7 @@ fn harness_timestamps_agree_with_the_bootstraps_own_clock() {
         show_output: true,
         keep_going: false,
         cpu: None,
+        measure_errors: false,
     };
     let clock = Clock::now();
     let (mut next_lags, mut resp_lags, mut deliver_lags) = (vec![], vec![], vec![]);

@@ -7,12 +7,25 @@ use core::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ComputeError {
     /// The event is not well-formed JSON (or not UTF-8) at byte `offset`.
-    Json { offset: usize, problem: String },
+    Json {
+        /// Byte offset of the problem in the event.
+        offset: usize,
+        /// What is wrong there.
+        problem: String,
+    },
     /// Well-formed JSON, but a field is missing, unknown, of the wrong type, out of range or
     /// inconsistent with another field.
-    Field { field: String, problem: String },
+    Field {
+        /// The field's name (or path).
+        field: String,
+        /// What is wrong with it, with the value.
+        problem: String,
+    },
     /// The request as a whole is wrong (e.g. neither `op` nor `ops`).
-    Request { problem: String },
+    Request {
+        /// What is wrong.
+        problem: String,
+    },
 }
 
 impl ComputeError {

@@ -19,8 +19,11 @@ type Binary = fn(&[f32], &[f32], &mut [f32]) -> Result<(), rayo_kernels::Error>;
 /// What an op produces.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
+    /// A reduction's value (`sum`, `dot`, ...).
     Number(f32),
+    /// An index (`argmax`, `argmin`).
     Index(usize),
+    /// An element-wise result (`add`, `softmax`, `matvec`, ...).
     Array(Vec<f32>),
 }
 

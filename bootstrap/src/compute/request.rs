@@ -8,33 +8,61 @@ use super::{MAX_ELEMENTS, MAX_OPS};
 /// Every operation the service offers, one per kernel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
+    /// `"op":"dot"`.
     Dot,
+    /// `"op":"sum"`.
     Sum,
+    /// `"op":"mean"`.
     Mean,
+    /// `"op":"norm_l1"`.
     NormL1,
+    /// `"op":"norm_l2"`.
     NormL2,
+    /// `"op":"max"`.
     Max,
+    /// `"op":"min"`.
     Min,
+    /// `"op":"argmax"`.
     Argmax,
+    /// `"op":"argmin"`.
     Argmin,
+    /// `"op":"add"`.
     Add,
+    /// `"op":"sub"`.
     Sub,
+    /// `"op":"mul"`.
     Mul,
+    /// `"op":"div"`.
     Div,
+    /// `"op":"scale"`.
     Scale,
+    /// `"op":"axpy"`.
     Axpy,
+    /// `"op":"fma"`.
     Fma,
+    /// `"op":"clamp"`.
     Clamp,
+    /// `"op":"abs"`.
     Abs,
+    /// `"op":"cosine"`.
     Cosine,
+    /// `"op":"euclidean"`.
     Euclidean,
+    /// `"op":"euclidean_sq"`.
     EuclideanSq,
+    /// `"op":"relu"`.
     Relu,
+    /// `"op":"sigmoid"`.
     Sigmoid,
+    /// `"op":"tanh"`.
     Tanh,
+    /// `"op":"gelu"`.
     Gelu,
+    /// `"op":"exp"`.
     Exp,
+    /// `"op":"softmax"`.
     Softmax,
+    /// `"op":"matvec"`.
     Matvec,
 }
 
@@ -144,6 +172,7 @@ const OPS: [(&str, Op, u16); 28] = [
 ];
 
 impl Op {
+    /// The op's name in a request (`dot`, `softmax`, ...).
     pub fn name(self) -> &'static str {
         OPS.iter()
             .find(|(_, op, _)| *op == self)
@@ -160,8 +189,10 @@ impl Op {
 /// How array results are written: JSON numbers, or base64 of little-endian f32s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Encoding {
+    /// JSON arrays of numbers (the default).
     #[default]
     Json,
+    /// `"encoding":"b64"`: base64 of little-endian f32s.
     B64,
 }
 
@@ -202,6 +233,7 @@ impl Args {
 /// One validated op: the operation, its operands and the encoding of an array result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpRequest {
+    /// The operation.
     pub op: Op,
     pub(crate) args: Args,
     /// As given; `None` means the batch's top-level `encoding`, or JSON.

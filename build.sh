@@ -198,24 +198,18 @@ linker_for() { # linker_for TIER ARCH
     fi
 }
 
+# zig and cargo-zigbuild live in the project's virtual environment (scripts/deps.sh), never
+# in the global Python.
+VENV="${RAYO_VENV:-$ROOT/target/venv}"
 ensure_zigbuild() {
-    local userbin
-    userbin="$(python3 -m site --user-base 2>/dev/null)/bin"
-    case ":$PATH:" in *":$userbin:"*) ;; *) PATH="$PATH:$userbin" ;; esac
-    if ! command -v cargo-zigbuild >/dev/null 2>&1 ||
-        ! { command -v zig >/dev/null 2>&1 || python3 -m ziglang version >/dev/null 2>&1; }; then
-        say "build.sh: installing ziglang==$ZIGLANG_VERSION cargo-zigbuild==$CARGO_ZIGBUILD_VERSION (PyPI)"
-        python3 -m pip install --quiet "ziglang==$ZIGLANG_VERSION" \
-            "cargo-zigbuild==$CARGO_ZIGBUILD_VERSION" >&2 ||
-            die 3 "linking with zig needs cargo-zigbuild and zig, and pip could not install them:" \
-                "run 'python3 -m pip install ziglang==$ZIGLANG_VERSION cargo-zigbuild==$CARGO_ZIGBUILD_VERSION'" \
+    PATH="$VENV/bin:$PATH"
+    if [ ! -x "$VENV/bin/cargo-zigbuild" ]; then
+        "$ROOT/scripts/deps.sh" build >&2 ||
+            die 3 "linking with zig needs cargo-zigbuild and zig in $VENV, and scripts/deps.sh build could not install them" \
                 "(or use --linker lld, which still needs zig for arm64 --tiny/--tiniest)"
-        hash -r
-        command -v cargo-zigbuild >/dev/null 2>&1 ||
-            die 3 "cargo-zigbuild was installed by pip but is not on PATH ($PATH)"
     fi
     local zv
-    zv="$(zig version 2>/dev/null || python3 -m ziglang version 2>/dev/null || echo '?')"
+    zv="$(python3 -m ziglang version 2>/dev/null || echo '?')"
     [ "$zv" = "$ZIGLANG_VERSION" ] ||
         say "build.sh: warning: zig $zv, pinned $ZIGLANG_VERSION: zig-linked bytes may differ from CI's"
 }

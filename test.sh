@@ -31,8 +31,11 @@ step() {
 # test that cannot run must fail, not pass as skipped.
 export RAYO_REQUIRE_CGROUP=1
 
-# Without the prerequisites nothing else can tell anything: stop at once.
+# Without the prerequisites nothing else can tell anything: stop at once. The Python tools
+# (zig, cargo-zigbuild, moto, cargo-lambda) are in the project's virtual environment.
 scripts/deps.sh test || { echo "test.sh: could not install the prerequisites"; exit 1; }
+export RAYO_VENV="${RAYO_VENV:-$PWD/target/venv}"
+export PATH="$RAYO_VENV/bin:$PATH"
 
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)" \

@@ -16,7 +16,8 @@
 # Invocations go through both `cargo lambda invoke` (the CLI people use) and the emulator's
 # HTTP invoke endpoint with curl (exact bytes and status codes).
 #
-# Needs: cargo, python3, curl, and cargo-lambda on PATH (`pip install cargo-lambda==1.9.2`;
+# Needs: cargo, python3, curl, and cargo-lambda on PATH (scripts/deps.sh test puts it in the
+# project's venv, target/venv/bin, which test.sh puts on PATH;
 # the wheel ships the binary). Everything listens on 127.0.0.1 only; every process started
 # here is stopped on exit. Environment:
 #   RAYO_INTEROP_PROFILES  cargo profiles to test, default "release-ultra dev"
@@ -157,7 +158,7 @@ command -v python3 >/dev/null || die "python3 is not on PATH"
 command -v curl >/dev/null || die "curl is not on PATH"
 command -v cargo >/dev/null || die "cargo is not on PATH"
 if ! command -v cargo-lambda >/dev/null; then
-    die "cargo-lambda is not on PATH: install it with 'pip install cargo-lambda==1.9.2'"
+    die "cargo-lambda is not on PATH: run scripts/deps.sh test, then PATH=\"\${RAYO_VENV:-target/venv}/bin:\$PATH\""
 fi
 CL_VERSION=$(cargo lambda --version 2>&1 | head -n 1)
 echo "using $CL_VERSION"

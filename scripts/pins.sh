@@ -12,3 +12,6 @@ NIGHTLY_TOOLCHAIN="${RAYO_NIGHTLY_TOOLCHAIN:-nightly-2026-05-20}"
 # from PyPI; arm64 --tiny/--tiniest need it even with --linker lld.
 ZIGLANG_VERSION="0.17.1"
 CARGO_ZIGBUILD_VERSION="0.24.0"
+# cargo-lambda (PyPI), whose Runtime API emulator the interoperability test and the
+# cargo-rayo integration test run rayo's bootstraps under.
+CARGO_LAMBDA_VERSION="1.9.2"

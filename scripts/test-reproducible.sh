@@ -10,6 +10,9 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Both builds use this checkout's virtual environment (zig, cargo-zigbuild): the same
+# pinned tools, installed once.
+export RAYO_VENV="${RAYO_VENV:-$ROOT/target/venv}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/rayo-repro.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 

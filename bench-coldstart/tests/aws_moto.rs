@@ -53,7 +53,7 @@ fn start_moto() -> Moto {
         Ok(c) => c,
         Err(e) => panic!(
             "cannot start moto_server ({e}): this test needs it on PATH; install it with \
-             `pip install \"moto[server]\"`"
+             scripts/deps.sh test (into target/venv) and put target/venv/bin on PATH"
         ),
     };
     let mut moto = Moto {

@@ -5,7 +5,7 @@
 //! after that has its SigV4 signature recomputed by moto (botocore) and compared, so this also
 //! proves the signer against an independent implementation.
 //!
-//! Needs `moto_server` (`pip install "moto[server]"`): the test fails, not skips, without it.
+//! Needs `moto_server` (scripts/deps.sh test puts it in target/venv/bin): the test fails, not skips, without it.
 
 mod common;
 

@@ -1,0 +1,527 @@
+//! `cargo rayo new NAME`: a function crate that builds as it is: the release-ultra profile
+//! and the kernels' opt-level-3 override, a handler in the shape of rayo's README, a test
+//! that runs it through the emulator, and a README of five lines.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The templates `--template` takes.
+pub const TEMPLATES: [&str; 6] = ["echo", "typed", "http", "stream", "concurrent", "embed"];
+
+/// Where the new crate's rayo dependencies come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A checkout on this machine (`--rayo-path`; default: the one cargo-rayo was built from).
+    Path(PathBuf),
+    /// A git repository (`--rayo-git URL`), optionally at `--rayo-rev`.
+    Git {
+        /// The repository's URL.
+        url: String,
+        /// A branch, tag or commit.
+        rev: Option<String>,
+    },
+    /// crates.io, once published (`--rayo-version`).
+    Version(String),
+}
+
+impl Source {
+    /// The dependency's table for `package` in `folder` of the checkout, with `features`.
+    fn dep(&self, package: &str, folder: &str, features: &[&str]) -> String {
+        let mut parts = Vec::new();
+        match self {
+            Source::Path(root) => parts.push(format!(
+                "path = {:?}",
+                root.join(folder).display().to_string()
+            )),
+            Source::Git { url, rev } => {
+                parts.push(format!("git = {url:?}"));
+                if let Some(r) = rev {
+                    parts.push(format!("rev = {r:?}"));
+                }
+            }
+            Source::Version(v) => parts.push(format!("version = {v:?}")),
+        }
+        if !features.is_empty() {
+            let f: Vec<String> = features.iter().map(|f| format!("{f:?}")).collect();
+            parts.push(format!("features = [{}]", f.join(", ")));
+        }
+        format!("{package} = {{ {} }}", parts.join(", "))
+    }
+}
+
+/// The checkout cargo-rayo was built from, when it is still there.
+pub fn own_checkout() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()?
+        .to_path_buf();
+    root.join("runtime-api/Cargo.toml")
+        .is_file()
+        .then_some(root)
+}
+
+/// A valid package name: what cargo accepts, and what makes a clean binary and zip name.
+fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if !ok {
+        return Err(Error::Usage(format!(
+            "{name:?} is not a function name: lower-case letters, digits, - and _, starting with a letter"
+        )));
+    }
+    if matches!(name, "bootstrap" | "test" | "std" | "core" | "rayo-runtime") {
+        return Err(Error::Usage(format!(
+            "{name:?} is reserved: pick another name"
+        )));
+    }
+    Ok(())
+}
+
+/// Writes the crate `name` under `parent` from `template`; returns its directory.
+pub fn create(parent: &Path, name: &str, template: &str, source: &Source) -> Result<PathBuf> {
+    check_name(name)?;
+    let (main_rs, test_rs, runtime_features, sample) = match template {
+        "typed" => (TYPED, TYPED_TEST, vec![], r#"{"name":"rayo"}"#),
+        "echo" => (ECHO, ECHO_TEST, vec![], r#"{"any":"json"}"#),
+        "http" => (HTTP, HTTP_TEST, vec!["http-events"], HTTP_SAMPLE),
+        "stream" => (STREAM, STREAM_TEST, vec!["streaming"], r#"{"count":3}"#),
+        "concurrent" => (CONCURRENT, CONCURRENT_TEST, vec![], r#"{"name":"rayo"}"#),
+        "embed" => {
+            return Err(Error::Usage(
+                "the embed template is not there yet: it needs the rayo-embed crate (bootstrap/embed), \
+                 which lands separately; use --template typed for now"
+                    .into(),
+            ))
+        }
+        other => {
+            return Err(Error::Usage(format!(
+                "no template {other:?} (templates: {})",
+                TEMPLATES.join(", ")
+            )))
+        }
+    };
+    let dir = parent.join(name);
+    if dir.exists() {
+        return Err(Error::Usage(format!(
+            "{} already exists: pick another name or remove it",
+            dir.display()
+        )));
+    }
+    let crate_name = name.replace('-', "_");
+    let fill = |s: &str| {
+        s.replace("{{name}}", name)
+            .replace("{{crate}}", &crate_name)
+            .replace("{{sample}}", sample)
+    };
+    let manifest = fill(MANIFEST)
+        .replace(
+            "{{runtime}}",
+            &source.dep("rayo-runtime", "runtime-api", &runtime_features),
+        )
+        .replace(
+            "{{emulator}}",
+            &source.dep("rayo-emulator", "emulator", &[]),
+        )
+        .replace(
+            "{{source_note}}",
+            match source {
+                Source::Path(_) => "a checkout of rayo on this machine",
+                Source::Git { .. } => "rayo's git repository",
+                Source::Version(_) => "crates.io",
+            },
+        );
+    let files: [(&str, String); 6] = [
+        ("Cargo.toml", manifest),
+        ("src/main.rs", fill(main_rs)),
+        ("tests/emulator.rs", fill(test_rs)),
+        ("README.md", fill(README)),
+        (".gitignore", "/target\n".into()),
+        ("event.json", format!("{sample}\n")),
+    ];
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p)
+                .map_err(|e| Error::io(format!("creating {}", p.display()), e))?;
+        }
+        std::fs::write(&path, text)
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+    }
+    // Start from the versions rayo itself is tested with: cargo keeps the entries it needs
+    // from this lock file and drops the rest on the first build.
+    if let Source::Path(root) = source {
+        if let Ok(lock) = std::fs::read(root.join("Cargo.lock")) {
+            let path = dir.join("Cargo.lock");
+            std::fs::write(&path, lock)
+                .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+        }
+    }
+    Ok(dir)
+}
+
+const MANIFEST: &str = r##"[package]
+name = "{{name}}"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+# rayo comes from {{source_note}}. Other ways to depend on it:
+#   rayo-runtime = { path = "../rayo/runtime-api" }                  # a checkout
+#   rayo-runtime = { git = "https://example.invalid/rayo" }          # its git repository
+#   rayo-runtime = "0.1"                                             # crates.io, once published
+[dependencies]
+{{runtime}}
+
+[dev-dependencies]
+{{emulator}}
+
+# cargo rayo build reads this table; every key is optional (cargo-rayo/README.md):
+[package.metadata.rayo]
+# budget = 500000                           # bytes, stripped; or { default = .., tiny = .., tiniest = .. }
+# files = { "data.txt" = "data.txt" }       # beside bootstrap in bootstrap.zip (/var/task)
+# layer = { "model.bin" = "{target}/model.bin" }   # in layer.zip, unpacked under /opt
+# prepare = [{ run = ["./fetch.sh"], creates = ["{target}/model.bin"] }]
+
+# Every Lambda build uses this profile: size and start-up are the product.
+[profile.release-ultra]
+inherits = "release"
+opt-level = "z"
+lto = "fat"
+codegen-units = 1
+panic = "abort"
+strip = true
+debug = false
+overflow-checks = false
+incremental = false
+
+# rayo's kernels are the compute: opt-level 3 for them alone (the rest stays "z").
+[profile.release-ultra.package.rayo-kernels]
+opt-level = 3
+
+# Its own workspace, so it builds wherever it is put.
+[workspace]
+"##;
+
+const README: &str = r##"# {{name}}
+
+A rayo Lambda function (`src/main.rs`); `cargo test` runs it through rayo's emulator.
+`cargo rayo watch` serves it on 127.0.0.1:9000 and rebuilds it on every change; `cargo rayo invoke --data-file event.json` calls it.
+`cargo rayo build --arch arm64` writes `target/lambda/{{name}}/arm64/bootstrap.zip` and checks its size against the budget.
+`cargo rayo deploy --function-name {{name}} --role ARN` puts that zip on AWS Lambda (`provided.al2023`, arm64).
+"##;
+
+const TYPED: &str = r##"//! {{name}}: a typed rayo function. The event is JSON decoded into `Request`; a bad one is
+//! answered with an `InvalidEvent` error saying what is wrong and where.
+
+use rayo_runtime::miniserde::{self, Deserialize, Serialize};
+use rayo_runtime::{service_fn, Diagnostic, LambdaEvent};
+
+#[derive(Deserialize)]
+struct Request {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct Response {
+    greeting: String,
+}
+
+fn hello(event: LambdaEvent<Request>) -> Result<Response, Diagnostic> {
+    Ok(Response {
+        greeting: format!("hello, {}", event.payload.name),
+    })
+}
+
+fn main() -> Result<(), rayo_runtime::Error> {
+    rayo_runtime::run(service_fn(hello))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rayo_runtime::Context;
+
+    #[test]
+    fn greets() {
+        let event = LambdaEvent {
+            payload: Request { name: "rayo".into() },
+            context: Context::for_test(),
+        };
+        assert_eq!(hello(event).unwrap().greeting, "hello, rayo");
+    }
+}
+"##;
+
+const TYPED_TEST: &str = r##"//! The built function, through rayo's emulator: a good event and a bad one.
+use rayo_emulator::{Config, Emulator, OutcomeKind};
+use std::process::Command;
+use std::time::Duration;
+
+#[test]
+fn answers_through_the_emulator() {
+    let emu = Emulator::start(Config::for_function("{{name}}")).unwrap();
+    let mut child = emu.spawn(Command::new(env!("CARGO_BIN_EXE_{{name}}"))).unwrap();
+    emu.wait_next(Duration::from_secs(10)).unwrap();
+    let ok = emu.invoke(br#"{"name":"rayo"}"#.to_vec(), Duration::from_secs(10)).unwrap();
+    assert_eq!(ok.kind, OutcomeKind::Response);
+    assert_eq!(ok.body, br#"{"greeting":"hello, rayo"}"#);
+    let bad = emu.invoke(br#"{"name":3}"#.to_vec(), Duration::from_secs(10)).unwrap();
+    assert!(matches!(bad.kind, OutcomeKind::Error { .. }));
+    let text = String::from_utf8_lossy(&bad.body);
+    assert!(text.contains("at $.name: expected a string, got the number 3"), "{text}");
+    child.kill().unwrap();
+}
+"##;
+
+const ECHO: &str = r##"//! {{name}}: a rayo function that answers each event with its own bytes. A byte handler
+//! links no JSON code at all: the smallest function rayo makes.
+
+use rayo_runtime::{Context, Diagnostic};
+
+fn echo(event: &[u8], _ctx: &Context) -> Result<Vec<u8>, Diagnostic> {
+    if event.is_empty() {
+        return Err(Diagnostic::new("EmptyEvent", "the event is empty"));
+    }
+    Ok(event.to_vec())
+}
+
+fn main() -> Result<(), rayo_runtime::Error> {
+    rayo_runtime::run(echo)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoes_and_refuses_nothing() {
+        let ctx = Context::for_test();
+        assert_eq!(echo(b"{}", &ctx).unwrap(), b"{}");
+        assert_eq!(echo(b"", &ctx).unwrap_err().error_type, "EmptyEvent");
+    }
+}
+"##;
+
+const ECHO_TEST: &str = r##"//! The built function, through rayo's emulator.
+use rayo_emulator::{Config, Emulator, OutcomeKind};
+use std::process::Command;
+use std::time::Duration;
+
+#[test]
+fn answers_through_the_emulator() {
+    let emu = Emulator::start(Config::for_function("{{name}}")).unwrap();
+    let mut child = emu.spawn(Command::new(env!("CARGO_BIN_EXE_{{name}}"))).unwrap();
+    emu.wait_next(Duration::from_secs(10)).unwrap();
+    let ok = emu.invoke(br#"{"any":"json"}"#.to_vec(), Duration::from_secs(10)).unwrap();
+    assert_eq!((ok.kind, ok.body), (OutcomeKind::Response, br#"{"any":"json"}"#.to_vec()));
+    let bad = emu.invoke(Vec::new(), Duration::from_secs(10)).unwrap();
+    assert_eq!(bad.kind, OutcomeKind::Error { error_type: Some("EmptyEvent".into()) });
+    child.kill().unwrap();
+}
+"##;
+
+const HTTP_SAMPLE: &str = r##"{"version":"2.0","rawPath":"/hello","headers":{"user-agent":"curl"},"requestContext":{"http":{"method":"GET","path":"/hello"}},"isBase64Encoded":false}"##;
+
+const HTTP: &str = r##"//! {{name}}: an HTTP function behind a Function URL or API Gateway (payload 2.0), with
+//! rayo-runtime's `http-events` types.
+
+use rayo_runtime::events::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use rayo_runtime::{service_fn, Diagnostic, LambdaEvent};
+
+fn handle(e: LambdaEvent<ApiGatewayV2httpRequest>) -> Result<ApiGatewayV2httpResponse, Diagnostic> {
+    let body = e.payload.body_bytes()?;
+    let text = format!("{} {}: {} bytes\n", e.payload.method(), e.payload.path(), body.len());
+    Ok(ApiGatewayV2httpResponse::text(200, text).header("content-type", "text/plain"))
+}
+
+fn main() -> Result<(), rayo_runtime::Error> {
+    rayo_runtime::run(service_fn(handle))
+}
+"##;
+
+const HTTP_TEST: &str = r##"//! The built function, through rayo's emulator: an HTTP event and one of another kind.
+use rayo_emulator::{Config, Emulator, OutcomeKind};
+use std::process::Command;
+use std::time::Duration;
+
+#[test]
+fn answers_through_the_emulator() {
+    let emu = Emulator::start(Config::for_function("{{name}}")).unwrap();
+    let mut child = emu.spawn(Command::new(env!("CARGO_BIN_EXE_{{name}}"))).unwrap();
+    emu.wait_next(Duration::from_secs(10)).unwrap();
+    let event = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/event.json")).unwrap();
+    let ok = emu.invoke(event, Duration::from_secs(10)).unwrap();
+    assert_eq!(ok.kind, OutcomeKind::Response);
+    let text = String::from_utf8_lossy(&ok.body);
+    assert!(text.contains(r#""statusCode":200"#) && text.contains("GET /hello: 0 bytes"), "{text}");
+    let bad = emu.invoke(br#"{"Records":[]}"#.to_vec(), Duration::from_secs(10)).unwrap();
+    assert!(matches!(bad.kind, OutcomeKind::Error { .. }));
+    child.kill().unwrap();
+}
+"##;
+
+const STREAM: &str = r##"//! {{name}}: a streaming rayo function. Each `write` reaches the caller while the handler
+//! still runs (Function URLs with InvokeMode RESPONSE_STREAM, InvokeWithResponseStream).
+
+use std::io::Write;
+
+use rayo_runtime::miniserde::{self, Deserialize};
+use rayo_runtime::{stream_fn, Diagnostic, LambdaEvent, ResponseStream};
+
+#[derive(Deserialize)]
+struct Request {
+    count: u32,
+}
+
+fn count(e: LambdaEvent<Request>, out: &mut ResponseStream) -> Result<(), Diagnostic> {
+    out.set_content_type("text/event-stream")?;
+    for i in 1..=e.payload.count.min(100) {
+        write!(out, "data: {i}\n\n")?;
+        out.flush()?; // this event goes out now
+    }
+    Ok(())
+}
+
+fn main() -> Result<(), rayo_runtime::Error> {
+    rayo_runtime::run_streaming(stream_fn(count))
+}
+"##;
+
+const STREAM_TEST: &str = r##"//! The built function, through rayo's emulator: a streamed answer, chunk by chunk.
+use rayo_emulator::{Config, Emulator, OutcomeKind};
+use std::process::Command;
+use std::time::Duration;
+
+#[test]
+fn streams_through_the_emulator() {
+    let emu = Emulator::start(Config::for_function("{{name}}")).unwrap();
+    let mut child = emu.spawn(Command::new(env!("CARGO_BIN_EXE_{{name}}"))).unwrap();
+    emu.wait_next(Duration::from_secs(10)).unwrap();
+    let ok = emu.invoke(br#"{"count":3}"#.to_vec(), Duration::from_secs(10)).unwrap();
+    assert_eq!(ok.kind, OutcomeKind::Response);
+    assert_eq!(ok.body, b"data: 1\n\ndata: 2\n\ndata: 3\n\n");
+    let stream = ok.stream.expect("a streamed response");
+    assert_eq!(stream.content_type.as_deref(), Some("text/event-stream"));
+    assert_eq!(stream.chunks, 3, "one chunk per flush");
+    let bad = emu.invoke(br#"{"count":"x"}"#.to_vec(), Duration::from_secs(10)).unwrap();
+    assert!(matches!(bad.kind, OutcomeKind::Error { .. }));
+    child.kill().unwrap();
+}
+"##;
+
+const CONCURRENT: &str = r##"//! {{name}}: a typed rayo function for Lambda Managed Instances: as many worker threads as
+//! AWS_LAMBDA_MAX_CONCURRENCY asks for (one when unset), sharing the handler.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayo_runtime::miniserde::{self, Deserialize, Serialize};
+use rayo_runtime::{shared_service_fn, Diagnostic, LambdaEvent};
+
+#[derive(Deserialize)]
+struct Request {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct Response {
+    greeting: String,
+    /// Invocations this process has served, this one included (shared by every worker).
+    served: u64,
+}
+
+static SERVED: AtomicU64 = AtomicU64::new(0);
+
+fn hello(event: LambdaEvent<Request>) -> Result<Response, Diagnostic> {
+    Ok(Response {
+        greeting: format!("hello, {}", event.payload.name),
+        served: SERVED.fetch_add(1, Ordering::Relaxed) + 1,
+    })
+}
+
+fn main() -> Result<(), rayo_runtime::Error> {
+    rayo_runtime::run_concurrent(shared_service_fn(hello))
+}
+"##;
+
+const CONCURRENT_TEST: &str = r##"//! The built function, through rayo's emulator, with four workers.
+use rayo_emulator::{Config, Emulator, OutcomeKind};
+use std::process::Command;
+use std::time::Duration;
+
+#[test]
+fn four_workers_answer_through_the_emulator() {
+    let config = Config {
+        env: vec![("AWS_LAMBDA_MAX_CONCURRENCY".into(), "4".into())],
+        ..Config::for_function("{{name}}")
+    };
+    let emu = Emulator::start(config).unwrap();
+    let mut child = emu.spawn(Command::new(env!("CARGO_BIN_EXE_{{name}}"))).unwrap();
+    emu.wait_next(Duration::from_secs(10)).unwrap();
+    let ids: Vec<String> = (0..8)
+        .map(|_| emu.enqueue(emu.invocation(br#"{"name":"rayo"}"#.to_vec())))
+        .collect();
+    let mut served: Vec<String> = Vec::new();
+    for id in ids {
+        let out = emu.wait(&id, Duration::from_secs(10)).unwrap();
+        assert_eq!(out.kind, OutcomeKind::Response);
+        let text = String::from_utf8(out.body).unwrap();
+        assert!(text.starts_with(r#"{"greeting":"hello, rayo","served":"#), "{text}");
+        served.push(text);
+    }
+    served.sort();
+    served.dedup();
+    assert_eq!(served.len(), 8, "each invocation counted once");
+    let bad = emu.invoke(b"[]".to_vec(), Duration::from_secs(10)).unwrap();
+    assert!(matches!(bad.kind, OutcomeKind::Error { .. }));
+    child.kill().unwrap();
+}
+"##;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_templates_are_checked() {
+        let tmp = std::env::temp_dir().join(format!("rayo-new-{}", std::process::id()));
+        let src = Source::Version("0.1".into());
+        for (name, want) in [
+            ("Bad", "not a function name"),
+            ("9x", "not a function name"),
+            ("bootstrap", "reserved"),
+        ] {
+            let e = create(&tmp, name, "typed", &src).unwrap_err().to_string();
+            assert!(e.contains(want), "{name}: {e}");
+        }
+        let e = create(&tmp, "ok", "nope", &src).unwrap_err().to_string();
+        assert!(e.contains("no template \"nope\""), "{e}");
+        let e = create(&tmp, "ok", "embed", &src).unwrap_err().to_string();
+        assert!(e.contains("not there yet"), "{e}");
+        assert!(!tmp.join("ok").exists());
+    }
+
+    #[test]
+    fn dependency_lines() {
+        let p = Source::Path("/r".into());
+        assert_eq!(
+            p.dep("rayo-runtime", "runtime-api", &[]),
+            r#"rayo-runtime = { path = "/r/runtime-api" }"#
+        );
+        let g = Source::Git {
+            url: "https://x/rayo".into(),
+            rev: Some("abc".into()),
+        };
+        assert_eq!(
+            g.dep("rayo-runtime", "runtime-api", &["streaming"]),
+            r#"rayo-runtime = { git = "https://x/rayo", rev = "abc", features = ["streaming"] }"#
+        );
+        assert_eq!(
+            Source::Version("0.1".into()).dep("rayo-emulator", "emulator", &[]),
+            r#"rayo-emulator = { version = "0.1" }"#
+        );
+    }
+}

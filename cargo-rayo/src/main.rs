@@ -163,6 +163,9 @@ fn main() -> ExitCode {
             print!("{HELP}");
             Ok(())
         }
+        // Internal: FILE as a one-entry bootstrap zip on stdout, for the test that compares
+        // it with scripts/lambda-zip.py.
+        "__zip" => zip_to_stdout(rest),
         "-V" | "--version" => {
             println!("cargo-rayo {}", env!("CARGO_PKG_VERSION"));
             Ok(())
@@ -396,6 +399,23 @@ fn cmd_build(args: Vec<OsString>) -> Result<()> {
     }
     let target = sel.target()?;
     build::run(&target, &opts).map(|_| ())
+}
+
+fn zip_to_stdout(args: Vec<OsString>) -> Result<()> {
+    use std::io::Write;
+    let [file] = args.as_slice() else {
+        return Err(Error::Usage("__zip FILE".into()));
+    };
+    let data = std::fs::read(file).map_err(|e| Error::io(format!("reading {file:?}"), e))?;
+    let bytes = zip::write(&[zip::Entry {
+        name: "bootstrap",
+        mode: 0o755,
+        data: &data,
+    }])
+    .map_err(|e| Error::io("writing the zip", e))?;
+    std::io::stdout()
+        .write_all(&bytes)
+        .map_err(|e| Error::io("writing to stdout", e))
 }
 
 fn parse_port(v: OsString) -> Result<u16> {

@@ -151,14 +151,25 @@ pub fn create(parent: &Path, name: &str, template: &str, source: &Source) -> Res
         std::fs::write(&path, text)
             .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
     }
-    // Start from the versions rayo itself is tested with: cargo keeps the entries it needs
-    // from this lock file and drops the rest on the first build.
+    // Start from the versions rayo itself is tested with: resolving keeps the entries the
+    // crate needs from this lock file and drops the rest.
     if let Source::Path(root) = source {
         if let Ok(lock) = std::fs::read(root.join("Cargo.lock")) {
             let path = dir.join("Cargo.lock");
             std::fs::write(&path, lock)
                 .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
         }
+    }
+    // Resolve now, so the lock file is complete and every build can be --locked.
+    let resolved = crate::tools::cargo()
+        .args(["metadata", "--format-version", "1", "--quiet"])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .status();
+    if !resolved.is_ok_and(|s| s.success()) {
+        crate::tools::say(
+            "note: cargo could not resolve the new crate's dependencies yet (offline?): its first build will",
+        );
     }
     Ok(dir)
 }

@@ -4,7 +4,9 @@
 #   the emulator, the kernels' backends, the compute API, deploy and bench against a moto
 #   server on loopback); the size budget of every build tier on both architectures, each
 #   build invoked once through the emulator; reproducible zips; the arm64 tests under qemu;
-#   interoperability with cargo-lambda's Runtime API emulator.
+#   interoperability with cargo-lambda's Runtime API emulator; a new user's walk through
+#   `cargo rayo` (cargo-rayo/tests/user.rs, inside `cargo test --workspace`); the crates as
+#   they would be published.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -48,6 +50,8 @@ step "build.sh: every tier, both architectures, size budgets" ./build.sh --check
 step "reproducible zips" scripts/test-reproducible.sh
 step "arm64 tests under qemu" scripts/test-aarch64.sh
 step "cargo-lambda interoperability" scripts/interop-cargo-lambda.sh
+step "cargo publish --dry-run (every publishable crate, packaged and built from the package)" \
+    cargo publish --workspace --dry-run --locked --allow-dirty --quiet
 
 echo
 if [ "$failed" -gt 0 ]; then

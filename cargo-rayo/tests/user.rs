@@ -323,6 +323,55 @@ fn a_new_user_from_new_to_a_deployable_zip() {
     drop(watch);
     std::fs::write(&main_rs, code).unwrap();
 
+    // deploy: the zip build wrote, checked offline; --dry-run with no credentials at all.
+    let home = base.join("empty-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let dry = |arch: &str| {
+        let mut cmd = rayo(
+            &app,
+            &target,
+            &["deploy", "--arch", arch, "--dry-run", "--publish"],
+        );
+        for k in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_PROFILE",
+            "AWS_REGION",
+        ] {
+            cmd.env_remove(k);
+        }
+        cmd.env("HOME", &home);
+        if std::env::var_os("RUSTUP_HOME").is_none() {
+            if let Some(h) = std::env::var_os("HOME") {
+                cmd.env("RUSTUP_HOME", PathBuf::from(&h).join(".rustup"));
+                cmd.env("CARGO_HOME", PathBuf::from(h).join(".cargo"));
+            }
+        }
+        cmd.output().unwrap()
+    };
+    let (plan, _) = ok(dry("arm64"), "deploy --dry-run");
+    assert!(
+        plan.contains("bootstrap: an ELF executable for arm64, mode 755"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("plan for function hello (offline: credentials:")
+            && plan.contains("dry run: nothing changed"),
+        "{plan}"
+    );
+    // bench: the built function beside the bare baseline, with the crate's event.json.
+    let (table, _) = ok(
+        rayo(&app, &target, &["bench", "--runs", "1", "--invokes", "1"])
+            .output()
+            .unwrap(),
+        "bench",
+    );
+    assert!(
+        table.contains("| hello | init (ms) |") && table.contains("| baseline | init (ms) |"),
+        "{table}"
+    );
+
     // The built (musl, release-ultra) bootstrap under cargo-lambda's own emulator.
     cargo_lambda(&app, &target.join("lambda/hello/x86_64/bootstrap"));
 

@@ -131,7 +131,8 @@ pub fn free_port() -> u16 {
 /// `python3 -m moto.server` when that module imports (pip may put the script off `PATH`).
 /// Fails the test (no skip) when none works.
 pub fn moto_command() -> (PathBuf, Vec<String>) {
-    let hint = "Install it with scripts/deps.sh test (into target/venv) and put target/venv/bin on PATH";
+    let hint =
+        "Install it with scripts/deps.sh test (into target/venv) and put target/venv/bin on PATH";
     if let Ok(p) = std::env::var("MOTO_SERVER") {
         let p = PathBuf::from(p);
         assert!(

@@ -46,6 +46,7 @@
 //! [`argmin`] propagate NaN as NumPy does: any NaN makes `max`/`min` NaN, and
 //! `argmax`/`argmin` return the index of the first NaN.
 #![cfg_attr(not(test), no_std)]
+#![warn(missing_docs)]
 // A scalar-only build (no SIMD backend feature for the target) leaves the generic SIMD
 // machinery unused; that is the point of such a build, not a mistake.
 #![cfg_attr(

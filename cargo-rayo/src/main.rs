@@ -696,12 +696,12 @@ fn bench_defaults(sel: &Select, tier: Option<&str>) -> Result<Vec<(&'static str,
     let arch = tools::host_arch()
         .and_then(build::Arch::parse)
         .ok_or_else(|| Error::Usage("cargo rayo bench runs on x86_64 or arm64 Linux".into()))?;
-    let bootstrap =
-        build::out_dir(&target.ws.target_dir, &target.bin, tier, arch, false).join("bootstrap");
-    if !bootstrap.is_file() {
+    let Some(dir) = build::built_dir(&target.ws.target_dir, &target.bin, tier, arch) else {
         return Err(Error::Usage(format!(
-            "{} is not built: run `cargo rayo build --arch {}{}` first",
-            bootstrap.display(),
+            "{} is not built for {} in the {} tier: run `cargo rayo build --arch {}{}` first",
+            target.bin,
+            arch.name(),
+            tier.name(),
             arch.name(),
             if tier == build::Tier::Default {
                 String::new()
@@ -709,7 +709,8 @@ fn bench_defaults(sel: &Select, tier: Option<&str>) -> Result<Vec<(&'static str,
                 format!(" --tier {}", tier.name())
             }
         )));
-    }
+    };
+    let bootstrap = dir.join("bootstrap");
     let mut out: Vec<(&'static str, OsString)> =
         vec![("", format!("{}={}", target.bin, bootstrap.display()).into())];
     match baseline(&target) {

@@ -1,6 +1,7 @@
 //! `cargo rayo new NAME`: a function crate that builds as it is: the release-ultra profile
-//! and the kernels' opt-level-3 override, a handler in the shape of rayo's README, a test
-//! that runs it through the emulator, and a README of five lines.
+//! (with the kernels' opt-level-3 override beside a commented rayo-kernels dependency), a
+//! handler in the shape of rayo's README, a test that runs it through the emulator, and a
+//! README of five lines.
 
 use std::path::{Path, PathBuf};
 
@@ -126,6 +127,7 @@ pub fn create(parent: &Path, name: &str, template: &str, source: &Source) -> Res
             "{{emulator}}",
             &source.dep("rayo-emulator", "emulator", &[]),
         )
+        .replace("{{kernels}}", &source.dep("rayo-kernels", "kernels", &[]))
         .replace(
             "{{source_note}}",
             match source {
@@ -186,6 +188,8 @@ publish = false
 #   rayo-runtime = "0.1"                                             # crates.io, once published
 [dependencies]
 {{runtime}}
+# rayo's SIMD f32 kernels (dot, sum, softmax, matvec, ...; linked only where called):
+# {{kernels}}
 
 [dev-dependencies]
 {{emulator}}
@@ -209,9 +213,11 @@ debug = false
 overflow-checks = false
 incremental = false
 
-# rayo's kernels are the compute: opt-level 3 for them alone (the rest stays "z").
-[profile.release-ultra.package.rayo-kernels]
-opt-level = 3
+# rayo's kernels are the compute: opt-level 3 for them alone (the rest stays "z"). Uncomment
+# with rayo-kernels above (cargo warns about an override for a package the build lacks);
+# `cargo rayo build` applies it itself to a crate that uses the kernels.
+# [profile.release-ultra.package.rayo-kernels]
+# opt-level = 3
 
 # Its own workspace, so it builds wherever it is put.
 [workspace]

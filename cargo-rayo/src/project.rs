@@ -20,6 +20,8 @@ pub struct Workspace {
     pub packages: Vec<Package>,
     /// `[profile.release-ultra]` is defined in the root manifest.
     pub has_release_ultra: bool,
+    /// `[profile.release-ultra.package.rayo-kernels]` is defined in the root manifest.
+    pub has_kernels_override: bool,
 }
 
 /// One member package.
@@ -100,6 +102,11 @@ impl Target {
     pub fn pkg(&self) -> &Package {
         &self.ws.packages[self.package]
     }
+
+    /// The binary's package depends on `name` (directly, or through a workspace member).
+    pub fn depends_on(&self, name: &str) -> bool {
+        depends_on(&self.ws, self.package, name, &mut Vec::new())
+    }
 }
 
 /// Reads the workspace of `manifest` (or of the current directory) with `cargo metadata`.
@@ -143,14 +150,13 @@ pub fn load(manifest: Option<&Path>) -> Result<Workspace> {
     }
     let root_manifest = std::fs::read_to_string(root.join("Cargo.toml"))
         .map_err(|e| Error::io(format!("reading {}", root.join("Cargo.toml").display()), e))?;
-    let has_release_ultra = root_manifest
-        .lines()
-        .any(|l| l.trim() == "[profile.release-ultra]");
+    let has_table = |t: &str| root_manifest.lines().any(|l| l.trim() == t);
     Ok(Workspace {
         root,
         target_dir,
         packages,
-        has_release_ultra,
+        has_release_ultra: has_table("[profile.release-ultra]"),
+        has_kernels_override: has_table("[profile.release-ultra.package.rayo-kernels]"),
     })
 }
 
@@ -382,11 +388,16 @@ pub fn target(ws: Workspace, bin: Option<&str>, package: Option<&str>) -> Result
             match owners.as_slice() {
                 [one] => *one,
                 [] => {
+                    let names = all_bins();
+                    let next = if names.is_empty() || names.contains(", ") {
+                        "--bin NAME".to_string()
+                    } else {
+                        format!("--bin {names}")
+                    };
                     return Err(Error::Build(format!(
-                        "no binary {name:?} in {} (binaries: {})",
+                        "no binary {name:?} in {} (binaries: {names}): build one of them with {next}",
                         ws.root.display(),
-                        all_bins()
-                    )))
+                    )));
                 }
                 _ => {
                     return Err(Error::Usage(format!(
@@ -428,7 +439,7 @@ pub fn target(ws: Workspace, bin: Option<&str>, package: Option<&str>) -> Result
         }
     };
     let (bin, required_features) = (b.name.clone(), b.required_features.clone());
-    if !depends_on_runtime(&ws, package, &mut Vec::new()) {
+    if !depends_on(&ws, package, "rayo-runtime", &mut Vec::new()) {
         let p = &ws.packages[package];
         return Err(Error::Build(format!(
             "package {} does not depend on rayo-runtime, so {bin} is not a rayo function: add rayo-runtime to [dependencies] in {} (cargo rayo new NAME writes a crate that does)",
@@ -444,19 +455,19 @@ pub fn target(ws: Workspace, bin: Option<&str>, package: Option<&str>) -> Result
     })
 }
 
-/// rayo-runtime directly, or through another member of the workspace.
-fn depends_on_runtime(ws: &Workspace, i: usize, seen: &mut Vec<usize>) -> bool {
-    if ws.packages[i].name == "rayo-runtime" {
+/// Package `i` is `name` or depends on it, directly or through another workspace member.
+fn depends_on(ws: &Workspace, i: usize, name: &str, seen: &mut Vec<usize>) -> bool {
+    if ws.packages[i].name == name {
         return true;
     }
     seen.push(i);
-    ws.packages[i].deps.iter().any(|(name, _)| {
-        name == "rayo-runtime"
+    ws.packages[i].deps.iter().any(|(dep, _)| {
+        dep == name
             || ws
                 .packages
                 .iter()
-                .position(|p| &p.name == name)
-                .is_some_and(|j| !seen.contains(&j) && depends_on_runtime(ws, j, seen))
+                .position(|p| &p.name == dep)
+                .is_some_and(|j| !seen.contains(&j) && depends_on(ws, j, name, seen))
     })
 }
 

@@ -155,6 +155,26 @@ fn digests(bytes: &[u8]) -> (String, String) {
     )
 }
 
+/// Each entry of a zip as `NAME MODE CONTENT` (CONTENT: `ELF` for an ELF file, else
+/// Python's repr of the bytes), read by Python's zipfile: a reader that shares no code with
+/// cargo-rayo's writer.
+fn zip_entries(zip: &Path) -> Vec<String> {
+    const SCRIPT: &str = r#"
+import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+for i in z.infolist():
+    d = z.read(i.filename)
+    print(i.filename, format(i.external_attr >> 16 & 0o777, "o"), "ELF" if d[:4] == b"\x7fELF" else repr(d))
+"#;
+    let out = Command::new("python3")
+        .args(["-c", SCRIPT])
+        .arg(zip)
+        .output()
+        .expect("python3");
+    let (stdout, _) = ok(out, "reading the zip with python3");
+    stdout.lines().map(String::from).collect()
+}
+
 fn post(port: u16, path: &str, body: &[u8]) -> (u16, Option<String>, String) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -216,12 +236,13 @@ fn a_new_user_from_new_to_a_deployable_zip() {
             5,
             "{readme}"
         );
-        let (report, _) = ok(
+        let (report, log) = ok(
             rayo(&app, &target, &["build", "--arch", "x86_64"])
                 .output()
                 .unwrap(),
             &format!("{template}: build"),
         );
+        assert!(!log.contains("warning"), "{template}: build: {log}");
         assert!(
             report.contains("stable   x86_64") && report.contains("PASS"),
             "{report}"
@@ -235,7 +256,8 @@ fn a_new_user_from_new_to_a_deployable_zip() {
             .env("CARGO_TARGET_DIR", &target)
             .output()
             .unwrap();
-        ok(test, &format!("{template}: cargo test"));
+        let (_, log) = ok(test, &format!("{template}: cargo test"));
+        assert!(!log.contains("warning"), "{template}: cargo test: {log}");
         eprintln!(
             "{template}: new + build + test in {:.1} s",
             t0.elapsed().as_secs_f64()
@@ -282,6 +304,55 @@ fn a_new_user_from_new_to_a_deployable_zip() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("FAIL"));
     std::fs::write(&manifest, &original).unwrap();
+
+    // Files beside bootstrap, a layer made by a prepare step (the embedding function's
+    // design: its vocabulary beside the binary, its weights in a layer): both zips hold them,
+    // and the step runs only while what it creates is missing.
+    std::fs::write(app.join("vocab.txt"), "[PAD]\n[UNK]\n").unwrap();
+    let prepared = target.join("prepared/w.bin");
+    let _ = std::fs::remove_file(&prepared);
+    let with_files = original
+        .replace(
+            r#"# files = { "data.txt" = "data.txt" }"#,
+            r#"files = { "data/vocab.txt" = "vocab.txt" }"#,
+        )
+        .replace(
+            r#"# layer = { "model.bin" = "{target}/model.bin" }"#,
+            r#"layer = { "model/w.bin" = "{target}/prepared/w.bin" }"#,
+        )
+        .replace(
+            r#"# prepare = [{ run = ["./fetch.sh"], creates = ["{target}/model.bin"] }]"#,
+            r#"prepare = [{ run = ["sh", "-c", "mkdir -p $RAYO_TARGET_DIR/prepared && echo weights > $RAYO_TARGET_DIR/prepared/w.bin"], creates = ["{target}/prepared/w.bin"] }]"#,
+        );
+    assert_ne!(with_files, original, "the template's commented keys moved");
+    std::fs::write(&manifest, &with_files).unwrap();
+    let (report, stderr) = ok(
+        rayo(&app, &target, &["build", "--arch", "x86_64"])
+            .output()
+            .unwrap(),
+        "build with files, layer, prepare",
+    );
+    assert!(stderr.contains("prepare: sh -c"), "{stderr}");
+    assert!(report.contains("layer.zip"), "{report}");
+    let dir = target.join("lambda/hello/x86_64");
+    assert_eq!(
+        zip_entries(&dir.join("bootstrap.zip")),
+        ["bootstrap 755 ELF", r"data/vocab.txt 644 b'[PAD]\n[UNK]\n'"]
+    );
+    assert_eq!(
+        zip_entries(&dir.join("layer.zip")),
+        [r"model/w.bin 644 b'weights\n'"]
+    );
+    let (_, stderr) = ok(
+        rayo(&app, &target, &["build", "--arch", "x86_64"])
+            .output()
+            .unwrap(),
+        "build again",
+    );
+    assert!(!stderr.contains("prepare:"), "ran again: {stderr}");
+    std::fs::write(&manifest, &original).unwrap();
+    std::fs::remove_file(app.join("vocab.txt")).unwrap();
+    std::fs::remove_file(dir.join("layer.zip")).unwrap();
 
     // watch + invoke: a good event, a bad one, then an edit and the rebuilt answer.
     let port = free_port();

@@ -50,7 +50,7 @@ event.json (a sample event).
   --template T      typed (default): JSON in and out through miniserde; echo: bytes in, bytes
                     out (the smallest); http: Function URL / API Gateway v2 events; stream: a
                     streamed response; concurrent: Lambda Managed Instances workers; embed:
-                    not yet (needs the rayo-embed crate)
+                    not yet (the embedding function is still being built)
   --rayo-path DIR   depend on the rayo checkout at DIR (default: the one cargo-rayo was
                     built from)
   --rayo-git URL    depend on rayo's git repository (at --rayo-rev REV)

@@ -93,8 +93,8 @@ pub fn create(parent: &Path, name: &str, template: &str, source: &Source) -> Res
         "concurrent" => (CONCURRENT, CONCURRENT_TEST, vec![], r#"{"name":"rayo"}"#),
         "embed" => {
             return Err(Error::Usage(
-                "the embed template is not there yet: it needs the rayo-embed crate (bootstrap/embed), \
-                 which lands separately; use --template typed for now"
+                "the embed template is not there yet: the embedding function (rayo-embed, bootstrap/embed) \
+                 is still being built; use --template typed for now"
                     .into(),
             ))
         }

@@ -118,7 +118,8 @@ pub fn load(manifest: Option<&Path>) -> Result<Workspace> {
     }
     let out = cmd.output().map_err(|e| {
         Error::Tool(format!(
-            "cannot run cargo metadata: {e} (is cargo installed?)"
+            "cannot run {:?} ({e}): install Rust with rustup (https://rustup.rs), then run the command again",
+            cmd.get_program()
         ))
     })?;
     if !out.status.success() {
@@ -127,8 +128,9 @@ pub fn load(manifest: Option<&Path>) -> Result<Workspace> {
             .lines()
             .find(|l| l.starts_with("error"))
             .unwrap_or(err.trim());
+        let first = first.strip_prefix("error: ").unwrap_or(first);
         return Err(Error::Build(format!(
-            "cargo metadata failed: {first} (run cargo rayo in a crate's directory or give --manifest-path)"
+            "cargo metadata failed: {first} (run cargo rayo in a function's directory, give --manifest-path PATH, or start one with cargo rayo new NAME)"
         )));
     }
     let text = String::from_utf8_lossy(&out.stdout);

@@ -323,8 +323,9 @@ pub fn main(program: &str, args: impl IntoIterator<Item = OsString>) -> ExitCode
                 ExitCode::FAILURE
             }
         },
+        // One line: the problem and where the options are, not the whole usage after it.
         Err(e) => {
-            eprintln!("{program}: error: {e}\n\n{USAGE}");
+            eprintln!("{program}: error: {e} ({program} --help lists every option)");
             ExitCode::from(2)
         }
     }

@@ -52,7 +52,7 @@ event.json (a sample event).
                     streamed response; concurrent: Lambda Managed Instances workers; embed:
                     not yet (the embedding function is still being built)
   --rayo-path DIR   depend on the rayo checkout at DIR (default: the one cargo-rayo was
-                    built from)
+                    built from; without one, crates.io at cargo-rayo's own version)
   --rayo-git URL    depend on rayo's git repository (at --rayo-rev REV)
   --rayo-version V  depend on rayo from crates.io (once published)
 
@@ -303,13 +303,10 @@ fn cmd_new(args: Vec<OsString>) -> Result<()> {
         (Some(new::Source::Git { url, .. }), rev) => new::Source::Git { url, rev },
         (_, Some(_)) => return Err(Error::Usage("--rayo-rev goes with --rayo-git".into())),
         (Some(s), None) => s,
+        // Built from a checkout: that checkout; installed from crates.io: the same version.
         (None, None) => match new::own_checkout() {
             Some(dir) => new::Source::Path(dir),
-            None => {
-                return Err(Error::Usage(
-                    "the rayo checkout cargo-rayo was built from is gone: give --rayo-path DIR, --rayo-git URL or --rayo-version V".into(),
-                ))
-            }
+            None => new::Source::Version(env!("CARGO_PKG_VERSION").into()),
         },
     };
     let cwd = std::env::current_dir().map_err(|e| Error::io("reading the current directory", e))?;

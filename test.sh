@@ -57,5 +57,5 @@ echo
 if [ "$failed" -gt 0 ]; then
     printf 'failed: %s\n' "${failures[@]}"
 fi
-echo "test.sh: $passed passed, $failed failed"
+echo "test.sh: $passed passed, $failed failed in $SECONDS s"
 [ "$failed" -eq 0 ]

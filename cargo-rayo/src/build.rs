@@ -547,6 +547,12 @@ fn cargo_command(
         // zig supplies crt1.o, libc.a and libunwind: rustc must not add rustup's copies.
         flags.push("-Clink-self-contained=no".into());
         args[0] = "zigbuild".into();
+    } else {
+        // The host's cc cannot link another architecture (`crt1.o: Relocations in generic
+        // ELF`); rust-lld links both, with rustup's self-contained musl (what rayo's
+        // .cargo/config.toml says too, so its own bytes do not change).
+        args.push("--config".into());
+        args.push(format!("target.{}.linker=\"rust-lld\"", arch.triple()));
     }
     sub.extend(args);
     let mut cmd = Command::new("rustup");
@@ -941,6 +947,37 @@ mod tests {
             "{no_profile}"
         );
         assert!(!no_profile.contains(KERNELS_CONFIG), "{no_profile}");
+    }
+
+    #[test]
+    fn lld_links_with_rust_lld_whatever_the_crate_configures() {
+        let opts = Options {
+            arches: vec![Arch::Arm64],
+            tiers: vec![Tier::Default],
+            all_tiers: false,
+            linker: Linker::Lld,
+            features: None,
+            rustflags: vec![],
+            event: None,
+        };
+        let t = target_with(&["rayo-runtime"], true, false);
+        let (desc, _, artifact) =
+            cargo_command(&t, &opts, Tier::Default, Arch::Arm64, Linker::Lld, "1.95.0").unwrap();
+        assert!(
+            desc.contains("rustup run 1.95.0 cargo build ")
+                && desc.contains(r#"--config target.aarch64-unknown-linux-musl.linker="rust-lld""#),
+            "{desc}"
+        );
+        assert!(
+            artifact.starts_with("/nonexistent/w/target/tier-stable-lld"),
+            "{artifact:?}"
+        );
+        let (zig, _, _) =
+            cargo_command(&t, &opts, Tier::Default, Arch::Arm64, Linker::Zig, "1.95.0").unwrap();
+        assert!(
+            zig.contains("cargo zigbuild ") && !zig.contains("linker="),
+            "{zig}"
+        );
     }
 
     #[test]

@@ -157,7 +157,20 @@ fn clock() -> String {
 /// Serves until interrupted (Ctrl-C ends the process and the function with it).
 pub fn run(t: &Target, o: &Options) -> Result<()> {
     let mut generation = 0;
-    let mut program = build(t, o, generation)?;
+    // A crate that does not build yet: wait for the edit that fixes it, as after a start.
+    let mut program = loop {
+        let files = snapshot(t);
+        match build(t, o, generation) {
+            Ok(p) => break p,
+            Err(Error::Build(e)) => {
+                eprintln!("[{}] {e}: waiting for a change to rebuild", clock());
+                while changed(&files, &snapshot(t), &t.ws.root).is_none() {
+                    std::thread::sleep(Duration::from_millis(400));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    };
     let emu = Emulator::start(Config {
         timeout: o.timeout,
         env: o.env.clone(),

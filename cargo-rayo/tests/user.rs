@@ -4,9 +4,10 @@
 //! edit of the handler and the rebuilt answer, the built bootstrap under cargo-lambda's
 //! emulator, and errors a new user meets (a crate without rayo-runtime, a missing binary).
 //!
-//! Every generated crate lives at the same path and shares one CARGO_TARGET_DIR, so rayo's
-//! crates compile once per tier, architecture and feature set (the remapped paths, part of
-//! the rustflags and so of cargo's fingerprints, stay the same from crate to crate).
+//! Every generated crate lives at the same path (in the system's temporary folder, one per
+//! checkout) and shares one CARGO_TARGET_DIR, so rayo's crates compile once per tier,
+//! architecture and feature set (the remapped paths, part of the rustflags and so of cargo's
+//! fingerprints, stay the same from crate to crate).
 //! Needs what `cargo rayo build` installs itself, plus cargo-lambda (scripts/deps.sh test
 //! puts it in target/venv/bin) and qemu-aarch64-static: without them the test fails.
 
@@ -197,7 +198,14 @@ fn post(port: u16, path: &str, body: &[u8]) -> (u16, Option<String>, String) {
 #[test]
 fn a_new_user_from_new_to_a_deployable_zip() {
     let started = Instant::now();
-    let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("user-test");
+    // Outside rayo's checkout, as a user's crate is: cargo must not find rayo's own
+    // .cargo/config.toml (its rust-lld linker setting hid a link failure once).
+    let base = std::env::temp_dir().join(format!("rayo-user-test-{:016x}", {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        root().hash(&mut h);
+        h.finish()
+    }));
     let target = root().join("target/user-test");
     let _ = std::fs::remove_dir_all(&base);
     std::fs::create_dir_all(&base).unwrap();
@@ -382,6 +390,14 @@ fn a_new_user_from_new_to_a_deployable_zip() {
     watch.wait_for("ERROR InvalidEvent", Duration::from_secs(10));
     let main_rs = app.join("src/main.rs");
     let code = std::fs::read_to_string(&main_rs).unwrap();
+    // An edit that does not compile: the last good build goes on answering.
+    std::fs::write(&main_rs, code.replace("fn main()", "fn main(")).unwrap();
+    watch.wait_for(
+        "still serving the last good build",
+        Duration::from_secs(300),
+    );
+    let (answer, _) = ok(invoke(r#"{"name":"still"}"#), "invoke after a broken edit");
+    assert_eq!(answer.trim(), r#"{"greeting":"hello, still"}"#);
     std::fs::write(
         &main_rs,
         code.replace("format!(\"hello, {}\"", "format!(\"hi, {}\""),

@@ -692,7 +692,7 @@ mod x86 {
             duel_op!("sigmoid", 2, rayo: rayo_kernels::sigmoid(a, out!()),
                 trueno: T::sigmoid(a, out!()));
             duel_op!("tanh", 2, rayo: rayo_kernels::tanh(a, out!()), trueno: T::tanh(a, out!()));
-            duel_op!("gelu", 2, rayo: rayo_kernels::gelu(a, out!()), trueno: T::gelu(a, out!()));
+            duel_op!("gelu_tanh", 2, rayo: rayo_kernels::gelu_tanh(a, out!()), trueno: T::gelu(a, out!()));
             // trueno has no kernel-level softmax or matvec: its `Vector` /
             // `Matrix` API allocates the result (inputs built outside the timing).
             if want("softmax") {

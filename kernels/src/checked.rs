@@ -71,9 +71,9 @@ pub fn sigmoid(a: &[f32], out: &mut [f32]) -> Result<(), Error> {
 pub fn tanh(a: &[f32], out: &mut [f32]) -> Result<(), Error> {
     Backend::current().tanh(a, out)
 }
-/// [`crate::gelu`] without the panic.
-pub fn gelu(a: &[f32], out: &mut [f32]) -> Result<(), Error> {
-    Backend::current().gelu(a, out)
+/// [`crate::gelu_tanh`] without the panic.
+pub fn gelu_tanh(a: &[f32], out: &mut [f32]) -> Result<(), Error> {
+    Backend::current().gelu_tanh(a, out)
 }
 /// [`crate::exp`] without the panic.
 pub fn exp(a: &[f32], out: &mut [f32]) -> Result<(), Error> {

@@ -331,12 +331,12 @@ impl<V: Vector> Map<V, 1> for Tanh {
         tanh(x)
     }
 }
-pub(crate) struct Gelu;
-impl<V: Vector> Map<V, 1> for Gelu {
+pub(crate) struct GeluTanh;
+impl<V: Vector> Map<V, 1> for GeluTanh {
     const UNROLL: bool = false;
     #[inline(always)]
     unsafe fn apply(&self, [x]: [V; 1]) -> V {
-        gelu(x)
+        gelu_tanh(x)
     }
 }
 
@@ -418,7 +418,7 @@ const GELU_C1: f32 = 1.595_769_2;
 const GELU_C2: f32 = 0.071_354_816;
 
 #[inline(always)]
-pub(crate) unsafe fn gelu<V: Vector>(x: V) -> V {
+pub(crate) unsafe fn gelu_tanh<V: Vector>(x: V) -> V {
     let z = x
         .mul(x)
         .mul_add(V::splat(GELU_C2), V::splat(GELU_C1))

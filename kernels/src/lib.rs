@@ -335,7 +335,7 @@ pub fn tanh(a: &[f32], out: &mut [f32]) {
 ///
 /// Relative error at most 1e-6 for `x >= -3` (measured against the same
 /// formula in `f64`). Below -3 the result is a small negative number
-/// (|gelu(-3)| < 0.004) whose relative error grows with `|x|`, because the
+/// (|gelu_tanh(-3)| < 0.004) whose relative error grows with `|x|`, because the
 /// rounding of the `f32` inner polynomial is amplified by `|2u|`; its
 /// absolute error stays below 1e-8. `-inf` gives NaN (as PyTorch), `+inf`
 /// gives `+inf`.
@@ -344,8 +344,8 @@ pub fn tanh(a: &[f32], out: &mut [f32]) {
 ///
 /// If `a.len() != out.len()`.
 #[track_caller]
-pub fn gelu(a: &[f32], out: &mut [f32]) {
-    ok(checked::gelu(a, out))
+pub fn gelu_tanh(a: &[f32], out: &mut [f32]) {
+    ok(checked::gelu_tanh(a, out))
 }
 
 /// Numerically stable softmax: `out[i] = e^(a[i] - max) / sum_j e^(a[j] - max)`,

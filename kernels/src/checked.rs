@@ -93,3 +93,10 @@ pub fn matvec(
 ) -> Result<(), Error> {
     Backend::current().matvec(m, rows, cols, x, out)
 }
+
+// ---- transformer ops ----
+pub use crate::nn::checked::{
+    add_bias, attention, gelu, layer_norm, layer_norm_in_place, mean_rows_masked, normalize_l2,
+    normalize_l2_in_place, softmax_rows, softmax_rows_in_place,
+};
+// ---- end transformer ops ----

@@ -347,12 +347,12 @@ impl<V: Vector> Map<V, 1> for GeluTanh {
 pub(crate) const EXP_MIN: f32 = -86.9;
 /// Above this the result overflows to +inf through the final doubling.
 const EXP_CLAMP_HI: f32 = 88.8;
-const LOG2E: f32 = core::f32::consts::LOG2_E;
+pub(crate) const LOG2E: f32 = core::f32::consts::LOG2_E;
 /// ln 2 split so that `k * LN2_HI` is exact for |k| <= 256 (9 significant bits).
-const LN2_HI: f32 = 0.693_359_4;
-const LN2_LO: f32 = -2.121_944_4e-4;
+pub(crate) const LN2_HI: f32 = 0.693_359_4;
+pub(crate) const LN2_LO: f32 = -2.121_944_4e-4;
 /// 1.5 * 2^23: adding and subtracting it rounds to the nearest integer.
-const ROUND_MAGIC: f32 = 12_582_912.0;
+pub(crate) const ROUND_MAGIC: f32 = 12_582_912.0;
 
 /// `e^x`: `x = k ln2 + r`, |r| <= ln2/2, degree-7 Taylor polynomial for `e^r`
 /// (truncation error < 6e-9), then scaled by `2^(k-1) * 2` so that k = 128
@@ -438,6 +438,8 @@ pub(crate) unsafe fn exp_shift<V: Vector>(a: *const f32, m: f32, out: *mut f32, 
         let bv = d.sub(x);
         let av = d.sub(bv);
         let err = x.sub(av).add(negm.sub(bv));
+        // x = -inf (a masked logit) makes `err` NaN (-inf + inf); its e^d is 0 and stays 0.
+        let err = err.unord(err).andnot(err);
         let e = exp(d);
         e.mul_add(err, e)
     }

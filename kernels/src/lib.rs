@@ -73,6 +73,24 @@ mod generic;
 mod scalar;
 mod vector;
 
+// ---- transformer ops ----
+mod generic_nn;
+mod nn;
+mod nn_dispatch;
+#[cfg(any(
+    feature = "reference",
+    not(any(
+        all(target_arch = "x86_64", feature = "sse2"),
+        all(target_arch = "aarch64", feature = "neon")
+    ))
+))]
+mod scalar_nn;
+pub use nn::{
+    add_bias, attention, gelu, layer_norm, layer_norm_in_place, mean_rows_masked, normalize_l2,
+    normalize_l2_in_place, softmax_rows, softmax_rows_in_place, AttentionShape,
+};
+// ---- end transformer ops ----
+
 pub use backend::Backend;
 pub use error::Error;
 

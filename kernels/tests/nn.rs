@@ -514,7 +514,10 @@ fn attention_against_f64_every_small_shape() {
 fn attention_strides_fused_qkv_and_bert_shapes() {
     let mut rng = Rng::new(25);
     let bs = backends();
-    for tokens in [1, 8, 17, 64, 128] {
+    // all-MiniLM-L6-v2's heads on a fused QKV projection; 41 tokens leave a remainder for
+    // every row block and the key padding. (Longer sequences run below on fewer heads: the
+    // f64 reference and the scalar backend are slow under qemu.)
+    for tokens in [1, 8, 41] {
         let s = AttentionShape::new(tokens, 12, 32).with_qkv_stride(3 * 384);
         check_attention(&bs, &mut rng, s, true);
     }
@@ -525,7 +528,8 @@ fn attention_strides_fused_qkv_and_bert_shapes() {
     s.v_stride = 72 + 9;
     s.out_stride = 72 + 3;
     check_attention(&bs, &mut rng, s, false);
-    check_attention(&bs, &mut rng, AttentionShape::new(256, 1, 64), false);
+    // The longest sequence the op is meant for (sentence-transformers' max_seq_length).
+    check_attention(&bs, &mut rng, AttentionShape::new(256, 1, 8), false);
     for b in bs {
         let mut scratch = [];
         b.attention(

@@ -253,6 +253,7 @@ impl Backend {
     }
 
     /// See [`crate::dot`].
+    #[inline]
     pub fn dot(self, a: &[f32], b: &[f32]) -> Result<f32, Error> {
         same("dot", "a.len()", a.len(), "b.len()", b.len())?;
         // SAFETY: both slices have `a.len()` elements (checked above).

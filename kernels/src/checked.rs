@@ -8,6 +8,7 @@
 use crate::{Backend, Error};
 
 /// [`crate::dot`] without the panic.
+#[inline]
 pub fn dot(a: &[f32], b: &[f32]) -> Result<f32, Error> {
     Backend::current().dot(a, b)
 }

@@ -34,6 +34,33 @@ fn randn(rng: &mut Rng, n: usize, lo: f32, hi: f32) -> Vec<f32> {
     (0..n).map(|_| rng.range(lo, hi)).collect()
 }
 
+/// The worst error seen, relative to the value and to the stated bound.
+#[derive(Default)]
+struct Worst {
+    rel: f64,
+    of_bound: f64,
+}
+
+impl Worst {
+    fn see(&mut self, got: f64, want: f64, tol: f64) {
+        let e = (got - want).abs();
+        if want != 0.0 && want.is_finite() {
+            self.rel = self.rel.max(e / want.abs());
+        }
+        if tol > 0.0 {
+            self.of_bound = self.of_bound.max(e / tol);
+        }
+    }
+    fn say(&self, b: Backend, op: &str) {
+        say(&format!(
+            "backend {:>6}: {op} worst relative error {:.2e}, worst error / bound {:.3}",
+            b.name(),
+            self.rel,
+            self.of_bound
+        ));
+    }
+}
+
 // ---- gelu ----------------------------------------------------------------------------
 
 fn gelu64(x: f64) -> f64 {
@@ -169,6 +196,7 @@ fn layer_norm_against_f64_and_scalar() {
     let mut shapes: Vec<(usize, usize)> = (1..=70).map(|c| (3, c)).collect();
     shapes.extend([(2, 384), (1, 1536), (5, 128), (1, 1000)]);
     for b in backends() {
+        let mut worst = Worst::default();
         for &(rows, cols) in &shapes {
             // An offset mean (BERT's hidden states have large outlier dimensions) makes the
             // variance's cancellation visible; a near-constant row makes eps matter.
@@ -184,6 +212,7 @@ fn layer_norm_against_f64_and_scalar() {
                     b.layer_norm(&x, &g, &be, eps, &mut out).unwrap();
                     let (r, tol) = layer_norm64(&x, &g, &be, eps);
                     for i in 0..x.len() {
+                        worst.see(out[i] as f64, r[i], tol[i]);
                         assert!(
                             (out[i] as f64 - r[i]).abs() <= tol[i],
                             "{b:?} rows {rows} cols {cols} shift {shift} eps {eps} i {i}: {} vs {} (tol {:e})",
@@ -201,6 +230,7 @@ fn layer_norm_against_f64_and_scalar() {
                 }
             }
         }
+        worst.say(b, "layer_norm");
     }
 }
 
@@ -225,6 +255,7 @@ fn layer_norm_specials() {
 fn softmax_rows_against_f64_masks_and_in_place() {
     let mut rng = Rng::new(20);
     for b in backends() {
+        let mut worst = Worst::default();
         for cols in (1..=40).chain([128, 256, 300]) {
             let rows = 3;
             let mut x = randn(&mut rng, rows * cols, -20.0, 20.0);
@@ -254,6 +285,7 @@ fn softmax_rows_against_f64_masks_and_in_place() {
                     } else {
                         1.2e-38
                     };
+                    worst.see(y as f64, want, tol);
                     assert!(
                         (y as f64 - want).abs() <= tol,
                         "{b:?} cols {cols} row {r} col {c}: {y} vs {want:e}"
@@ -269,6 +301,7 @@ fn softmax_rows_against_f64_masks_and_in_place() {
                 "{b:?} in place, cols {cols}"
             );
         }
+        worst.say(b, "softmax_rows");
         let mut o = [0.0; 3];
         b.softmax_rows(&[1.0, f32::NAN, 2.0], 3, &mut o).unwrap();
         assert!(o.iter().all(|v| v.is_nan()), "{b:?} NaN row");
@@ -304,6 +337,7 @@ fn add_bias_is_exact() {
 fn mean_rows_masked_against_f64() {
     let mut rng = Rng::new(22);
     for b in backends() {
+        let mut worst = Worst::default();
         for (rows, cols) in [(1, 1), (3, 5), (7, 17), (128, 384), (256, 33), (40, 16)] {
             // Large values of both signs around a small mean: a plain f32 sum loses digits.
             let x: Vec<f32> = randn(&mut rng, rows * cols, -1e4, 1e4)
@@ -335,6 +369,7 @@ fn mean_rows_masked_against_f64() {
                         (s / kept as f64, mag / kept as f64)
                     };
                     let tol = 2.0 * U * want.abs() + mag * 2f64.powi(-44);
+                    worst.see(out[c] as f64, want, tol);
                     assert!(
                         (out[c] as f64 - want).abs() <= tol,
                         "{b:?} rows {rows} cols {cols} pattern {pattern} col {c}: {} vs {want}",
@@ -343,6 +378,7 @@ fn mean_rows_masked_against_f64() {
                 }
             }
         }
+        worst.say(b, "mean_rows_masked");
         let mut o = [1.0; 2];
         b.mean_rows_masked(&[], &[], &mut o).unwrap();
         assert_eq!(o, [0.0; 2], "{b:?} no rows -> zeros");
@@ -364,6 +400,7 @@ fn mean_rows_masked_against_f64() {
 fn normalize_l2_against_f64() {
     let mut rng = Rng::new(23);
     for b in backends() {
+        let mut worst = Worst::default();
         for cols in (1..=40).chain([384, 1000]) {
             let mut x = randn(&mut rng, 4 * cols, -3.0, 3.0);
             x[cols..2 * cols].fill(0.0);
@@ -382,6 +419,7 @@ fn normalize_l2_against_f64() {
                 for c in 0..cols {
                     let want = row[c] as f64 / norm;
                     let tol = (4.0 + cols as f64 / 8.0) * U * want.abs() + 1e-38;
+                    worst.see(o[c] as f64, want, tol);
                     assert!(
                         (o[c] as f64 - want).abs() <= tol,
                         "{b:?} cols {cols} row {r} col {c}: {} vs {want}",
@@ -395,6 +433,7 @@ fn normalize_l2_against_f64() {
             b.normalize_l2_in_place(&mut inp, cols).unwrap();
             assert_eq!(inp, out, "{b:?} in place, cols {cols}");
         }
+        worst.say(b, "normalize_l2");
     }
 }
 
@@ -477,6 +516,12 @@ fn check_attention(bs: &[Backend], rng: &mut Rng, s: AttentionShape, fused: bool
                     continue;
                 }
                 let idx = i * hidden + c;
+                WORST_ATTN.with(|w| {
+                    let mut w = w.borrow_mut();
+                    w.entry(b.name())
+                        .or_default()
+                        .see(y as f64, want[idx], tol[idx])
+                });
                 assert!(
                     (y as f64 - want[idx]).abs() <= tol[idx],
                     "{b:?} {s:?} fused {fused}: row {i} col {c}: {y} vs {} (tol {:e})",
@@ -487,6 +532,12 @@ fn check_attention(bs: &[Backend], rng: &mut Rng, s: AttentionShape, fused: bool
         }
     }
     let _ = hd;
+}
+
+thread_local! {
+    /// Worst attention error of the backend being checked (tests run on their own threads).
+    static WORST_ATTN: std::cell::RefCell<std::collections::BTreeMap<&'static str, Worst>> =
+        std::cell::RefCell::default();
 }
 
 #[test]
@@ -508,6 +559,16 @@ fn attention_against_f64_every_small_shape() {
             check_attention(&bs, &mut rng, AttentionShape::new(tokens, heads, hd), false);
         }
     }
+    say_attention("attention (small shapes)");
+}
+
+fn say_attention(what: &str) {
+    WORST_ATTN.with(|w| {
+        for (name, worst) in w.borrow().iter() {
+            let b = Backend::by_name(name).expect("ran on it");
+            worst.say(b, what);
+        }
+    });
 }
 
 #[test]
@@ -530,6 +591,7 @@ fn attention_strides_fused_qkv_and_bert_shapes() {
     check_attention(&bs, &mut rng, s, false);
     // The longest sequence the op is meant for (sentence-transformers' max_seq_length).
     check_attention(&bs, &mut rng, AttentionShape::new(256, 1, 8), false);
+    say_attention("attention (BERT heads, strides, 256 tokens)");
     for b in bs {
         let mut scratch = [];
         b.attention(

@@ -45,6 +45,41 @@
 //! Sums propagate NaN as IEEE arithmetic does. [`max`], [`min`], [`argmax`],
 //! [`argmin`] propagate NaN as NumPy does: any NaN makes `max`/`min` NaN, and
 //! `argmax`/`argmin` return the index of the first NaN.
+//!
+//! # Transformer ops
+//!
+//! What a BERT encoder (all-MiniLM-L6-v2) does between its matrix products, on
+//! row-major matrices given as slices (the row length is an argument or the length
+//! of a per-column vector; the row count follows): [`gelu`] (exact, erf form;
+//! [`gelu_tanh`] is the approximation), [`layer_norm`], [`softmax_rows`],
+//! [`add_bias`], [`mean_rows_masked`] (mean pooling under the attention mask),
+//! [`normalize_l2`], and one sequence's multi-head [`attention`] with caller-sized
+//! scratch ([`AttentionShape::scratch_len`]). Each op is dispatched on its own, so a
+//! binary that never calls one carries none of its code. Shapes that are not whole
+//! rows, or slices too short for a stride, panic naming both sizes; [`checked`] has
+//! the same ops returning [`Error`].
+//!
+//! ```
+//! use rayo_kernels::{attention, layer_norm_in_place, mean_rows_masked, normalize_l2_in_place,
+//!     AttentionShape};
+//!
+//! // Two tokens, 2 heads x 2 values: one fused QKV row of 3 * 4 values per token.
+//! let qkv = [
+//!     1.0, 0.0, 0.5, 0.5, /* K */ 1.0, 0.0, 0.0, 1.0, /* V */ 1.0, 2.0, 3.0, 4.0,
+//!     0.0, 1.0, 0.5, 0.5, /* K */ 0.0, 1.0, 1.0, 0.0, /* V */ 5.0, 6.0, 7.0, 8.0,
+//! ];
+//! let shape = AttentionShape::new(2, 2, 2).with_qkv_stride(12);
+//! let mut ctx = [0.0; 8];
+//! let mut scratch = vec![0.0; shape.scratch_len()];
+//! attention(&shape, &qkv, &qkv[4..], &qkv[8..], &mut ctx, &mut scratch);
+//!
+//! layer_norm_in_place(&mut ctx, &[1.0; 4], &[0.0; 4], 1e-12);
+//! let mut pooled = [0.0; 4];
+//! mean_rows_masked(&ctx, &[true, true], &mut pooled);
+//! normalize_l2_in_place(&mut pooled, 4);
+//! let norm: f32 = pooled.iter().map(|x| x * x).sum::<f32>().sqrt();
+//! assert!((norm - 1.0).abs() < 1e-6);
+//! ```
 #![cfg_attr(not(test), no_std)]
 // A scalar-only build (no SIMD backend feature for the target) leaves the generic SIMD
 // machinery unused; that is the point of such a build, not a mistake.

@@ -437,8 +437,9 @@ pub fn normalize_l2_in_place(x: &mut [f32], cols: usize) {
 /// block of columns `h * head_dim ..` of `X` (see [`AttentionShape`] for the layout). No
 /// mask: pass the sequence at its own length. `scratch` holds at least
 /// [`AttentionShape::scratch_len`] elements (its contents are overwritten; nothing is kept
-/// between calls). The softmax is [`softmax_rows`]'s; NaN or infinity in Q or K makes the
-/// affected rows NaN. Accuracy: see the crate README (a bound from the inputs' magnitudes).
+/// between calls). The softmax is [`softmax_rows`]'s: NaN in Q, K or V reaches every row it
+/// enters, a `+inf` score makes its row NaN and a `-inf` one gets weight 0. Accuracy: see
+/// the crate README (a bound from the inputs' magnitudes).
 ///
 /// # Panics
 ///

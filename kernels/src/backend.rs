@@ -478,7 +478,7 @@ impl Backend {
 }
 
 #[inline]
-fn same(
+pub(crate) fn same(
     op: &'static str,
     left: &'static str,
     left_len: usize,

@@ -7,31 +7,12 @@
 //! length, which must be a whole number of rows. Each op is dispatched on its own (see
 //! `nn_dispatch.rs`), so a binary links only the ops it calls.
 
+use crate::backend::same;
 use crate::generic_nn::{self as n, AttnRaw};
 use crate::nn_dispatch as d;
 use crate::{ok, Backend, Error};
 
 // ---- shape checks ----------------------------------------------------------------------
-
-fn same(
-    op: &'static str,
-    l: &'static str,
-    ll: usize,
-    r: &'static str,
-    rl: usize,
-) -> Result<(), Error> {
-    if ll == rl {
-        Ok(())
-    } else {
-        Err(Error::LengthMismatch {
-            op,
-            left: l,
-            left_len: ll,
-            right: r,
-            right_len: rl,
-        })
-    }
-}
 
 /// Rows of a `len`-element matrix with rows of `cols`; an empty matrix has 0 rows whatever
 /// `cols` is.

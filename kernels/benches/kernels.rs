@@ -149,7 +149,7 @@ mod x86 {
         op!(c, "sigmoid", 2, |a, _b, _d, o| rayo: rayo_kernels::sigmoid(&a, o),
             trueno: T::sigmoid(&a, o));
         op!(c, "tanh", 2, |a, _b, _d, o| rayo: rayo_kernels::tanh(&a, o), trueno: T::tanh(&a, o));
-        op!(c, "gelu", 2, |a, _b, _d, o| rayo: rayo_kernels::gelu(&a, o), trueno: T::gelu(&a, o));
+        op!(c, "gelu_tanh", 2, |a, _b, _d, o| rayo: rayo_kernels::gelu_tanh(&a, o), trueno: T::gelu(&a, o));
         softmax(&mut c);
         // axpy reads x and y and writes y; trueno has no axpy.
         op!(c, "axpy", 3, |a, _b, _d, o| rayo: rayo_kernels::axpy(0.5, &a, o));

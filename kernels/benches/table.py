@@ -33,7 +33,7 @@ def fmt(x):
 groups = sorted(g for g in os.listdir(root) if os.path.isdir(os.path.join(root, g)) and g != "report")
 order = ["sum", "mean", "dot", "norm_l1", "norm_l2", "max", "min", "argmax", "argmin",
          "add", "sub", "mul", "div", "scale", "axpy", "fma", "clamp", "abs",
-         "relu", "exp", "sigmoid", "tanh", "gelu", "softmax", "cosine", "euclidean", "matvec"]
+         "relu", "exp", "sigmoid", "tanh", "gelu_tanh", "softmax", "cosine", "euclidean", "matvec"]
 READS_ONLY = {"sum", "mean", "dot", "norm_l1", "norm_l2", "max", "min", "argmax",
               "argmin", "cosine", "euclidean", "matvec"}
 base = {"read": gbs("memory", "read", "4M"), "copy": gbs("memory", "copy", "4M")}

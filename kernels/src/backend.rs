@@ -43,7 +43,7 @@ pub(crate) struct Table {
     pub(crate) exp: unsafe fn(*const f32, *mut f32, usize),
     pub(crate) sigmoid: unsafe fn(*const f32, *mut f32, usize),
     pub(crate) tanh: unsafe fn(*const f32, *mut f32, usize),
-    pub(crate) gelu: unsafe fn(*const f32, *mut f32, usize),
+    pub(crate) gelu_tanh: unsafe fn(*const f32, *mut f32, usize),
     /// `out = e^(a - m)`, returns the sum of `out`.
     pub(crate) exp_shift: unsafe fn(*const f32, f32, *mut f32, usize) -> f64,
 }
@@ -143,7 +143,7 @@ detect_table! {
     exp(a: *const f32, out: *mut f32, n: usize);
     sigmoid(a: *const f32, out: *mut f32, n: usize);
     tanh(a: *const f32, out: *mut f32, n: usize);
-    gelu(a: *const f32, out: *mut f32, n: usize);
+    gelu_tanh(a: *const f32, out: *mut f32, n: usize);
     exp_shift(a: *const f32, m: f32, out: *mut f32, n: usize) -> f64;
 }
 
@@ -253,6 +253,7 @@ impl Backend {
     }
 
     /// See [`crate::dot`].
+    #[inline]
     pub fn dot(self, a: &[f32], b: &[f32]) -> Result<f32, Error> {
         same("dot", "a.len()", a.len(), "b.len()", b.len())?;
         // SAFETY: both slices have `a.len()` elements (checked above).
@@ -423,9 +424,9 @@ impl Backend {
         self.unary("tanh", self.0.tanh, a, out)
     }
 
-    /// See [`crate::gelu`].
-    pub fn gelu(self, a: &[f32], out: &mut [f32]) -> Result<(), Error> {
-        self.unary("gelu", self.0.gelu, a, out)
+    /// See [`crate::gelu_tanh`].
+    pub fn gelu_tanh(self, a: &[f32], out: &mut [f32]) -> Result<(), Error> {
+        self.unary("gelu_tanh", self.0.gelu_tanh, a, out)
     }
 
     /// See [`crate::exp`].
@@ -477,7 +478,7 @@ impl Backend {
 }
 
 #[inline]
-fn same(
+pub(crate) fn same(
     op: &'static str,
     left: &'static str,
     left_len: usize,

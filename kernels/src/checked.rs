@@ -8,6 +8,7 @@
 use crate::{Backend, Error};
 
 /// [`crate::dot`] without the panic.
+#[inline]
 pub fn dot(a: &[f32], b: &[f32]) -> Result<f32, Error> {
     Backend::current().dot(a, b)
 }
@@ -71,9 +72,9 @@ pub fn sigmoid(a: &[f32], out: &mut [f32]) -> Result<(), Error> {
 pub fn tanh(a: &[f32], out: &mut [f32]) -> Result<(), Error> {
     Backend::current().tanh(a, out)
 }
-/// [`crate::gelu`] without the panic.
-pub fn gelu(a: &[f32], out: &mut [f32]) -> Result<(), Error> {
-    Backend::current().gelu(a, out)
+/// [`crate::gelu_tanh`] without the panic.
+pub fn gelu_tanh(a: &[f32], out: &mut [f32]) -> Result<(), Error> {
+    Backend::current().gelu_tanh(a, out)
 }
 /// [`crate::exp`] without the panic.
 pub fn exp(a: &[f32], out: &mut [f32]) -> Result<(), Error> {
@@ -93,3 +94,10 @@ pub fn matvec(
 ) -> Result<(), Error> {
     Backend::current().matvec(m, rows, cols, x, out)
 }
+
+// ---- transformer ops ----
+pub use crate::nn::checked::{
+    add_bias, attention, gelu, layer_norm, layer_norm_in_place, mean_rows_masked, normalize_l2,
+    normalize_l2_in_place, softmax_rows, softmax_rows_in_place,
+};
+// ---- end transformer ops ----

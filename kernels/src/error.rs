@@ -29,6 +29,35 @@ pub enum Error {
         /// Actual `m.len()`.
         len: usize,
     },
+    // ---- transformer ops ----
+    /// A matrix's length is not a whole number of rows (`left_len % right_len != 0`, or
+    /// `right_len` is 0 while `left_len` is not).
+    NotWholeRows {
+        /// The operation, e.g. `"layer_norm"`.
+        op: &'static str,
+        /// The matrix length, e.g. `"x.len()"`.
+        left: &'static str,
+        /// Its value.
+        left_len: usize,
+        /// The row length, e.g. `"gamma.len()"` or `"cols"`.
+        right: &'static str,
+        /// Its value.
+        right_len: usize,
+    },
+    /// A length or stride is below what the shape needs.
+    TooSmall {
+        /// The operation, e.g. `"attention"`.
+        op: &'static str,
+        /// What is too small, e.g. `"k.len()"` or `"q_stride"`.
+        what: &'static str,
+        /// Its value.
+        value: usize,
+        /// The least the shape needs (`usize::MAX` if that overflows).
+        need: usize,
+        /// How `need` is made up, e.g. `"(tokens - 1) * k_stride + heads * head_dim"`.
+        rule: &'static str,
+    },
+    // ---- end transformer ops ----
 }
 
 impl fmt::Display for Error {
@@ -54,6 +83,28 @@ impl fmt::Display for Error {
                     "rayo_kernels::matvec: shape mismatch: rows * cols = {rows} * {cols} overflows usize (m.len() is {len})"
                 ),
             },
+            // ---- transformer ops ----
+            Error::NotWholeRows {
+                op,
+                left,
+                left_len,
+                right,
+                right_len,
+            } => write!(
+                f,
+                "rayo_kernels::{op}: shape mismatch: {left} is {left_len}, not a whole number of rows of {right} = {right_len}"
+            ),
+            Error::TooSmall {
+                op,
+                what,
+                value,
+                need,
+                rule,
+            } => write!(
+                f,
+                "rayo_kernels::{op}: {what} is {value} but the shape needs at least {need} ({rule})"
+            ),
+            // ---- end transformer ops ----
         }
     }
 }

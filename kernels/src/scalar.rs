@@ -135,8 +135,8 @@ unsafe fn sigmoid(a: *const f32, out: *mut f32, n: usize) {
 unsafe fn tanh(a: *const f32, out: *mut f32, n: usize) {
     g::map::<f32, 1, _>(&g::Tanh, [a], out, n)
 }
-unsafe fn gelu(a: *const f32, out: *mut f32, n: usize) {
-    g::map::<f32, 1, _>(&g::Gelu, [a], out, n)
+unsafe fn gelu_tanh(a: *const f32, out: *mut f32, n: usize) {
+    g::map::<f32, 1, _>(&g::GeluTanh, [a], out, n)
 }
 unsafe fn exp_shift(a: *const f32, m: f32, out: *mut f32, n: usize) -> f64 {
     g::exp_shift::<f32>(a, m, out, n)
@@ -168,6 +168,6 @@ pub(crate) static TABLE: Table = Table {
     exp,
     sigmoid,
     tanh,
-    gelu,
+    gelu_tanh,
     exp_shift,
 };

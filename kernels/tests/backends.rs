@@ -182,7 +182,7 @@ fn check(b: Backend, rng: &mut Rng, n: usize, off: [usize; 3], specials: bool) {
         ("exp", |b, p, o| b.exp(p, o)),
         ("sigmoid", |b, p, o| b.sigmoid(p, o)),
         ("tanh", |b, p, o| b.tanh(p, o)),
-        ("gelu", |b, p, o| b.gelu(p, o)),
+        ("gelu_tanh", |b, p, o| b.gelu_tanh(p, o)),
         ("softmax", |b, p, o| b.softmax(p, o)),
     ];
     for (name, f) in acts {
@@ -193,7 +193,7 @@ fn check(b: Backend, rng: &mut Rng, n: usize, off: [usize; 3], specials: bool) {
                 close(
                     o1[i],
                     o2[i],
-                    (o2[i] as f64).abs() * 2e-6 + 1e-9 * (name == "gelu") as u8 as f64 + 1e-37
+                    (o2[i] as f64).abs() * 2e-6 + 1e-9 * (name == "gelu_tanh") as u8 as f64 + 1e-37
                 ),
                 "{} at {i} (x = {}): {} vs {}",
                 ctx(name),

@@ -157,7 +157,7 @@ pub fn run(req: OpRequest) -> Result<Output, ComputeError> {
         Op::Relu => map1(&args.array(Field::A), k::relu)?,
         Op::Sigmoid => map1(&args.array(Field::A), k::sigmoid)?,
         Op::Tanh => map1(&args.array(Field::A), k::tanh)?,
-        Op::Gelu => map1(&args.array(Field::A), k::gelu)?,
+        Op::Gelu => map1(&args.array(Field::A), k::gelu_tanh)?,
         Op::Exp => map1(&args.array(Field::A), k::exp)?,
         Op::Softmax => map1(&args.array(Field::A), k::softmax)?,
         Op::Matvec => {

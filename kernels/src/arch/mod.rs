@@ -32,7 +32,7 @@ macro_rules! backend {
             sum(a) -> f64, sum_abs(a) -> f64, sum_sq(a) -> f64, max(a) -> f32, min(a) -> f32,
             argmax(a) -> usize, argmin(a) -> usize;
             dot(a, b) -> f64, dist_sq(a, b) -> f64, dot3(a, b) -> [f64; 3]);
-        use own::{exp, sigmoid, tanh, gelu, exp_shift};
+        use own::{exp, sigmoid, tanh, gelu_tanh, exp_shift};
         // SAFETY: as for the reductions in `@large`.
         #[target_feature(enable = $feat)]
         pub(crate) unsafe fn matvec(m: *const f32, rows: usize, cols: usize, x: *const f32, out: *mut f32) {
@@ -141,7 +141,7 @@ macro_rules! backend {
             exp,
             sigmoid,
             tanh,
-            gelu,
+            gelu_tanh,
             exp_shift,
         };
     };
@@ -207,8 +207,8 @@ macro_rules! backend {
             g::map::<$V, 1, _>(&g::Tanh, [a], out, n)
         }
         #[target_feature(enable = $feat)]
-        pub(crate) unsafe fn gelu(a: *const f32, out: *mut f32, n: usize) {
-            g::map::<$V, 1, _>(&g::Gelu, [a], out, n)
+        pub(crate) unsafe fn gelu_tanh(a: *const f32, out: *mut f32, n: usize) {
+            g::map::<$V, 1, _>(&g::GeluTanh, [a], out, n)
         }
         #[target_feature(enable = $feat)]
         pub(crate) unsafe fn exp_shift(a: *const f32, m: f32, out: *mut f32, n: usize) -> f64 {
@@ -223,3 +223,7 @@ pub(crate) mod x86_64;
 
 #[cfg(target_arch = "aarch64")]
 pub(crate) mod aarch64;
+
+// ---- transformer ops ----
+pub(crate) mod nn;
+// ---- end transformer ops ----

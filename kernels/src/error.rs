@@ -29,6 +29,41 @@ pub enum Error {
         /// Actual `m.len()`.
         len: usize,
     },
+    // ---- gemm ----
+    /// A matrix view does not fit its slice: its row stride is less than its
+    /// columns (with more than one row), or `(rows - 1) * stride + cols`
+    /// exceeds (or overflows) the slice's length.
+    MatrixView {
+        /// The operation, e.g. `"gemm"`.
+        op: &'static str,
+        /// Which matrix: `"a"`, `"b"`, `"c"`.
+        name: &'static str,
+        /// Rows of the view.
+        rows: usize,
+        /// Columns of the view.
+        cols: usize,
+        /// Row stride of the view.
+        stride: usize,
+        /// The slice's length.
+        len: usize,
+    },
+    /// A packed B buffer's length is not [`crate::PackedB::len`]`(k, n)`.
+    PackedLen {
+        /// Rows of B.
+        k: usize,
+        /// Columns of B.
+        n: usize,
+        /// The buffer's length (elements).
+        len: usize,
+        /// The length it must have; `None` if it overflows `usize`.
+        want: Option<usize>,
+    },
+    /// A packed B buffer does not start on a 64-byte boundary.
+    PackedAlign {
+        /// Bytes past the last 64-byte boundary.
+        offset: usize,
+    },
+    // ---- end gemm ----
 }
 
 impl fmt::Display for Error {
@@ -54,6 +89,47 @@ impl fmt::Display for Error {
                     "rayo_kernels::matvec: shape mismatch: rows * cols = {rows} * {cols} overflows usize (m.len() is {len})"
                 ),
             },
+            // ---- gemm ----
+            Error::MatrixView {
+                op,
+                name,
+                rows,
+                cols,
+                stride,
+                len,
+            } => {
+                if rows > 1 && stride < cols {
+                    return write!(
+                        f,
+                        "rayo_kernels::{op}: {name}: row stride {stride} is less than its {cols} columns"
+                    );
+                }
+                match (rows - 1).checked_mul(stride).and_then(|x| x.checked_add(cols)) {
+                    Some(need) => write!(
+                        f,
+                        "rayo_kernels::{op}: {name}: {rows} x {cols} with row stride {stride} needs {need} elements but {name}.len() is {len}"
+                    ),
+                    None => write!(
+                        f,
+                        "rayo_kernels::{op}: {name}: {rows} x {cols} with row stride {stride} overflows usize ({name}.len() is {len})"
+                    ),
+                }
+            }
+            Error::PackedLen { k, n, len, want } => match want {
+                Some(want) => write!(
+                    f,
+                    "rayo_kernels::PackedB: length mismatch: the buffer has {len} elements but a packed {k} x {n} B has {want}"
+                ),
+                None => write!(
+                    f,
+                    "rayo_kernels::PackedB: a packed {k} x {n} B overflows usize (the buffer has {len} elements)"
+                ),
+            },
+            Error::PackedAlign { offset } => write!(
+                f,
+                "rayo_kernels::PackedB: the buffer must start on a 64-byte boundary but starts {offset} bytes past one"
+            ),
+            // ---- end gemm ----
         }
     }
 }

@@ -92,6 +92,33 @@ pub(crate) unsafe fn soft_part<V: Vector>(p: *const u16, count: usize) -> V {
     V::load(buf.as_ptr())
 }
 
+/// What a backend adds to the generic kernel: its f16 loads, and hooks with
+/// portable defaults that an ISA may do better.
+pub(crate) trait Isa<V: Vector>: Load<V, E = u16> {
+    /// Hints that the cache line at `p` is read soon (default: nothing).
+    #[inline(always)]
+    unsafe fn prefetch(_p: *const f32) {}
+
+    /// `w <= 16` rows of Bᵀ (`kc` `f32`s each, `ld` apart) into the columns
+    /// of one zero-padded panel at `dst`.
+    #[inline(always)]
+    unsafe fn transpose_f32(src: *const f32, ld: usize, kc: usize, w: usize, dst: *mut f32) {
+        transpose(src, ld, kc, w, dst, |x: f32| x)
+    }
+
+    /// [`Isa::transpose_f32`] from f16.
+    #[inline(always)]
+    unsafe fn transpose_f16(src: *const u16, ld: usize, kc: usize, w: usize, dst: *mut f32) {
+        transpose(src, ld, kc, w, dst, f16_to_f32)
+    }
+}
+
+impl<V: Vector> Isa<V> for SoftHalf {}
+
+/// Bytes of A rows (times `KC`) a row block may take: A's block stays in L2
+/// (512 KiB on Zen 3, 1-2 MiB on newer cores) with room for B and C.
+const A_BLOCK_BYTES: usize = 192 << 10;
+
 /// The whole product. `MR`: rows per micro-tile; `NV`: vectors per tile row
 /// (`NV * LANES` is 16 or 32 columns: one or two panels); `NV1`: vectors of a
 /// one-panel tile (the right edge when `NV` spans two panels, else `NV`);
@@ -99,7 +126,7 @@ pub(crate) unsafe fn soft_part<V: Vector>(p: *const u16, count: usize) -> V {
 #[inline(always)]
 pub(crate) unsafe fn gemm<
     V: Vector,
-    H: Load<V, E = u16>,
+    H: Isa<V>,
     const MR: usize,
     const NV: usize,
     const NV1: usize,
@@ -126,9 +153,14 @@ pub(crate) unsafe fn gemm<
     debug_assert!(NV1 * V::LANES == P);
     let mut buf = Buf([const { MaybeUninit::uninit() }; BUF]);
     let bufp = buf.0.as_mut_ptr() as *mut f32;
+    // Equal blocks of k (384 = 2 x 192, not 256 + 128), and of m when A's
+    // rows would not stay in L2 (512 x 512: 2 x 256 rows on AVX2).
+    let kb = k.div_ceil(k.div_ceil(KC));
+    let mc_max = (A_BLOCK_BYTES / (KC * 4) / MR).max(1) * MR;
+    let mb = m.div_ceil(m.div_ceil(mc_max)).div_ceil(MR) * MR;
     let mut pc = 0;
     while pc < k {
-        let kc = KC.min(k - pc);
+        let kc = kb.min(k - pc);
         // The first block of k writes C (or adds to it) with the bias; later
         // blocks add to what the earlier ones stored.
         let (load_c, bias) = if pc == 0 {
@@ -136,41 +168,44 @@ pub(crate) unsafe fn gemm<
         } else {
             (true, core::ptr::null())
         };
-        let mut j = 0;
-        while j < n {
-            let cols = nb.min(n - j);
-            let (b, ps) = match x.b {
-                BSrc::PackedF32(p) => (p.add((j / P) * k * P + pc * P), k * P),
-                _ => {
-                    pack_block::<V, H>(x, pc, kc, j, cols, bufp);
-                    (bufp as *const f32, kc * P)
-                }
-            };
-            let mut i = 0;
-            while i < m {
-                let r = MR.min(m - i);
-                let a = x.a.add(i * x.lda + pc);
-                let c = x.c.add(i * x.ldc + j);
-                let t = Tile {
-                    kc,
-                    a,
-                    lda: x.lda,
-                    b,
-                    ps,
-                    c,
-                    ldc: x.ldc,
-                    cols,
-                    load_c,
-                    bias: if bias.is_null() { bias } else { bias.add(j) },
+        let mut ic = 0;
+        while ic < m {
+            let m_end = (ic + mb).min(m);
+            let mut j = 0;
+            while j < n {
+                let cols = nb.min(n - j);
+                let (b, ps) = match x.b {
+                    BSrc::PackedF32(p) => (p.add((j / P) * k * P + pc * P), k * P),
+                    _ => {
+                        pack_block::<V, H>(x, pc, kc, j, cols, bufp);
+                        (bufp as *const f32, kc * P)
+                    }
                 };
-                if cols > P || nb == P {
-                    tiles::<V, MR, NV>(r, &t);
-                } else {
-                    tiles::<V, MR, NV1>(r, &t);
+                let mut i = ic;
+                while i < m_end {
+                    let r = MR.min(m_end - i);
+                    let t = Tile {
+                        kc,
+                        a: x.a.add(i * x.lda + pc),
+                        lda: x.lda,
+                        b,
+                        ps,
+                        c: x.c.add(i * x.ldc + j),
+                        ldc: x.ldc,
+                        cols,
+                        load_c,
+                        bias: if bias.is_null() { bias } else { bias.add(j) },
+                    };
+                    if cols > P || nb == P {
+                        tiles::<V, H, MR, NV>(r, &t);
+                    } else {
+                        tiles::<V, H, MR, NV1>(r, &t);
+                    }
+                    i += MR;
                 }
-                i += MR;
+                j += nb;
             }
-            j += nb;
+            ic = m_end;
         }
         pc += kc;
     }
@@ -195,12 +230,12 @@ struct Tile {
 /// [`tile`] with `r <= MR` rows, each count its own instantiation (the
 /// constant guards drop the counts above `MR`).
 #[inline(always)]
-unsafe fn tiles<V: Vector, const MR: usize, const NV: usize>(r: usize, t: &Tile) {
+unsafe fn tiles<V: Vector, H: Isa<V>, const MR: usize, const NV: usize>(r: usize, t: &Tile) {
     macro_rules! arms {
         ($($n:literal)*) => {
             match r {
-                _ if r >= MR => tile::<V, MR, NV>(t),
-                $($n if $n < MR => tile::<V, $n, NV>(t),)*
+                _ if r >= MR => tile::<V, H, MR, NV>(t),
+                $($n if $n < MR => tile::<V, H, $n, NV>(t),)*
                 _ => {}
             }
         };
@@ -208,28 +243,62 @@ unsafe fn tiles<V: Vector, const MR: usize, const NV: usize>(r: usize, t: &Tile)
     arms!(1 2 3 4 5 6 7 8 9 10 11 12 13 14);
 }
 
+/// Rows of B ahead of the current one that the micro-kernel prefetches:
+/// the first row block of A reads a B block from L2/L3 (packed panels in
+/// place), the later ones from L1.
+const PREFETCH_ROWS: usize = 8;
+
 /// The micro-kernel: `C[0..R][0..cols] (+)= A[0..R][0..kc] · Bblock`.
 #[inline(always)]
-unsafe fn tile<V: Vector, const R: usize, const NV: usize>(t: &Tile) {
+unsafe fn tile<V: Vector, H: Isa<V>, const R: usize, const NV: usize>(t: &Tile) {
     let vpp = P / V::LANES;
+    let panels = NV.div_ceil(vpp);
+    // C's lines are read (or written) at the end: start fetching them now.
+    for r in 0..R {
+        let c = t.c.add(r * t.ldc);
+        H::prefetch(c);
+        H::prefetch(c.add(t.cols - 1));
+    }
     let mut acc: [[V; NV]; R] = zeroed();
     let mut ar: [*const f32; R] = [t.a; R];
     for (r, p) in ar.iter_mut().enumerate() {
         *p = t.a.add(r * t.lda);
     }
+    // One step of k: row `p` of the panels at `bp`, column `p` of A.
+    macro_rules! step {
+        ($bp:expr, $p:expr) => {{
+            let mut bv: [V; NV] = zeroed();
+            for (v, x) in bv.iter_mut().enumerate() {
+                *x = V::load($bp.add((v / vpp) * t.ps + (v % vpp) * V::LANES));
+            }
+            for r in 0..R {
+                let s = V::splat(*ar[r].add($p));
+                for v in 0..NV {
+                    acc[r][v] = s.mul_add(bv[v], acc[r][v]);
+                }
+            }
+        }};
+    }
     let mut bp = t.b;
-    for p in 0..t.kc {
-        let mut bv: [V; NV] = zeroed();
-        for (v, x) in bv.iter_mut().enumerate() {
-            *x = V::load(bp.add((v / vpp) * t.ps + (v % vpp) * V::LANES));
-        }
-        for r in 0..R {
-            let s = V::splat(*ar[r].add(p));
-            for v in 0..NV {
-                acc[r][v] = s.mul_add(bv[v], acc[r][v]);
+    let mut p = 0;
+    // Four steps per iteration: the row pointers of A are advanced once.
+    while p + 4 <= t.kc {
+        for q in 0..panels {
+            for d in 0..4 {
+                H::prefetch(bp.wrapping_add(q * t.ps + (PREFETCH_ROWS + d) * P));
             }
         }
+        step!(bp, p);
+        step!(bp.add(P), p + 1);
+        step!(bp.add(2 * P), p + 2);
+        step!(bp.add(3 * P), p + 3);
+        bp = bp.add(4 * P);
+        p += 4;
+    }
+    while p < t.kc {
+        step!(bp, p);
         bp = bp.add(P);
+        p += 1;
     }
     for (r, row) in acc.iter().enumerate() {
         store_row(row, t.c.add(r * t.ldc), t.cols, t.load_c, t.bias);
@@ -283,7 +352,7 @@ fn zeroed<T>() -> T {
 /// Packs the panels of B columns `j .. j + cols`, rows `pc .. pc + kc`, into
 /// `dst` as `f32` panels `kc * 16` apart (the last one zero-padded).
 #[inline(always)]
-unsafe fn pack_block<V: Vector, H: Load<V, E = u16>>(
+unsafe fn pack_block<V: Vector, H: Isa<V>>(
     x: &Args,
     pc: usize,
     kc: usize,
@@ -304,19 +373,15 @@ unsafe fn pack_block<V: Vector, H: Load<V, E = u16>>(
                 copy_rows::<V, F32>(p.add(pc * ld + j0), ld, kc, w, d)
             }
             BSrc::F16 { p, ld, nk: false } => copy_rows::<V, H>(p.add(pc * ld + j0), ld, kc, w, d),
-            BSrc::F32 { p, ld, nk: true } => {
-                transpose(p.add(j0 * ld + pc), ld, kc, w, d, |x: f32| x)
-            }
-            BSrc::F16 { p, ld, nk: true } => {
-                transpose(p.add(j0 * ld + pc), ld, kc, w, d, f16_to_f32)
-            }
+            BSrc::F32 { p, ld, nk: true } => H::transpose_f32(p.add(j0 * ld + pc), ld, kc, w, d),
+            BSrc::F16 { p, ld, nk: true } => H::transpose_f16(p.add(j0 * ld + pc), ld, kc, w, d),
         }
     }
 }
 
 /// `len` (a multiple of 16) halves to `f32`.
 #[inline(always)]
-unsafe fn convert_run<V: Vector, H: Load<V, E = u16>>(src: *const u16, dst: *mut f32, len: usize) {
+unsafe fn convert_run<V: Vector, H: Isa<V>>(src: *const u16, dst: *mut f32, len: usize) {
     let mut i = 0;
     while i < len {
         H::load(src.add(i)).store(dst.add(i));
@@ -358,9 +423,9 @@ unsafe fn copy_rows<V: Vector, L: Load<V>>(
 }
 
 /// `w <= 16` rows of Bᵀ (`kc` elements each, `ld` apart) into the columns of
-/// one zero-padded panel.
+/// one zero-padded panel, one element at a time.
 #[inline(always)]
-unsafe fn transpose<T: Copy>(
+pub(crate) unsafe fn transpose<T: Copy>(
     src: *const T,
     ld: usize,
     kc: usize,
@@ -400,7 +465,7 @@ unsafe fn fill(x: &Args) {
 
 /// One row of A: `C[0][..] (+)= a · B`, B read once.
 #[inline(always)]
-unsafe fn gemv<V: Vector, H: Load<V, E = u16>, const GV: usize>(x: &Args) {
+unsafe fn gemv<V: Vector, H: Isa<V>, const GV: usize>(x: &Args) {
     match x.b {
         BSrc::PackedF32(p) => gemv_panels::<V, F32, GV>(x, p, P, x.k * P, true),
         BSrc::PackedF16(p) => gemv_panels::<V, H, GV>(x, p, P, x.k * P, true),
@@ -557,11 +622,7 @@ unsafe fn dots<V: Vector, L: Load<V>, const R: usize>(
 
 /// `n` halves to `f32`: whole vectors with `H`, the tail one by one.
 #[inline(always)]
-pub(crate) unsafe fn convert_slice<V: Vector, H: Load<V, E = u16>>(
-    src: *const u16,
-    dst: *mut f32,
-    n: usize,
-) {
+pub(crate) unsafe fn convert_slice<V: Vector, H: Isa<V>>(src: *const u16, dst: *mut f32, n: usize) {
     let mut i = 0;
     while i + V::LANES <= n {
         H::load(src.add(i)).store(dst.add(i));

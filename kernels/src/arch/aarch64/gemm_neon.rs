@@ -7,7 +7,7 @@ use core::arch::aarch64::*;
 use core::arch::asm;
 
 use crate::gemm::dispatch::GemmTable;
-use crate::gemm::kernel::{self as g, Load};
+use crate::gemm::kernel::{self as g, Isa, Load};
 use crate::gemm::Args;
 
 /// 4 halves to 4 floats.
@@ -29,6 +29,8 @@ impl Load<float32x4_t> for Fcvtl {
         g::soft_part(p, count)
     }
 }
+
+impl Isa<float32x4_t> for Fcvtl {}
 
 // SAFETY (both functions): callers uphold `GemmTable`'s contract; NEON is
 // part of the aarch64 baseline.

@@ -10,7 +10,7 @@ use core::arch::x86_64::*;
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use crate::gemm::dispatch::GemmTable;
-use crate::gemm::kernel::{self as g, Load};
+use crate::gemm::kernel::{self as g, Isa, Load, F32};
 use crate::gemm::Args;
 
 /// 8 halves to 8 floats (F16C).
@@ -25,6 +25,96 @@ impl Load<__m256> for F16c {
     #[inline(always)]
     unsafe fn load_part(p: *const u16, count: usize) -> __m256 {
         g::soft_part(p, count)
+    }
+}
+
+impl Isa<__m256> for F16c {
+    #[inline(always)]
+    unsafe fn prefetch(p: *const f32) {
+        prefetch(p)
+    }
+    #[inline(always)]
+    unsafe fn transpose_f32(src: *const f32, ld: usize, kc: usize, w: usize, dst: *mut f32) {
+        transpose_panel::<F32>(src, ld, kc, w, dst, |x| x)
+    }
+    #[inline(always)]
+    unsafe fn transpose_f16(src: *const u16, ld: usize, kc: usize, w: usize, dst: *mut f32) {
+        transpose_panel::<F16c>(src, ld, kc, w, dst, crate::f16::f16_to_f32)
+    }
+}
+
+/// `prefetcht0`: a hint, it never faults, whatever the address.
+#[inline(always)]
+pub(crate) unsafe fn prefetch(p: *const f32) {
+    _mm_prefetch::<_MM_HINT_T0>(p as *const i8)
+}
+
+/// Transposes 8 rows of 8 floats: `out[j][i] = r[i][j]`.
+#[inline(always)]
+unsafe fn tr8(r: [__m256; 8]) -> [__m256; 8] {
+    let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+    let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+    let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+    let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+    let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    let s0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+    let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+    let s2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+    let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+    let s4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+    let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+    let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+    let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+    [
+        _mm256_permute2f128_ps::<0x20>(s0, s4),
+        _mm256_permute2f128_ps::<0x20>(s1, s5),
+        _mm256_permute2f128_ps::<0x20>(s2, s6),
+        _mm256_permute2f128_ps::<0x20>(s3, s7),
+        _mm256_permute2f128_ps::<0x31>(s0, s4),
+        _mm256_permute2f128_ps::<0x31>(s1, s5),
+        _mm256_permute2f128_ps::<0x31>(s2, s6),
+        _mm256_permute2f128_ps::<0x31>(s3, s7),
+    ]
+}
+
+/// `w <= 16` rows of Bᵀ (`kc` elements each, `ld` apart) into the columns of
+/// one zero-padded panel: 8 x 8 blocks through registers, the ragged rest
+/// one element at a time.
+#[inline(always)]
+pub(crate) unsafe fn transpose_panel<L: Load<__m256>>(
+    src: *const L::E,
+    ld: usize,
+    kc: usize,
+    w: usize,
+    dst: *mut f32,
+    one: impl Fn(L::E) -> f32,
+) {
+    for c0 in [0, 8] {
+        let mut p = 0;
+        if c0 + 8 <= w {
+            while p + 8 <= kc {
+                let o = tr8(core::array::from_fn(|i| {
+                    L::load(src.add((c0 + i) * ld + p))
+                }));
+                for (j, v) in o.iter().enumerate() {
+                    _mm256_storeu_ps(dst.add((p + j) * 16 + c0), *v);
+                }
+                p += 8;
+            }
+        }
+        for p in p..kc {
+            for i in 0..8 {
+                let c = c0 + i;
+                *dst.add(p * 16 + c) = if c < w {
+                    one(*src.add(c * ld + p))
+                } else {
+                    0.0
+                };
+            }
+        }
     }
 }
 

@@ -30,6 +30,83 @@ pub enum Error {
         len: usize,
     },
     // ---- gemm ----
+    /// A gemm matrix view or packed-B buffer that does not fit; see
+    /// [`GemmError`].
+    Gemm(GemmError),
+    // ---- end gemm ----
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Error::LengthMismatch {
+                op,
+                left,
+                left_len,
+                right,
+                right_len,
+            } => write!(
+                f,
+                "rayo_kernels::{op}: length mismatch: {left} is {left_len} but {right} is {right_len}"
+            ),
+            Error::MatrixShape { rows, cols, len } => match rows.checked_mul(cols) {
+                Some(p) => write!(
+                    f,
+                    "rayo_kernels::matvec: shape mismatch: m.len() is {len} but rows * cols is {rows} * {cols} = {p}"
+                ),
+                None => write!(
+                    f,
+                    "rayo_kernels::matvec: shape mismatch: rows * cols = {rows} * {cols} overflows usize (m.len() is {len})"
+                ),
+            },
+            // ---- gemm ----
+            Error::Gemm(ref e) => (e.show)(&e.kind, f),
+            // ---- end gemm ----
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+// ---- gemm ----
+/// What is wrong with a gemm matrix view or packed-B buffer (inside
+/// [`Error::Gemm`]).
+///
+/// Its `Display` text is written by code that only the gemm functions link
+/// (reached through a function pointer set where the error is made), so a
+/// binary that never calls gemm, such as the compute bootstrap, does not
+/// carry these messages.
+#[derive(Clone, Copy)]
+pub struct GemmError {
+    pub(crate) kind: GemmErrorKind,
+    pub(crate) show: fn(&GemmErrorKind, &mut fmt::Formatter<'_>) -> fmt::Result,
+}
+
+impl GemmError {
+    /// The error's kind and values.
+    pub fn kind(&self) -> &GemmErrorKind {
+        &self.kind
+    }
+}
+
+impl fmt::Debug for GemmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.kind.fmt(f)
+    }
+}
+
+impl PartialEq for GemmError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+    }
+}
+
+impl Eq for GemmError {}
+
+/// The kinds of [`GemmError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GemmErrorKind {
     /// A matrix view does not fit its slice: its row stride is less than its
     /// columns (with more than one row), or `(rows - 1) * stride + cols`
     /// exceeds (or overflows) the slice's length.
@@ -63,75 +140,5 @@ pub enum Error {
         /// Bytes past the last 64-byte boundary.
         offset: usize,
     },
-    // ---- end gemm ----
 }
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Error::LengthMismatch {
-                op,
-                left,
-                left_len,
-                right,
-                right_len,
-            } => write!(
-                f,
-                "rayo_kernels::{op}: length mismatch: {left} is {left_len} but {right} is {right_len}"
-            ),
-            Error::MatrixShape { rows, cols, len } => match rows.checked_mul(cols) {
-                Some(p) => write!(
-                    f,
-                    "rayo_kernels::matvec: shape mismatch: m.len() is {len} but rows * cols is {rows} * {cols} = {p}"
-                ),
-                None => write!(
-                    f,
-                    "rayo_kernels::matvec: shape mismatch: rows * cols = {rows} * {cols} overflows usize (m.len() is {len})"
-                ),
-            },
-            // ---- gemm ----
-            Error::MatrixView {
-                op,
-                name,
-                rows,
-                cols,
-                stride,
-                len,
-            } => {
-                if rows > 1 && stride < cols {
-                    return write!(
-                        f,
-                        "rayo_kernels::{op}: {name}: row stride {stride} is less than its {cols} columns"
-                    );
-                }
-                match (rows - 1).checked_mul(stride).and_then(|x| x.checked_add(cols)) {
-                    Some(need) => write!(
-                        f,
-                        "rayo_kernels::{op}: {name}: {rows} x {cols} with row stride {stride} needs {need} elements but {name}.len() is {len}"
-                    ),
-                    None => write!(
-                        f,
-                        "rayo_kernels::{op}: {name}: {rows} x {cols} with row stride {stride} overflows usize ({name}.len() is {len})"
-                    ),
-                }
-            }
-            Error::PackedLen { k, n, len, want } => match want {
-                Some(want) => write!(
-                    f,
-                    "rayo_kernels::PackedB: length mismatch: the buffer has {len} elements but a packed {k} x {n} B has {want}"
-                ),
-                None => write!(
-                    f,
-                    "rayo_kernels::PackedB: a packed {k} x {n} B overflows usize (the buffer has {len} elements)"
-                ),
-            },
-            Error::PackedAlign { offset } => write!(
-                f,
-                "rayo_kernels::PackedB: the buffer must start on a 64-byte boundary but starts {offset} bytes past one"
-            ),
-            // ---- end gemm ----
-        }
-    }
-}
-
-impl core::error::Error for Error {}
+// ---- end gemm ----

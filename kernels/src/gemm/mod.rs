@@ -34,6 +34,7 @@ mod tests;
 
 pub use pack::{PackedB, PackedElement};
 
+use crate::error::{GemmError, GemmErrorKind};
 use crate::{Backend, Error};
 
 /// A read-only row-major matrix view: `rows × cols` elements, row `i` at
@@ -252,14 +253,14 @@ pub(crate) fn check_view(
     stride: usize,
     len: usize,
 ) -> Result<(), Error> {
-    let bad = Error::MatrixView {
+    let bad = err(GemmErrorKind::MatrixView {
         op,
         name,
         rows,
         cols,
         stride,
         len,
-    };
+    });
     if rows > 1 && stride < cols {
         return Err(bad);
     }
@@ -434,4 +435,53 @@ pub(crate) fn gemm_active(
 
 pub(crate) fn f16_slice_active(src: &[u16], dst: &mut [f32]) -> Result<(), Error> {
     f16_slice(dispatch::current(), src, dst)
+}
+
+/// An [`Error::Gemm`] whose text [`show`] writes (linked only with gemm).
+pub(crate) fn err(kind: GemmErrorKind) -> Error {
+    Error::Gemm(GemmError { kind, show })
+}
+
+fn show(kind: &GemmErrorKind, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+    match *kind {
+        GemmErrorKind::MatrixView {
+            op,
+            name,
+            rows,
+            cols,
+            stride,
+            len,
+        } => {
+            if rows > 1 && stride < cols {
+                return write!(
+                    f,
+                    "rayo_kernels::{op}: {name}: row stride {stride} is less than its {cols} columns"
+                );
+            }
+            match (rows - 1).checked_mul(stride).and_then(|x| x.checked_add(cols)) {
+                Some(need) => write!(
+                    f,
+                    "rayo_kernels::{op}: {name}: {rows} x {cols} with row stride {stride} needs {need} elements but {name}.len() is {len}"
+                ),
+                None => write!(
+                    f,
+                    "rayo_kernels::{op}: {name}: {rows} x {cols} with row stride {stride} overflows usize ({name}.len() is {len})"
+                ),
+            }
+        }
+        GemmErrorKind::PackedLen { k, n, len, want } => match want {
+            Some(want) => write!(
+                f,
+                "rayo_kernels::PackedB: length mismatch: the buffer has {len} elements but a packed {k} x {n} B has {want}"
+            ),
+            None => write!(
+                f,
+                "rayo_kernels::PackedB: a packed {k} x {n} B overflows usize (the buffer has {len} elements)"
+            ),
+        },
+        GemmErrorKind::PackedAlign { offset } => write!(
+            f,
+            "rayo_kernels::PackedB: the buffer must start on a 64-byte boundary but starts {offset} bytes past one"
+        ),
+    }
 }

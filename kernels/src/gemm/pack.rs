@@ -1,7 +1,8 @@
 //! [`PackedB`]: B packed once into 16-column panels, in `f32` or f16, usable
 //! in place from a memory-mapped file.
 
-use super::{check_view, BSrc, Element, Layout, Mat};
+use super::{check_view, err, BSrc, Element, Layout, Mat};
+use crate::error::GemmErrorKind;
 use crate::Error;
 
 /// A `k × n` B matrix packed once (at load time, or by a host tool into a
@@ -88,12 +89,12 @@ impl<'a> PackedB<'a> {
     /// Elements (`f32` or `u16`) of a packed `k × n` B:
     /// `ceil(n / 16) * 16 * k`; an error if that overflows `usize`.
     pub fn len(k: usize, n: usize) -> Result<usize, Error> {
-        want_len(k, n).ok_or(Error::PackedLen {
+        want_len(k, n).ok_or(err(GemmErrorKind::PackedLen {
             k,
             n,
             len: 0,
             want: None,
-        })
+        }))
     }
 
     /// The part of `buf` from its first 64-byte boundary on (empty if there
@@ -169,16 +170,16 @@ impl<'a> PackedB<'a> {
         let size = core::mem::size_of::<D>();
         let want = want_len(k, n);
         if want.and_then(|w| w.checked_mul(size)) != Some(bytes.len()) {
-            return Err(Error::PackedLen {
+            return Err(err(GemmErrorKind::PackedLen {
                 k,
                 n,
                 len: bytes.len() / size,
                 want,
-            });
+            }));
         }
         let offset = bytes.as_ptr() as usize % Self::ALIGN;
         if offset != 0 {
-            return Err(Error::PackedAlign { offset });
+            return Err(err(GemmErrorKind::PackedAlign { offset }));
         }
         // SAFETY: the pointer is 64-byte aligned (checked), more than `D`
         // (`f32` or `u16`) needs; `bytes.len() / size` elements lie inside
@@ -245,17 +246,17 @@ fn want_len(k: usize, n: usize) -> Option<usize> {
 fn check<D>(data: &[D], k: usize, n: usize) -> Result<(), Error> {
     let want = want_len(k, n);
     if want != Some(data.len()) {
-        return Err(Error::PackedLen {
+        return Err(err(GemmErrorKind::PackedLen {
             k,
             n,
             len: data.len(),
             want,
-        });
+        }));
     }
     let offset = data.as_ptr() as usize % PackedB::ALIGN;
     // An empty buffer is never read: any address will do.
     if offset != 0 && !data.is_empty() {
-        return Err(Error::PackedAlign { offset });
+        return Err(err(GemmErrorKind::PackedAlign { offset }));
     }
     Ok(())
 }

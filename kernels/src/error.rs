@@ -29,11 +29,6 @@ pub enum Error {
         /// Actual `m.len()`.
         len: usize,
     },
-    // ---- gemm ----
-    /// A gemm matrix view or packed-B buffer that does not fit; see
-    /// [`GemmError`].
-    Gemm(GemmError),
-    // ---- end gemm ----
 }
 
 impl fmt::Display for Error {
@@ -59,86 +54,8 @@ impl fmt::Display for Error {
                     "rayo_kernels::matvec: shape mismatch: rows * cols = {rows} * {cols} overflows usize (m.len() is {len})"
                 ),
             },
-            // ---- gemm ----
-            Error::Gemm(ref e) => (e.show)(&e.kind, f),
-            // ---- end gemm ----
         }
     }
 }
 
 impl core::error::Error for Error {}
-
-// ---- gemm ----
-/// What is wrong with a gemm matrix view or packed-B buffer (inside
-/// [`Error::Gemm`]).
-///
-/// Its `Display` text is written by code that only the gemm functions link
-/// (reached through a function pointer set where the error is made), so a
-/// binary that never calls gemm, such as the compute bootstrap, does not
-/// carry these messages.
-#[derive(Clone, Copy)]
-pub struct GemmError {
-    pub(crate) kind: GemmErrorKind,
-    pub(crate) show: fn(&GemmErrorKind, &mut fmt::Formatter<'_>) -> fmt::Result,
-}
-
-impl GemmError {
-    /// The error's kind and values.
-    pub fn kind(&self) -> &GemmErrorKind {
-        &self.kind
-    }
-}
-
-impl fmt::Debug for GemmError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.kind.fmt(f)
-    }
-}
-
-impl PartialEq for GemmError {
-    fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind
-    }
-}
-
-impl Eq for GemmError {}
-
-/// The kinds of [`GemmError`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GemmErrorKind {
-    /// A matrix view does not fit its slice: its row stride is less than its
-    /// columns (with more than one row), or `(rows - 1) * stride + cols`
-    /// exceeds (or overflows) the slice's length.
-    MatrixView {
-        /// The operation, e.g. `"gemm"`.
-        op: &'static str,
-        /// Which matrix: `"a"`, `"b"`, `"c"`.
-        name: &'static str,
-        /// Rows of the view.
-        rows: usize,
-        /// Columns of the view.
-        cols: usize,
-        /// Row stride of the view.
-        stride: usize,
-        /// The slice's length.
-        len: usize,
-    },
-    /// A packed B buffer's length is not [`crate::PackedB::len`]`(k, n)`.
-    PackedLen {
-        /// Rows of B.
-        k: usize,
-        /// Columns of B.
-        n: usize,
-        /// The buffer's length (elements).
-        len: usize,
-        /// The length it must have; `None` if it overflows `usize`.
-        want: Option<usize>,
-    },
-    /// A packed B buffer does not start on a 64-byte boundary.
-    PackedAlign {
-        /// Bytes past the last 64-byte boundary.
-        offset: usize,
-    },
-}
-// ---- end gemm ----

@@ -80,7 +80,6 @@ mod gemm;
 pub use backend::Backend;
 pub use error::Error;
 // ---- gemm ----
-pub use error::{GemmError, GemmErrorKind};
 pub use f16::{f16_to_f32, f32_to_f16};
 pub use gemm::{Element, Layout, Mat, MatMut, PackedB, PackedElement, Rhs};
 // ---- end gemm ----

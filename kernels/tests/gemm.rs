@@ -462,14 +462,14 @@ fn packed_from_bytes_and_bad_buffers() {
     assert_eq!(
         e.to_string(),
         format!(
-            "rayo_kernels::PackedB: length mismatch: the buffer has {} elements but a packed 4 x 17 B has {len}",
+            "rayo_kernels::PackedB: length mismatch: the buffer's length is {} but PackedB::len(k, n) is {len}",
             len - 1
         )
     );
     let e = PackedB::from_packed(&base[1..len + 1], k, n).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "rayo_kernels::PackedB: the buffer must start on a 64-byte boundary but starts 2 bytes past one"
+        "rayo_kernels::PackedB: length mismatch: the buffer's start, in bytes past a 64-byte boundary, is 2 but the required is 0"
     );
     assert!(PackedB::from_packed(&base[..len], usize::MAX, 40).is_err());
     assert!(PackedB::len(usize::MAX, 40).is_err());
@@ -536,7 +536,7 @@ fn shape_errors_name_both_sizes() {
     ));
     assert_eq!(
         e,
-        "rayo_kernels::gemm: a: 4 x 4 with row stride 4 needs 16 elements but a.len() is 12"
+        "rayo_kernels::gemm: length mismatch: a's slice length is 12 but (a.rows() - 1) * stride + a.cols() is 16"
     );
     let e = err(rayo_kernels::checked::gemm(
         Mat::strided(&a, 2, 4, 3),
@@ -546,7 +546,7 @@ fn shape_errors_name_both_sizes() {
     ));
     assert_eq!(
         e,
-        "rayo_kernels::gemm: a: row stride 3 is less than its 4 columns"
+        "rayo_kernels::gemm: length mismatch: a's row stride is 3 but a.cols() is 4"
     );
     // B transposed: n x k = 5 x 4 is a 4 x 5 B, so this one is fine...
     assert!(rayo_kernels::checked::gemm(

@@ -246,7 +246,7 @@ unsafe fn tiles<V: Vector, H: Isa<V>, const MR: usize, const NV: usize>(r: usize
 /// Rows of B ahead of the current one that the micro-kernel prefetches:
 /// the first row block of A reads a B block from L2/L3 (packed panels in
 /// place), the later ones from L1.
-const PREFETCH_ROWS: usize = 8;
+const PREFETCH_ROWS: usize = 24;
 
 /// The micro-kernel: `C[0..R][0..cols] (+)= A[0..R][0..kc] · Bblock`.
 #[inline(always)]
@@ -280,25 +280,13 @@ unsafe fn tile<V: Vector, H: Isa<V>, const R: usize, const NV: usize>(t: &Tile) 
         }};
     }
     let mut bp = t.b;
-    let mut p = 0;
-    // Four steps per iteration: the row pointers of A are advanced once.
-    while p + 4 <= t.kc {
+    for p in 0..t.kc {
+        // One line (row) of each panel, `PREFETCH_ROWS` ahead.
         for q in 0..panels {
-            for d in 0..4 {
-                H::prefetch(bp.wrapping_add(q * t.ps + (PREFETCH_ROWS + d) * P));
-            }
+            H::prefetch(bp.wrapping_add(q * t.ps + PREFETCH_ROWS * P));
         }
         step!(bp, p);
-        step!(bp.add(P), p + 1);
-        step!(bp.add(2 * P), p + 2);
-        step!(bp.add(3 * P), p + 3);
-        bp = bp.add(4 * P);
-        p += 4;
-    }
-    while p < t.kc {
-        step!(bp, p);
         bp = bp.add(P);
-        p += 1;
     }
     for (r, row) in acc.iter().enumerate() {
         store_row(row, t.c.add(r * t.ldc), t.cols, t.load_c, t.bias);

@@ -1,8 +1,7 @@
 //! [`PackedB`]: B packed once into 16-column panels, in `f32` or f16, usable
 //! in place from a memory-mapped file.
 
-use super::{check_view, err, BSrc, Element, Layout, Mat};
-use crate::error::GemmErrorKind;
+use super::{check_view, mismatch, BSrc, Element, Layout, Mat, View};
 use crate::Error;
 
 /// A `k × n` B matrix packed once (at load time, or by a host tool into a
@@ -89,12 +88,13 @@ impl<'a> PackedB<'a> {
     /// Elements (`f32` or `u16`) of a packed `k × n` B:
     /// `ceil(n / 16) * 16 * k`; an error if that overflows `usize`.
     pub fn len(k: usize, n: usize) -> Result<usize, Error> {
-        want_len(k, n).ok_or(err(GemmErrorKind::PackedLen {
-            k,
-            n,
-            len: 0,
-            want: None,
-        }))
+        want_len(k, n).ok_or(mismatch(
+            "PackedB",
+            "ceil(n / 16) * 16 * k",
+            usize::MAX,
+            "the most usize holds (it overflows)",
+            usize::MAX,
+        ))
     }
 
     /// The part of `buf` from its first 64-byte boundary on (empty if there
@@ -116,7 +116,7 @@ impl<'a> PackedB<'a> {
         layout: Layout,
         out: &'a mut [D],
     ) -> Result<PackedB<'a>, Error> {
-        check_view("PackedB::pack", "b", b.rows, b.cols, b.stride, b.data.len())?;
+        check_view(View::PackB, b.rows, b.cols, b.stride, b.data.len())?;
         let (k, n) = match layout {
             Layout::KxN => (b.rows, b.cols),
             Layout::NxK => (b.cols, b.rows),
@@ -170,16 +170,11 @@ impl<'a> PackedB<'a> {
         let size = core::mem::size_of::<D>();
         let want = want_len(k, n);
         if want.and_then(|w| w.checked_mul(size)) != Some(bytes.len()) {
-            return Err(err(GemmErrorKind::PackedLen {
-                k,
-                n,
-                len: bytes.len() / size,
-                want,
-            }));
+            return Err(len_error(bytes.len() / size, want));
         }
         let offset = bytes.as_ptr() as usize % Self::ALIGN;
         if offset != 0 {
-            return Err(err(GemmErrorKind::PackedAlign { offset }));
+            return Err(align_error(offset));
         }
         // SAFETY: the pointer is 64-byte aligned (checked), more than `D`
         // (`f32` or `u16`) needs; `bytes.len() / size` elements lie inside
@@ -246,19 +241,44 @@ fn want_len(k: usize, n: usize) -> Option<usize> {
 fn check<D>(data: &[D], k: usize, n: usize) -> Result<(), Error> {
     let want = want_len(k, n);
     if want != Some(data.len()) {
-        return Err(err(GemmErrorKind::PackedLen {
-            k,
-            n,
-            len: data.len(),
-            want,
-        }));
+        return Err(len_error(data.len(), want));
     }
     let offset = data.as_ptr() as usize % PackedB::ALIGN;
     // An empty buffer is never read: any address will do.
     if offset != 0 && !data.is_empty() {
-        return Err(err(GemmErrorKind::PackedAlign { offset }));
+        return Err(align_error(offset));
     }
     Ok(())
+}
+
+// Both as `Error::LengthMismatch` (see `check_view` for why).
+fn len_error(len: usize, want: Option<usize>) -> Error {
+    match want {
+        Some(w) => mismatch(
+            "PackedB",
+            "the buffer's length",
+            len,
+            "PackedB::len(k, n)",
+            w,
+        ),
+        None => mismatch(
+            "PackedB",
+            "the buffer's length",
+            len,
+            "PackedB::len(k, n) (overflowing usize)",
+            usize::MAX,
+        ),
+    }
+}
+
+fn align_error(offset: usize) -> Error {
+    mismatch(
+        "PackedB",
+        "the buffer's start, in bytes past a 64-byte boundary,",
+        offset,
+        "the required",
+        0,
+    )
 }
 
 /// `x` in `D`: bit copies between equal types (f16 NaN payloads survive),

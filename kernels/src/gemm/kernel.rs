@@ -181,9 +181,22 @@ pub(crate) unsafe fn gemm<
                         (bufp as *const f32, kc * P)
                     }
                 };
+                // The next block's panels, in place: each row block of A
+                // prefetches its share, so they are in L1 when needed.
+                let tiles_here = (m_end - ic).div_ceil(MR);
+                let (pf, pf_total, pf2) = match x.b {
+                    BSrc::PackedF32(p) if j + nb < n => {
+                        let jn = j + nb;
+                        let next = p.add((jn / P) * k * P + pc * P);
+                        (next, kc * P, n - jn > P && nb > P)
+                    }
+                    _ => (core::ptr::null(), 0, false),
+                };
+                let share = (pf_total / tiles_here).div_ceil(P) * P;
                 let mut i = ic;
                 while i < m_end {
                     let r = MR.min(m_end - i);
+                    let done = ((i - ic) / MR) * share;
                     let t = Tile {
                         kc,
                         a: x.a.add(i * x.lda + pc),
@@ -195,6 +208,9 @@ pub(crate) unsafe fn gemm<
                         cols,
                         load_c,
                         bias: if bias.is_null() { bias } else { bias.add(j) },
+                        pf: pf.wrapping_add(done),
+                        pf_len: share.min(pf_total.saturating_sub(done)),
+                        pf2,
                     };
                     if cols > P || nb == P {
                         tiles::<V, H, MR, NV>(r, &t);
@@ -211,6 +227,23 @@ pub(crate) unsafe fn gemm<
     }
 }
 
+/// `body` for each literal `i` in `0..n` (`n <= 16` a constant): the
+/// iterations are separate code with constant indices from the start, so the
+/// arrays they index become registers.
+macro_rules! each {
+    ($i:ident < $n:expr => $body:block) => {
+        each!(@ $i, $n, $body, 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+    };
+    (@ $i:ident, $n:expr, $body:block, $($k:literal)*) => {
+        $(
+            if $k < $n {
+                let $i: usize = $k;
+                $body
+            }
+        )*
+    };
+}
+
 /// One micro-tile's operands: rows of A at `a + r * lda`, `kc` rows of B
 /// panels at `b` (the next panel `ps` elements on), C at `c + r * ldc` with
 /// `cols` valid columns.
@@ -225,6 +258,11 @@ struct Tile {
     cols: usize,
     load_c: bool,
     bias: *const f32,
+    /// Part of the next block of packed panels to prefetch: `pf_len` floats
+    /// (16 a line) at `pf`, and as many again `ps` on if `pf2`.
+    pf: *const f32,
+    pf_len: usize,
+    pf2: bool,
 }
 
 /// [`tile`] with `r <= MR` rows, each count its own instantiation (the
@@ -243,16 +281,20 @@ unsafe fn tiles<V: Vector, H: Isa<V>, const MR: usize, const NV: usize>(r: usize
     arms!(1 2 3 4 5 6 7 8 9 10 11 12 13 14);
 }
 
-/// Rows of B ahead of the current one that the micro-kernel prefetches:
-/// the first row block of A reads a B block from L2/L3 (packed panels in
-/// place), the later ones from L1.
-const PREFETCH_ROWS: usize = 24;
-
 /// The micro-kernel: `C[0..R][0..cols] (+)= A[0..R][0..kc] · Bblock`.
 #[inline(always)]
 unsafe fn tile<V: Vector, H: Isa<V>, const R: usize, const NV: usize>(t: &Tile) {
     let vpp = P / V::LANES;
-    let panels = NV.div_ceil(vpp);
+    // This tile's share of the next B block: packed panels read in place
+    // come from L2/L3, and the first row block would wait for them.
+    let mut q = 0;
+    while q < t.pf_len {
+        H::prefetch(t.pf.wrapping_add(q));
+        if t.pf2 {
+            H::prefetch(t.pf.wrapping_add(q + t.ps));
+        }
+        q += P;
+    }
     // C's lines are read (or written) at the end: start fetching them now.
     for r in 0..R {
         let c = t.c.add(r * t.ldc);
@@ -264,33 +306,26 @@ unsafe fn tile<V: Vector, H: Isa<V>, const R: usize, const NV: usize>(t: &Tile) 
     for (r, p) in ar.iter_mut().enumerate() {
         *p = t.a.add(r * t.lda);
     }
-    // One step of k: row `p` of the panels at `bp`, column `p` of A.
-    macro_rules! step {
-        ($bp:expr, $p:expr) => {{
-            let mut bv: [V; NV] = zeroed();
-            for (v, x) in bv.iter_mut().enumerate() {
-                *x = V::load($bp.add((v / vpp) * t.ps + (v % vpp) * V::LANES));
-            }
-            for r in 0..R {
-                let s = V::splat(*ar[r].add($p));
-                for v in 0..NV {
-                    acc[r][v] = s.mul_add(bv[v], acc[r][v]);
-                }
-            }
-        }};
-    }
     let mut bp = t.b;
     for p in 0..t.kc {
-        // One line (row) of each panel, `PREFETCH_ROWS` ahead.
-        for q in 0..panels {
-            H::prefetch(bp.wrapping_add(q * t.ps + PREFETCH_ROWS * P));
-        }
-        step!(bp, p);
+        // Row `p` of the panels, column `p` of A. Unrolled by `each!` with
+        // literal indices: written as loops over `R` and `NV`, LLVM at times
+        // left the accumulators in memory (a store after every FMA).
+        let mut bv: [V; NV] = zeroed();
+        each!(v < NV => {
+            bv[v] = V::load(bp.add((v / vpp) * t.ps + (v % vpp) * V::LANES));
+        });
+        each!(r < R => {
+            let s = V::splat(*ar[r].add(p));
+            each!(v < NV => {
+                acc[r][v] = s.mul_add(bv[v], acc[r][v]);
+            });
+        });
         bp = bp.add(P);
     }
-    for (r, row) in acc.iter().enumerate() {
-        store_row(row, t.c.add(r * t.ldc), t.cols, t.load_c, t.bias);
-    }
+    each!(r < R => {
+        store_row(&acc[r], t.c.add(r * t.ldc), t.cols, t.load_c, t.bias);
+    });
 }
 
 /// `C[0..cols] = acc (+ bias) (+ C)`, masked past `cols`.
@@ -302,10 +337,11 @@ unsafe fn store_row<V: Vector, const NV: usize>(
     load_c: bool,
     bias: *const f32,
 ) {
-    for (v, &x) in acc.iter().enumerate() {
+    each!(v < NV => {
+        let x = acc[v];
         let c0 = v * V::LANES;
         if c0 >= cols {
-            break;
+            return;
         }
         let w = cols - c0;
         let mut t = x;
@@ -326,7 +362,7 @@ unsafe fn store_row<V: Vector, const NV: usize>(
             }
             t.store_part(c.add(c0), w);
         }
-    }
+    });
 }
 
 /// An array of zero registers (all-zero bits are 0.0 in every lane).

@@ -1,69 +1,61 @@
 //! gemm, single thread: rayo (every B form) side by side with the `gemm`
-//! crate (`Parallelism::None`) and `matrixmultiply`, shape by shape, with this
-//! machine's register-only FMA peak measured in the same run, an alignment
-//! sweep, and m = 1 with B out of cache against a plain read loop over the
-//! same bytes.
+//! crate (`Parallelism::None`), `matrixmultiply` and, when `GEMM_PYTHON`
+//! names a Python with NumPy, OpenBLAS in a second process, shape by shape,
+//! with this machine's register-only FMA peak timed in the same rounds, an
+//! alignment sweep, and m = 1 with B out of cache against plain read loops
+//! over the same bytes.
 //!
 //! ```sh
-//! cargo bench -p rayo-kernels --bench gemm                       # everything
-//! cargo bench -p rayo-kernels --bench gemm -- 128x384            # a filter
-//! GEMM_ISA=avx2 cargo bench -p rayo-kernels --bench gemm         # another rayo backend
-//! kernels/benches/gemm.sh                                        # + NumPy/OpenBLAS, one table
+//! cargo bench -p rayo-kernels --bench gemm                          # criterion
+//! GEMM_MODE=interleaved cargo bench -p rayo-kernels --bench gemm    # rounds, ratios
+//! GEMM_ISA=avx2 cargo bench -p rayo-kernels --bench gemm            # another rayo backend
+//! GEMM_ONLY=shapes,align,cold                                       # parts
+//! kernels/benches/gemm.sh                                           # + OpenBLAS, several runs, one table
 //! ```
 //!
 //! Shapes are `m x k x n` (A is m x k, B k x n). GFLOPS = 2mnk / median time
-//! of a call. Criterion prints its own statistics per benchmark; the table at
-//! the end (and the `RESULT` lines `gemm.sh` reads) use the median over every
-//! timed batch criterion ran. Each contender of a shape runs right after the
-//! others, so load that changes slowly hits them alike; on a busy machine
-//! compare ratios, not absolute figures, and rerun.
+//! of a call. In interleaved mode every contender of a shape (and the FMA
+//! peak loop) runs one ~2 ms batch per round, the order rotating, so each
+//! round sees one machine state for all of them; ratios are medians of
+//! per-round ratios, which load that changes slowly cancels out of. The
+//! `RESULT`/`RATIO` lines are what `gemm_table.py` combines across runs.
+
+#[cfg(target_arch = "x86_64")]
+#[path = "common/data.rs"]
+mod data;
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
+    use std::cell::RefCell;
     use std::collections::BTreeMap;
     use std::hint::black_box;
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+    use std::rc::Rc;
     use std::sync::Mutex;
     use std::time::{Duration, Instant};
 
     use criterion::{BenchmarkId, Criterion, Throughput};
     use rayo_kernels::{Backend, Layout, Mat, MatMut, PackedB, Rhs};
 
+    use super::data::data;
+
     /// Per-call nanoseconds of every batch, by benchmark id.
     static TIMES: Mutex<BTreeMap<String, Vec<f64>>> = Mutex::new(BTreeMap::new());
 
-    /// Times `iters` calls of `f`, records the per-call time under `id`.
-    fn timed(id: &str, iters: u64, mut f: impl FnMut()) -> Duration {
-        let t = Instant::now();
-        for _ in 0..iters {
-            f();
-        }
-        let d = t.elapsed();
+    fn record(id: &str, iters: u64, d: Duration) {
         TIMES
             .lock()
             .unwrap()
             .entry(id.to_string())
             .or_default()
             .push(d.as_nanos() as f64 / iters as f64);
-        d
     }
 
     fn median(v: &[f64]) -> f64 {
         let mut v = v.to_vec();
         v.sort_by(|a, b| a.total_cmp(b));
         v[v.len() / 2]
-    }
-
-    /// Deterministic values in [-1, 1).
-    fn data(n: usize, seed: u32) -> Vec<f32> {
-        let mut x = seed.wrapping_mul(2_654_435_761) | 1;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                (x >> 8) as f32 / (1 << 23) as f32 - 1.0
-            })
-            .collect()
     }
 
     /// `len` elements starting `off` elements past a 64-byte boundary.
@@ -85,12 +77,106 @@ mod x86 {
                 len: src.len(),
             }
         }
+        fn zeros(len: usize, off: usize) -> Buf<T> {
+            Buf::new(&vec![T::default(); len], off)
+        }
         fn s(&self) -> &[T] {
             &self.v[self.start..self.start + self.len]
         }
         fn m(&mut self) -> &mut [T] {
             let (s, l) = (self.start, self.len);
             &mut self.v[s..s + l]
+        }
+    }
+
+    /// A named thing to time: `f(iters)` makes `iters` calls and says how
+    /// long they took (measured here, or by the OpenBLAS process).
+    type Contender<'a> = (String, Box<dyn FnMut(u64) -> Duration + 'a>);
+
+    /// A contender timed here around `iters` calls of `f`.
+    fn local<'a>(name: impl Into<String>, mut f: impl FnMut() + 'a) -> Contender<'a> {
+        (
+            name.into(),
+            Box::new(move |iters| {
+                let t = Instant::now();
+                for _ in 0..iters {
+                    f();
+                }
+                t.elapsed()
+            }),
+        )
+    }
+
+    // ---- OpenBLAS, in a second process ---------------------------------
+
+    /// `benches/gemm_numpy.py`, started once, answering timing requests.
+    struct Peer {
+        _child: Child,
+        tx: ChildStdin,
+        rx: BufReader<ChildStdout>,
+    }
+
+    impl Peer {
+        /// `GEMM_PYTHON` with OPENBLAS_NUM_THREADS=1 and OpenBLAS's core
+        /// type and L2 overrides removed for that process only.
+        fn start() -> Option<(Rc<RefCell<Peer>>, String)> {
+            let python = std::env::var("GEMM_PYTHON").ok()?;
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/gemm_numpy.py");
+            let mut child = Command::new(&python)
+                .arg(script)
+                .env("OPENBLAS_NUM_THREADS", "1")
+                .env_remove("OPENBLAS_CORETYPE")
+                .env_remove("OPENBLAS_L2_SIZE")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("GEMM_PYTHON={python}: cannot start it: {e}"));
+            let tx = child.stdin.take().unwrap();
+            let rx = BufReader::new(child.stdout.take().unwrap());
+            let mut p = Peer {
+                _child: child,
+                tx,
+                rx,
+            };
+            let info = p.ask("info");
+            let info = info.strip_prefix("info ").unwrap_or(&info).to_string();
+            Some((Rc::new(RefCell::new(p)), info))
+        }
+
+        fn ask(&mut self, line: &str) -> String {
+            writeln!(self.tx, "{line}").expect("OpenBLAS process gone");
+            self.tx.flush().unwrap();
+            let mut s = String::new();
+            self.rx.read_line(&mut s).expect("OpenBLAS process gone");
+            s.trim().to_string()
+        }
+
+        fn time(&mut self, (m, k, n): (usize, usize, usize), form: &str, iters: u64) -> Duration {
+            let r = self.ask(&format!("time {m} {k} {n} {form} {iters}"));
+            let ns: f64 = r
+                .strip_prefix("ns ")
+                .and_then(|x| x.parse().ok())
+                .unwrap_or_else(|| panic!("OpenBLAS process answered {r:?}"));
+            Duration::from_nanos((ns * iters as f64) as u64)
+        }
+
+        fn contender<'a>(
+            p: &Rc<RefCell<Peer>>,
+            name: &str,
+            shape: (usize, usize, usize),
+            form: &'static str,
+        ) -> Contender<'a> {
+            let p = Rc::clone(p);
+            (
+                name.into(),
+                Box::new(move |iters| p.borrow_mut().time(shape, form, iters)),
+            )
+        }
+    }
+
+    impl Drop for Peer {
+        fn drop(&mut self) {
+            let _ = writeln!(self.tx, "quit");
         }
     }
 
@@ -137,31 +223,28 @@ mod x86 {
         _mm512_reduce_add_ps(s)
     }
 
-    fn peaks(c: &mut Criterion) {
-        let mut cs: Vec<Contender<'_>> = Vec::new();
+    /// GFLOPS of one peak call at `ns`, by contender name.
+    fn peak_gflops(name: &str, ns: f64) -> f64 {
+        let lanes = if name.ends_with("avx512") { 16.0 } else { 8.0 };
+        (PEAK_STEPS * PEAK_CHAINS) as f64 * 2.0 * lanes / ns
+    }
+
+    /// The FMA loops this CPU runs, as contenders (`fma-avx2`, `fma-avx512`).
+    fn peak_contenders<'a>() -> Vec<Contender<'a>> {
+        let mut cs = Vec::new();
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
             // SAFETY: AVX2 and FMA detected above.
-            cs.push((
-                "fma-avx2".into(),
-                Box::new(|| unsafe {
-                    black_box(peak_avx2(black_box(1.0)));
-                }),
-            ));
+            cs.push(local("fma-avx2", || unsafe {
+                black_box(peak_avx2(black_box(1.0)));
+            }));
         }
         if std::is_x86_feature_detected!("avx512f") {
             // SAFETY: AVX-512F detected above.
-            cs.push((
-                "fma-avx512".into(),
-                Box::new(|| unsafe {
-                    black_box(peak_avx512(black_box(1.0)));
-                }),
-            ));
-        } else {
-            println!("NOT RUN: peak/fma-avx512 (this CPU has no AVX-512F)");
+            cs.push(local("fma-avx512", || unsafe {
+                black_box(peak_avx512(black_box(1.0)));
+            }));
         }
-        // Criterion's throughput is per call; the two loops differ, so the
-        // summary computes GFLOPS itself.
-        run_group(c, "peak", (PEAK_STEPS * PEAK_CHAINS * 16) as u64, cs);
+        cs
     }
 
     // ---- the shapes -----------------------------------------------------
@@ -208,9 +291,9 @@ mod x86 {
                 v.iter().map(|&x| rayo_kernels::f32_to_f16(x)).collect()
             };
             let len = PackedB::len(k, n).unwrap();
-            let mut p32 = Buf::new(&vec![0.0f32; len], 0);
+            let mut p32 = Buf::zeros(len, 0);
             PackedB::pack(Mat::new(&b, k, n), Layout::KxN, p32.m()).unwrap();
-            let mut p16 = Buf::new(&vec![0u16; len], 0);
+            let mut p16 = Buf::zeros(len, 0);
             PackedB::pack(Mat::new(&b, k, n), Layout::KxN, p16.m()).unwrap();
             Operands {
                 m,
@@ -324,9 +407,6 @@ mod x86 {
             .unwrap();
     }
 
-    /// A named call to time.
-    type Contender<'a> = (String, Box<dyn FnMut() + 'a>);
-
     fn interleaved() -> bool {
         std::env::var("GEMM_MODE").is_ok_and(|m| m == "interleaved")
     }
@@ -340,8 +420,7 @@ mod x86 {
 
     /// Times every contender of `group`: with criterion, one after the
     /// other; with `GEMM_MODE=interleaved`, in rounds (each contender one
-    /// ~2 ms batch per round, the order rotating), so every round sees the
-    /// same machine state for all of them.
+    /// ~2 ms batch per round, the order rotating).
     fn run_group(c: &mut Criterion, group: &str, flops: u64, mut cs: Vec<Contender<'_>>) {
         if !interleaved() {
             let mut g = c.benchmark_group(group);
@@ -349,69 +428,88 @@ mod x86 {
             for (name, f) in cs.iter_mut() {
                 let id = format!("{group}/{name}");
                 g.bench_function(BenchmarkId::new(name.as_str(), ""), |bch| {
-                    bch.iter_custom(|iters| timed(&id, iters, &mut *f))
+                    bch.iter_custom(|iters| {
+                        let d = f(iters);
+                        record(&id, iters, d);
+                        d
+                    })
                 });
             }
             g.finish();
             return;
         }
-        let batch_ns = env_usize("GEMM_BATCH_US", 2000) as f64 * 1e3;
+        let batch = Duration::from_micros(env_usize("GEMM_BATCH_US", 2000) as u64);
         let rounds = env_usize("GEMM_ROUNDS", 21);
-        // Calls per batch, from a warm-up of ~batch_ns.
+        // Calls per batch: double until a batch takes a tenth of the
+        // target, then scale (one untimed call first warms caches).
         let iters: Vec<u64> = cs
             .iter_mut()
             .map(|(_, f)| {
-                f();
-                let t = Instant::now();
-                let mut n = 0u64;
-                while (t.elapsed().as_nanos() as f64) < batch_ns {
-                    f();
-                    n += 1;
+                f(1);
+                let mut n = 1u64;
+                loop {
+                    let d = f(n);
+                    if d * 10 >= batch || n >= 1 << 30 {
+                        let per = d.as_nanos().max(1) as f64 / n as f64;
+                        break ((batch.as_nanos() as f64 / per) as u64).max(1);
+                    }
+                    n *= 2;
                 }
-                n.max(1)
             })
             .collect();
         let k = cs.len();
         for r in 0..rounds {
             for s in 0..k {
                 let i = (r + s) % k;
-                let id = format!("{group}/{}", cs[i].0);
-                timed(&id, iters[i], &mut cs[i].1);
+                let d = (cs[i].1)(iters[i]);
+                record(&format!("{group}/{}", cs[i].0), iters[i], d);
             }
         }
     }
 
-    fn shapes(c: &mut Criterion, be: Backend, extra: Option<Backend>) {
+    fn shapes(
+        c: &mut Criterion,
+        be: Backend,
+        extra: Option<Backend>,
+        peer: Option<&Rc<RefCell<Peer>>>,
+    ) {
         for shape in SHAPES {
             let (m, k, n) = shape;
             let ops = Operands::new(shape, 0);
             let group = format!("gemm-{}", name(shape));
-            let mut cs: Vec<Contender<'_>> = Vec::new();
+            let mut cs: Vec<Contender<'_>> = peak_contenders();
             for (tag, b) in std::iter::once(("rayo", be)).chain(extra.map(|e| ("rayo-avx2", e))) {
                 for form in FORMS {
                     if tag != "rayo" && form.ends_with("kxn") {
                         continue;
                     }
                     let ops = &ops;
-                    let mut cb = Buf::new(&vec![0.0f32; m * n], 0);
-                    cs.push((
-                        format!("{tag}-{form}"),
-                        Box::new(move || rayo_gemm(b, &ops.a, ops.rhs(form), &mut cb, m, k, n)),
-                    ));
+                    let mut cb = Buf::zeros(m * n, 0);
+                    cs.push(local(format!("{tag}-{form}"), move || {
+                        rayo_gemm(b, &ops.a, ops.rhs(form), &mut cb, m, k, n)
+                    }));
                 }
             }
             for nxk in [false, true] {
                 let l = if nxk { "nxk" } else { "kxn" };
                 let ops = &ops;
-                let mut cb = Buf::new(&vec![0.0f32; m * n], 0);
-                cs.push((
-                    format!("gemm-crate-f32-{l}"),
-                    Box::new(move || ops.gemm_crate(nxk, &mut cb)),
-                ));
-                let mut cb = Buf::new(&vec![0.0f32; m * n], 0);
-                cs.push((
-                    format!("matrixmultiply-f32-{l}"),
-                    Box::new(move || ops.matrixmultiply(nxk, &mut cb)),
+                let mut cb = Buf::zeros(m * n, 0);
+                cs.push(local(format!("gemm-crate-f32-{l}"), move || {
+                    ops.gemm_crate(nxk, &mut cb)
+                }));
+                let mut cb = Buf::zeros(m * n, 0);
+                cs.push(local(format!("matrixmultiply-f32-{l}"), move || {
+                    ops.matrixmultiply(nxk, &mut cb)
+                }));
+            }
+            if let Some(p) = peer {
+                cs.push(Peer::contender(p, "openblas-f32-kxn", shape, "f32-kxn"));
+                cs.push(Peer::contender(p, "openblas-f32-nxk", shape, "f32-nxk"));
+                cs.push(Peer::contender(
+                    p,
+                    "openblas-overhead",
+                    (1, 1, 1),
+                    "overhead",
                 ));
             }
             run_group(c, &group, (2 * m * k * n) as u64, cs);
@@ -431,11 +529,10 @@ mod x86 {
             let mut cs: Vec<Contender<'_>> = Vec::new();
             for (op, off) in ops.iter().zip([0usize, 1, 4, 8]) {
                 for form in ["packed-f32", "packed-f16", "f32-nxk"] {
-                    let mut cb = Buf::new(&vec![0.0f32; m * n], off);
-                    cs.push((
-                        format!("{form}-off{}", off * 4),
-                        Box::new(move || rayo_gemm(be, &op.a, op.rhs(form), &mut cb, m, k, n)),
-                    ));
+                    let mut cb = Buf::zeros(m * n, off);
+                    cs.push(local(format!("{form}-off{}", off * 4), move || {
+                        rayo_gemm(be, &op.a, op.rhs(form), &mut cb, m, k, n)
+                    }));
                 }
             }
             run_group(c, &group, (2 * m * k * n) as u64, cs);
@@ -448,19 +545,31 @@ mod x86 {
     /// MiB L3.
     const ROTATE_BYTES: usize = 64 << 20;
 
+    /// Sums `bytes` at `p` (a multiple of 128 per stream) read as `S`
+    /// equal parts side by side: one part is one hardware-prefetch stream;
+    /// several keep more cache misses in flight, as a gemv over `S` panels
+    /// does.
     #[target_feature(enable = "avx2")]
-    unsafe fn read_avx2(p: *const u8, bytes: usize) -> f32 {
+    unsafe fn read_avx2<const S: usize>(p: *const u8, bytes: usize) -> f32 {
         use std::arch::x86_64::*;
-        let mut acc = [_mm256_setzero_ps(); 4];
+        let part = bytes / S / 128 * 128;
+        let mut acc = [[_mm256_setzero_ps(); 4]; S];
         let mut i = 0;
-        while i + 128 <= bytes {
-            for (j, a) in acc.iter_mut().enumerate() {
-                *a = _mm256_add_ps(*a, _mm256_loadu_ps(p.add(i + 32 * j) as *const f32));
+        while i < part {
+            for (s, a) in acc.iter_mut().enumerate() {
+                let q = p.add(s * part + i) as *const f32;
+                for (j, v) in a.iter_mut().enumerate() {
+                    *v = _mm256_add_ps(*v, _mm256_loadu_ps(q.add(8 * j)));
+                }
             }
             i += 128;
         }
-        let s = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
-        _mm256_cvtss_f32(s)
+        let mut t = _mm256_setzero_ps();
+        for a in acc {
+            t = _mm256_add_ps(t, _mm256_add_ps(_mm256_add_ps(a[0], a[1]), a[2]));
+            t = _mm256_add_ps(t, a[3]);
+        }
+        _mm256_cvtss_f32(t)
     }
 
     /// Copies of one B form, together larger than `ROTATE_BYTES`.
@@ -492,9 +601,9 @@ mod x86 {
             let b = data(k * n, 4);
             let bt: Vec<f32> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect();
             let len = PackedB::len(k, n).unwrap();
-            let mut p32 = Buf::new(&vec![0.0f32; len], 0);
+            let mut p32 = Buf::zeros(len, 0);
             PackedB::pack(Mat::new(&b, k, n), Layout::KxN, p32.m()).unwrap();
-            let mut p16 = Buf::new(&vec![0u16; len], 0);
+            let mut p16 = Buf::zeros(len, 0);
             PackedB::pack(Mat::new(&b, k, n), Layout::KxN, p16.m()).unwrap();
             let forms = ["packed-f32", "packed-f16", "f32-nxk", "f32-kxn"];
             let sets: Vec<Sets> = forms
@@ -518,48 +627,65 @@ mod x86 {
             for (form, set) in forms.iter().zip(&sets) {
                 let form = *form;
                 let a = &a;
-                let mut cb = Buf::new(&vec![0.0f32; n], 0);
+                let mut cb = Buf::zeros(n, 0);
                 let mut next = 0usize;
-                cs.push((
-                    format!("rayo-{form}"),
-                    Box::new(move || {
-                        next = (next + 1) % set.len();
-                        let rhs = match (form, set) {
-                            ("packed-f32", Sets::F32(v)) => {
-                                Rhs::Packed(PackedB::from_packed(v[next].s(), k, n).unwrap())
-                            }
-                            ("packed-f16", Sets::F16(v)) => {
-                                Rhs::Packed(PackedB::from_packed(v[next].s(), k, n).unwrap())
-                            }
-                            ("f32-nxk", Sets::F32(v)) => {
-                                Rhs::F32(Mat::new(v[next].s(), n, k), Layout::NxK)
-                            }
-                            (_, Sets::F32(v)) => Rhs::F32(Mat::new(v[next].s(), k, n), Layout::KxN),
-                            _ => unreachable!(),
-                        };
-                        rayo_gemm(be, a, rhs, &mut cb, m, k, n);
-                    }),
-                ));
-                // The memory baseline: a plain AVX2 read of the same bytes.
+                cs.push(local(format!("rayo-{form}"), move || {
+                    next = (next + 1) % set.len();
+                    let rhs = match (form, set) {
+                        ("packed-f32", Sets::F32(v)) => {
+                            Rhs::Packed(PackedB::from_packed(v[next].s(), k, n).unwrap())
+                        }
+                        ("packed-f16", Sets::F16(v)) => {
+                            Rhs::Packed(PackedB::from_packed(v[next].s(), k, n).unwrap())
+                        }
+                        ("f32-nxk", Sets::F32(v)) => {
+                            Rhs::F32(Mat::new(v[next].s(), n, k), Layout::NxK)
+                        }
+                        (_, Sets::F32(v)) => Rhs::F32(Mat::new(v[next].s(), k, n), Layout::KxN),
+                        _ => unreachable!(),
+                    };
+                    rayo_gemm(be, a, rhs, &mut cb, m, k, n);
+                }));
+                // The memory baselines: plain AVX2 reads of the same bytes,
+                // one stream and four side by side.
                 if form.starts_with("packed") {
+                    let ty = &form[7..];
                     let mut next = 0usize;
-                    cs.push((
-                        format!("read-{}", &form[7..]),
-                        Box::new(move || {
-                            next = (next + 1) % set.len();
-                            let (p, bytes) = set.bytes(next);
-                            // SAFETY: `bytes` bytes of one live copy; the
-                            // bench only runs this where AVX2 is detected.
-                            black_box(unsafe { read_avx2(p, bytes) });
-                        }),
-                    ));
+                    cs.push(local(format!("read1-{ty}"), move || {
+                        next = (next + 1) % set.len();
+                        let (p, bytes) = set.bytes(next);
+                        // SAFETY: `bytes` bytes of one live copy; the
+                        // bench only runs this where AVX2 is detected.
+                        black_box(unsafe { read_avx2::<1>(p, bytes) });
+                    }));
+                    let mut next = 0usize;
+                    cs.push(local(format!("read4-{ty}"), move || {
+                        next = (next + 1) % set.len();
+                        let (p, bytes) = set.bytes(next);
+                        // SAFETY: as above.
+                        black_box(unsafe { read_avx2::<4>(p, bytes) });
+                    }));
                 }
             }
             run_group(c, &group, (2 * m * k * n) as u64, cs);
         }
+        // The streaming read of DRAM: 256 MiB, far beyond the L3.
+        let big = Buf::<f32>::new(&data(64 << 20, 5), 0);
+        let big = &big;
+        let cs = vec![
+            local("read1", move || {
+                // SAFETY: the whole live buffer; AVX2 detected by main.
+                black_box(unsafe { read_avx2::<1>(big.s().as_ptr() as *const u8, 256 << 20) });
+            }),
+            local("read4", move || {
+                // SAFETY: as above.
+                black_box(unsafe { read_avx2::<4>(big.s().as_ptr() as *const u8, 256 << 20) });
+            }),
+        ];
+        run_group(c, "dram-256MiB", 0, cs);
     }
 
-    // ---- the table --------------------------------------------------------
+    // ---- the summary ------------------------------------------------------
 
     fn load() -> String {
         std::fs::read_to_string("/proc/loadavg")
@@ -567,23 +693,27 @@ mod x86 {
             .unwrap_or_else(|_| "?".into())
     }
 
-    fn summary(be: Backend) {
+    /// Median over rounds of `f(round)`, for ids timed in the same rounds
+    /// (interleaved mode); else of the medians.
+    fn per_round(
+        times: &BTreeMap<String, Vec<f64>>,
+        ids: &[&str],
+        f: impl Fn(&[f64]) -> f64,
+    ) -> Option<f64> {
+        let vs: Vec<&Vec<f64>> = ids.iter().map(|id| times.get(*id)).collect::<Option<_>>()?;
+        let n = vs[0].len();
+        if !interleaved() || vs.iter().any(|v| v.len() != n) {
+            let meds: Vec<f64> = vs.iter().map(|v| median(v)).collect();
+            return Some(f(&meds));
+        }
+        let r: Vec<f64> = (0..n)
+            .map(|i| f(&vs.iter().map(|v| v[i]).collect::<Vec<_>>()))
+            .collect();
+        Some(median(&r))
+    }
+
+    fn summary(be: Backend, peer_info: Option<&str>) {
         let times = TIMES.lock().unwrap();
-        let med = |id: &str| times.get(id).map(|v| median(v));
-        // Median over rounds of the per-round ratio `den time / num time`
-        // (interleaved mode: equal-length lists, round by round).
-        let ratio = |num: &str, den: &str| -> Option<f64> {
-            let (a, b) = (times.get(num)?, times.get(den)?);
-            if !interleaved() || a.len() != b.len() {
-                return Some(median(b) / median(a));
-            }
-            let r: Vec<f64> = a.iter().zip(b).map(|(x, y)| y / x).collect();
-            Some(median(&r))
-        };
-        let chains = (PEAK_STEPS * PEAK_CHAINS) as f64;
-        let p2 = med("peak/fma-avx2").map(|ns| chains * 16.0 / ns);
-        let p5 = med("peak/fma-avx512").map(|ns| chains * 32.0 / ns);
-        let peak = p5.unwrap_or(0.0).max(p2.unwrap_or(0.0));
         let mode = if interleaved() {
             "interleaved rounds"
         } else {
@@ -594,97 +724,154 @@ mod x86 {
             be.name(),
             load()
         );
-        let fmt = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.1}"));
-        println!("FMA peak GFLOPS: avx2 {}, avx512 {}", fmt(p2), fmt(p5));
-        if let Some(p) = p2 {
-            println!("RESULT peak/fma-avx2 {p:.2}");
-        }
-        if let Some(p) = p5 {
-            println!("RESULT peak/fma-avx512 {p:.2}");
-        }
+        println!(
+            "OpenBLAS: {}",
+            peer_info.unwrap_or("not run (set GEMM_PYTHON)")
+        );
+        let best_peak = if times.keys().any(|k| k.ends_with("/fma-avx512")) {
+            "fma-avx512"
+        } else {
+            "fma-avx2"
+        };
+        // GFLOPS (or GB/s) of every contender, for gemm_table.py.
         for (id, v) in times.iter() {
             let Some((group, what)) = id.split_once('/') else {
                 continue;
             };
-            let g = group.rsplit('-').next().unwrap_or("");
-            let dims: Vec<f64> = g.split('x').filter_map(|d| d.parse().ok()).collect();
-            if dims.len() != 3 {
+            let ns = median(v);
+            if what.starts_with("fma-") {
+                println!("RESULT {id} {:.2}", peak_gflops(what, ns));
                 continue;
             }
-            let ns = median(v);
-            if what.starts_with("read-") {
-                let bytes = dims[1] * dims[2] * if what.ends_with("f16") { 2.0 } else { 4.0 };
-                println!("RESULT {id} {:.2} GB/s", bytes / ns);
+            if group.starts_with("dram-") {
+                println!("RESULT {id} {:.2}", (256u64 << 20) as f64 / ns);
+                continue;
+            }
+            let g = group.rsplit('-').next().unwrap_or("");
+            let d: Vec<f64> = g.split('x').filter_map(|x| x.parse().ok()).collect();
+            if d.len() != 3 || what == "openblas-overhead" {
+                continue;
+            }
+            if group.starts_with("gemv-cold") {
+                // GB/s of B.
+                let bytes = d[1] * d[2] * if what.ends_with("f16") { 2.0 } else { 4.0 };
+                println!("RESULT {id} {:.2}", bytes / ns);
             } else {
-                println!("RESULT {id} {:.2}", 2.0 * dims[0] * dims[1] * dims[2] / ns);
+                println!("RESULT {id} {:.2}", 2.0 * d[0] * d[1] * d[2] / ns);
             }
         }
-        println!("\nGFLOPS (median); last columns: rayo packed f32 as % of the FMA peak, and its speed over the gemm crate (median of per-round ratios)\n");
-        println!("| shape | rayo packed f32 | packed f16 | f32 kxn | f32 nxk | f16 kxn | f16 nxk | gemm crate kxn | gemm crate nxk | matrixmultiply kxn | % of peak | / gemm crate |");
-        println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        if let Some(ns) = times
+            .iter()
+            .filter(|(k, _)| k.ends_with("/openblas-overhead"))
+            .map(|(_, v)| median(v))
+            .reduce(f64::min)
+        {
+            println!("RESULT openblas-overhead-ns {ns:.1}");
+        }
+        // Per-round ratios: speed-ups (other's time / rayo's) and % of peak.
+        let mut ratios: Vec<(String, f64)> = Vec::new();
         for shape in SHAPES {
-            let group = format!("gemm-{}", name(shape));
-            let (m, k, n) = shape;
-            let flops = 2.0 * (m * k * n) as f64;
-            let gf = |w: &str| med(&format!("{group}/{w}")).map(|ns| flops / ns);
-            let r = gf("rayo-packed-f32");
-            println!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                name(shape),
-                fmt(r),
-                fmt(gf("rayo-packed-f16")),
-                fmt(gf("rayo-f32-kxn")),
-                fmt(gf("rayo-f32-nxk")),
-                fmt(gf("rayo-f16-kxn")),
-                fmt(gf("rayo-f16-nxk")),
-                fmt(gf("gemm-crate-f32-kxn")),
-                fmt(gf("gemm-crate-f32-nxk")),
-                fmt(gf("matrixmultiply-f32-kxn")),
-                r.map_or("-".into(), |v| format!("{:.0}%", 100.0 * v / peak)),
-                ratio(
-                    &format!("{group}/rayo-packed-f32"),
-                    &format!("{group}/gemm-crate-f32-kxn")
+            let g = format!("gemm-{}", name(shape));
+            let id = |w: &str| format!("{g}/{w}");
+            let flops = 2.0 * (shape.0 * shape.1 * shape.2) as f64;
+            let pk = |who: &str, peak: &str| {
+                per_round(&times, &[&id(who), &id(peak)], |t| {
+                    (flops / t[0]) / peak_gflops(peak, t[1])
+                })
+            };
+            let speedup =
+                |num: &str, den: &str| per_round(&times, &[&id(num), &id(den)], |t| t[1] / t[0]);
+            // OpenBLAS with NumPy's per-call cost taken off its time.
+            let vs_blas = |num: &str, blas: &str| {
+                per_round(
+                    &times,
+                    &[&id(num), &id(blas), &id("openblas-overhead")],
+                    |t| (t[1] - t[2]).max(1.0) / t[0],
                 )
-                .map_or("-".into(), |x| format!("{x:.2}x")),
+            };
+            let mut put = |what: &str, v: Option<f64>| {
+                if let Some(v) = v {
+                    ratios.push((format!("{g}/{what}"), v));
+                }
+            };
+            put("peak-frac", pk("rayo-packed-f32", best_peak));
+            put("avx2-peak-frac", pk("rayo-avx2-packed-f32", "fma-avx2"));
+            if be.name() == "avx2" {
+                put("avx2-peak-frac", pk("rayo-packed-f32", "fma-avx2"));
+            }
+            for who in ["rayo-packed-f32", "rayo-packed-f16", "rayo-f32-nxk"] {
+                let best_crate = per_round(
+                    &times,
+                    &[
+                        &id(who),
+                        &id("gemm-crate-f32-kxn"),
+                        &id("gemm-crate-f32-nxk"),
+                    ],
+                    |t| t[1].min(t[2]) / t[0],
+                );
+                put(&format!("{who}/gemm-crate"), best_crate);
+                put(&format!("{who}/openblas"), vs_blas(who, "openblas-f32-kxn"));
+            }
+            put(
+                "rayo-f32-nxk/openblas-nxk",
+                vs_blas("rayo-f32-nxk", "openblas-f32-nxk"),
             );
+            put(
+                "rayo-packed-f32/matrixmultiply",
+                speedup("rayo-packed-f32", "matrixmultiply-f32-kxn"),
+            );
+            // f16 B's speed relative to f32 B (both packed).
+            put("f16/f32", speedup("rayo-packed-f16", "rayo-packed-f32"));
         }
         for shape in [(1, 384, 1536), (1, 1536, 384)] {
-            let group = format!("gemv-cold-{}", name(shape));
-            let (_, k, n) = shape;
-            let bw = |w: &str, bytes: f64| med(&format!("{group}/{w}")).map(|ns| bytes / ns);
-            let (b32, b16) = ((k * n * 4) as f64, (k * n * 2) as f64);
-            let (r32, r16) = (bw("read-f32", b32), bw("read-f16", b16));
-            let (g32, g16) = (bw("rayo-packed-f32", b32), bw("rayo-packed-f16", b16));
-            let pct = |x: Option<f64>, y: Option<f64>| match (x, y) {
-                (Some(a), Some(b)) => format!("{:.0}%", 100.0 * a / b),
-                _ => "-".into(),
-            };
-            println!(
-                "\n{group} (B out of cache, GB/s of B): packed f32 {} ({} of a plain read, {}), packed f16 {} ({} of {}), f32 nxk {}, f32 kxn {}",
-                fmt(g32),
-                pct(g32, r32),
-                fmt(r32),
-                fmt(g16),
-                pct(g16, r16),
-                fmt(r16),
-                fmt(bw("rayo-f32-nxk", b32)),
-                fmt(bw("rayo-f32-kxn", b32)),
-            );
-        }
-        for shape in [(128, 384, 384), (16, 384, 1536)] {
-            let group = format!("align-{}", name(shape));
-            let (m, k, n) = shape;
-            let flops = 2.0 * (m * k * n) as f64;
-            let mut line =
-                format!("\n{group} GFLOPS by start offset (bytes past 64) of A, C and plain B:");
-            for form in ["packed-f32", "packed-f16", "f32-nxk"] {
-                line += &format!("\n  {form}:");
-                for off in [0, 4, 16, 32] {
-                    let g = med(&format!("{group}/{form}-off{off}")).map(|ns| flops / ns);
-                    line += &format!(" +{off} {}", fmt(g));
+            let g = format!("gemv-cold-{}", name(shape));
+            let id = |w: &str| format!("{g}/{w}");
+            for ty in ["f32", "f16"] {
+                // rayo's GB/s over the faster plain read of the same bytes.
+                let v = per_round(
+                    &times,
+                    &[
+                        &id(&format!("rayo-packed-{ty}")),
+                        &id(&format!("read1-{ty}")),
+                        &id(&format!("read4-{ty}")),
+                    ],
+                    |t| t[1].min(t[2]) / t[0],
+                );
+                if let Some(v) = v {
+                    ratios.push((format!("{g}/packed-{ty}/read"), v));
                 }
             }
-            println!("{line}");
+        }
+        for (id, v) in &ratios {
+            println!("RATIO {id} {v:.4}");
+        }
+        // A quick look; gemm.sh's table combines several runs.
+        println!("\nGFLOPS (median); ratios are medians of per-round ratios\n");
+        println!("| shape | rayo packed f32 | packed f16 | f32 nxk | gemm crate kxn | OpenBLAS kxn | % of peak | / OpenBLAS | / gemm crate |");
+        println!("|---|---|---|---|---|---|---|---|---|");
+        let fmt = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.1}"));
+        let rat = |id: String| ratios.iter().find(|(k, _)| *k == id).map(|(_, v)| *v);
+        for shape in SHAPES {
+            let g = format!("gemm-{}", name(shape));
+            let flops = 2.0 * (shape.0 * shape.1 * shape.2) as f64;
+            let gf = |w: &str| times.get(&format!("{g}/{w}")).map(|v| flops / median(v));
+            println!(
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                name(shape),
+                fmt(gf("rayo-packed-f32")),
+                fmt(gf("rayo-packed-f16")),
+                fmt(gf("rayo-f32-nxk")),
+                fmt(gf("gemm-crate-f32-kxn")),
+                fmt(gf("openblas-f32-kxn")),
+                rat(format!("{g}/peak-frac")).map_or("-".into(), |v| format!("{:.0}%", 100.0 * v)),
+                rat(format!("{g}/rayo-packed-f32/openblas"))
+                    .map_or("-".into(), |v| format!("{v:.2}x")),
+                rat(format!("{g}/rayo-packed-f32/gemm-crate"))
+                    .map_or("-".into(), |v| format!("{v:.2}x")),
+            );
+        }
+        for (id, v) in ratios.iter().filter(|(k, _)| k.starts_with("gemv-cold")) {
+            println!("{id}: {:.0}% of the faster plain read", 100.0 * v);
         }
     }
 
@@ -693,23 +880,51 @@ mod x86 {
             Ok(n) => Backend::by_name(&n).unwrap_or_else(|| panic!("no backend {n:?} here")),
             Err(_) => Backend::active(),
         };
+        if !(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")) {
+            println!("NOT RUN: the gemm bench needs AVX2 and FMA (its baselines use them)");
+            return;
+        }
         // Where AVX-512 is the default, also time the AVX2 path (Lambda's x86
         // fleet cannot be assumed to have AVX-512).
         let extra = (be.name() == "avx512")
             .then(|| Backend::by_name("avx2"))
             .flatten();
-        println!("rayo gemm backend: {} (load average {})", be.name(), load());
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|s| {
+                let f = |key: &str| {
+                    s.lines()
+                        .find(|l| l.starts_with(key))
+                        .and_then(|l| l.split(':').nth(1))
+                        .map(|v| v.trim().to_string())
+                };
+                Some(format!(
+                    "{}, family {} model {}",
+                    f("model name")?,
+                    f("cpu family")?,
+                    f("model\t")?
+                ))
+            })
+            .unwrap_or_else(|| "?".into());
+        println!(
+            "rayo gemm backend: {} (CPU {cpu}; AVX-512F {}; load average {})",
+            be.name(),
+            std::is_x86_feature_detected!("avx512f"),
+            load()
+        );
+        let peer = Peer::start();
+        if let Some((_, info)) = &peer {
+            println!("OpenBLAS process: {info}");
+        }
         let only = std::env::var("GEMM_ONLY").unwrap_or_default();
         let mut c = Criterion::default()
             .warm_up_time(Duration::from_millis(300))
             .measurement_time(Duration::from_secs(1))
             .sample_size(20)
             .configure_from_args();
-        // GEMM_ONLY=shapes,align,cold picks parts (the peak always runs).
         let want = |part: &str| only.is_empty() || only.split(',').any(|p| p == part);
-        peaks(&mut c);
         if want("shapes") {
-            shapes(&mut c, be, extra);
+            shapes(&mut c, be, extra, peer.as_ref().map(|(p, _)| p));
         }
         if want("align") {
             alignment(&mut c, be);
@@ -717,9 +932,8 @@ mod x86 {
         if want("cold") {
             gemv_cold(&mut c, be);
         }
-        peaks(&mut c);
         c.final_summary();
-        summary(be);
+        summary(be, peer.as_ref().map(|(_, i)| i.as_str()));
     }
 }
 

@@ -9,7 +9,7 @@
 //! cargo bench -p rayo-kernels --bench gemm                          # criterion
 //! GEMM_MODE=interleaved cargo bench -p rayo-kernels --bench gemm    # rounds, ratios
 //! GEMM_ISA=avx2 cargo bench -p rayo-kernels --bench gemm            # another rayo backend
-//! GEMM_ONLY=shapes,align,cold                                       # parts
+//! GEMM_ONLY=shapes,align,cold GEMM_SHAPES=128x384x384,8x64x64       # parts
 //! kernels/benches/gemm.sh                                           # + OpenBLAS, several runs, one table
 //! ```
 //!
@@ -473,7 +473,12 @@ mod x86 {
         extra: Option<Backend>,
         peer: Option<&Rc<RefCell<Peer>>>,
     ) {
+        // GEMM_SHAPES=128x384x384,16x384x1536 picks shapes.
+        let pick = std::env::var("GEMM_SHAPES").unwrap_or_default();
         for shape in SHAPES {
+            if !pick.is_empty() && !pick.split(',').any(|s| s == name(shape)) {
+                continue;
+            }
             let (m, k, n) = shape;
             let ops = Operands::new(shape, 0);
             let group = format!("gemm-{}", name(shape));
@@ -733,6 +738,13 @@ mod x86 {
         } else {
             "fma-avx2"
         };
+        // GEMM_RAW=1: every batch's per-call ns, round by round.
+        if std::env::var_os("GEMM_RAW").is_some() {
+            for (id, v) in times.iter() {
+                let ns: Vec<String> = v.iter().map(|x| format!("{x:.0}")).collect();
+                println!("RAW {id} {}", ns.join(" "));
+            }
+        }
         // GFLOPS (or GB/s) of every contender, for gemm_table.py.
         for (id, v) in times.iter() {
             let Some((group, what)) = id.split_once('/') else {

@@ -267,7 +267,7 @@ fn every_shape_up_to_33() {
 fn every_variant_on_edge_shapes() {
     // Shapes around the micro-tile and block edges of every backend: rows
     // 1..=9 and 12..=17 (MR 1..8), columns around 16/32, k across KC = 128
-    // and 256.
+    // (AVX-512), 256 (SSE2, NEON, scalar) and 384 (AVX2).
     let shapes = [
         (2, 17, 129),
         (9, 33, 257),
@@ -277,6 +277,8 @@ fn every_variant_on_edge_shapes() {
         (1, 47, 513),
         (1, 16, 1),
         (8, 1, 40),
+        (7, 40, 385),
+        (12, 17, 769),
     ];
     let bes = backends();
     let mut rng = Rng::new(17);

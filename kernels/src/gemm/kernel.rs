@@ -115,9 +115,10 @@ pub(crate) trait Isa<V: Vector>: Load<V, E = u16> {
 
 impl<V: Vector> Isa<V> for SoftHalf {}
 
-/// Bytes of A rows (times `KC`) a row block may take: A's block stays in L2
-/// (512 KiB on Zen 3, 1-2 MiB on newer cores) with room for B and C.
-const A_BLOCK_BYTES: usize = 192 << 10;
+/// Bytes of A a row block may take (rows times the block of `k`): A's block
+/// stays in L2 (512 KiB on Zen 3, 1-2 MiB on newer cores) with room for B and
+/// C.
+const A_BLOCK_BYTES: usize = 256 << 10;
 
 /// The whole product. `MR`: rows per micro-tile; `NV`: vectors per tile row
 /// (`NV * LANES` is 16 or 32 columns: one or two panels); `NV1`: vectors of a
@@ -136,7 +137,7 @@ pub(crate) unsafe fn gemm<
     x: &Args,
 ) {
     const {
-        assert!(KC * P * 2 <= BUF && MR >= 1 && MR <= 15 && GV >= NV1);
+        assert!(KC * NV * V::LANES <= BUF && MR >= 1 && MR <= 15 && GV >= NV1);
     }
     let (m, n, k) = (x.m, x.n, x.k);
     if m == 0 || n == 0 {
@@ -153,10 +154,10 @@ pub(crate) unsafe fn gemm<
     debug_assert!(NV1 * V::LANES == P);
     let mut buf = Buf([const { MaybeUninit::uninit() }; BUF]);
     let bufp = buf.0.as_mut_ptr() as *mut f32;
-    // Equal blocks of k (384 = 2 x 192, not 256 + 128), and of m when A's
+    // Equal blocks of k (512 = 2 x 256, not 384 + 128), and of m when A's
     // rows would not stay in L2 (512 x 512: 2 x 256 rows on AVX2).
     let kb = k.div_ceil(k.div_ceil(KC));
-    let mc_max = (A_BLOCK_BYTES / (KC * 4) / MR).max(1) * MR;
+    let mc_max = (A_BLOCK_BYTES / (kb * 4) / MR).max(1) * MR;
     let mb = m.div_ceil(m.div_ceil(mc_max)).div_ceil(MR) * MR;
     let mut pc = 0;
     while pc < k {
@@ -285,16 +286,16 @@ unsafe fn tiles<V: Vector, H: Isa<V>, const MR: usize, const NV: usize>(r: usize
 #[inline(always)]
 unsafe fn tile<V: Vector, H: Isa<V>, const R: usize, const NV: usize>(t: &Tile) {
     let vpp = P / V::LANES;
-    // This tile's share of the next B block: packed panels read in place
-    // come from L2/L3, and the first row block would wait for them.
-    let mut q = 0;
-    while q < t.pf_len {
-        H::prefetch(t.pf.wrapping_add(q));
-        if t.pf2 {
-            H::prefetch(t.pf.wrapping_add(q + t.ps));
-        }
-        q += P;
-    }
+    // This tile's share of the next B block (packed panels read in place
+    // come from L2/L3, and the first row block would wait for them), spread
+    // over the k loop: `step` floats a step of k (mostly the same line
+    // again, which costs nothing), so misses never queue up in a burst.
+    let (mut pfp, step) = if t.pf_len == 0 {
+        (t.b, 0)
+    } else {
+        (t.pf, t.pf_len.div_ceil(t.kc))
+    };
+    let pf2 = NV * V::LANES > P && t.pf2;
     // C's lines are read (or written) at the end: start fetching them now.
     for r in 0..R {
         let c = t.c.add(r * t.ldc);
@@ -321,6 +322,11 @@ unsafe fn tile<V: Vector, H: Isa<V>, const R: usize, const NV: usize>(t: &Tile) 
                 acc[r][v] = s.mul_add(bv[v], acc[r][v]);
             });
         });
+        H::prefetch(pfp);
+        if pf2 {
+            H::prefetch(pfp.wrapping_add(t.ps));
+        }
+        pfp = pfp.wrapping_add(step);
         bp = bp.add(P);
     }
     each!(r < R => {

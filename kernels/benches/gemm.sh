@@ -2,7 +2,7 @@
 # gemm, single thread: rayo vs the gemm crate, matrixmultiply and NumPy/OpenBLAS (a second
 # process that benches/gemm.rs drives round by round: GEMM_PYTHON, benches/gemm_numpy.py),
 # RUNS runs of GEMM_MODE=interleaved; prints one table of medians, ratios and goals
-# (benches/gemm_table.py).
+# (benches/gemm_table.py), then the same for the fastest tenth of the batches.
 #
 # usage: kernels/benches/gemm.sh [RUNS]        (default 3)
 # env:   GEMM_ROUNDS (rounds per run, default 21), GEMM_ISA (rayo backend), GEMM_ONLY.
@@ -28,8 +28,14 @@ for r in $(seq 1 "$RUNS"); do
     echo "== run $r/$RUNS (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
     # The bench starts OpenBLAS's process with OPENBLAS_NUM_THREADS=1 and without
     # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (that process only).
-    (cd "$ROOT" && GEMM_MODE=interleaved GEMM_PYTHON="$VENV/bin/python" \
+    (cd "$ROOT" && GEMM_MODE=interleaved GEMM_RAW=1 GEMM_PYTHON="$VENV/bin/python" \
         cargo bench -q -p rayo-kernels --bench gemm) >"$OUT/run-$r.txt" 2>/dev/null
     echo "load after run $r: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/run-$r.txt"
 done
-python3 "$ROOT/kernels/benches/gemm_table.py" "$OUT"/run-*.txt
+# Medians (the figures that count on a quiet machine), then the fastest tenth of the
+# batches (closer to a quiet machine's figures when the load was high).
+python3 "$ROOT/kernels/benches/gemm_table.py" --stat median "$OUT"/run-*.txt
+echo
+echo "==== the same runs, fastest-tenth statistic (p10) ===="
+python3 "$ROOT/kernels/benches/gemm_table.py" --stat p10 "$OUT"/run-*.txt | sed -n '/^[0-9]* runs/,$p'
+

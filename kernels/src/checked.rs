@@ -6,6 +6,9 @@
 //! crate root documents, then runs the same kernel on the active backend.
 
 use crate::{Backend, Error};
+// ---- gemm ----
+use crate::{Mat, MatMut, Rhs};
+// ---- end gemm ----
 
 /// [`crate::dot`] without the panic.
 #[inline]
@@ -101,3 +104,38 @@ pub use crate::nn::checked::{
     normalize_l2_in_place, softmax_rows, softmax_rows_in_place,
 };
 // ---- end transformer ops ----
+// ---- gemm ----
+/// [`crate::gemm`] without the panic.
+pub fn gemm(a: Mat<'_>, b: Rhs<'_>, bias: Option<&[f32]>, c: MatMut<'_>) -> Result<(), Error> {
+    crate::gemm::gemm_active(a, b, bias, c, false)
+}
+/// [`crate::gemm_accumulate`] without the panic.
+pub fn gemm_accumulate(
+    a: Mat<'_>,
+    b: Rhs<'_>,
+    bias: Option<&[f32]>,
+    c: MatMut<'_>,
+) -> Result<(), Error> {
+    crate::gemm::gemm_active(a, b, bias, c, true)
+}
+/// [`crate::f16_to_f32_slice`] without the panic.
+pub fn f16_to_f32_slice(src: &[u16], dst: &mut [f32]) -> Result<(), Error> {
+    crate::gemm::f16_slice_active(src, dst)
+}
+/// [`crate::f32_to_f16_slice`] without the panic.
+pub fn f32_to_f16_slice(src: &[f32], dst: &mut [u16]) -> Result<(), Error> {
+    if src.len() != dst.len() {
+        return Err(Error::LengthMismatch {
+            op: "f32_to_f16_slice",
+            left: "src.len()",
+            left_len: src.len(),
+            right: "dst.len()",
+            right_len: dst.len(),
+        });
+    }
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = crate::f16::f32_to_f16(*s);
+    }
+    Ok(())
+}
+// ---- end gemm ----

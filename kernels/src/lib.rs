@@ -108,6 +108,10 @@ mod generic;
 ))]
 mod scalar;
 mod vector;
+// ---- gemm ----
+pub mod f16;
+mod gemm;
+// ---- end gemm ----
 
 // ---- transformer ops ----
 mod generic_nn;
@@ -129,6 +133,10 @@ pub use nn::{
 
 pub use backend::Backend;
 pub use error::Error;
+// ---- gemm ----
+pub use f16::{f16_to_f32, f32_to_f16};
+pub use gemm::{Element, Layout, Mat, MatMut, PackedB, PackedElement, Rhs};
+// ---- end gemm ----
 
 /// Unwraps a `checked` result, panicking with the error's message.
 #[inline]
@@ -431,3 +439,74 @@ pub fn softmax(a: &[f32], out: &mut [f32]) {
 pub fn matvec(m: &[f32], rows: usize, cols: usize, x: &[f32], out: &mut [f32]) {
     ok(checked::matvec(m, rows, cols, x, out))
 }
+
+// ---- gemm ----
+
+/// Matrix multiply `C = A · B + bias`: A is `m × k` (`f32`), B is `k × n` in
+/// any of the forms of [`Rhs`] (`f32` or f16, stored `k × n` or transposed
+/// `n × k`, or packed once with [`PackedB`]), C is `m × n`; `bias`, if given,
+/// has `n` elements and is added to every row of C. Every matrix is a row-major
+/// view with its own row stride ([`Mat::strided`], [`MatMut::strided`]), so
+/// column slices of wider matrices are used in place.
+///
+/// `k = 0` sets C to the bias (or zeros); `m = 0` or `n = 0` does nothing.
+///
+/// # Accuracy
+///
+/// Each element is a sum of `k` products accumulated in `f32` with fused
+/// multiply-adds (SSE2 and scalar: multiply, then add), in order of `p`:
+/// `|C - exact| <= k * 2^-23 * sum_p |A[i][p] B[p][j]|` (plus the bias's
+/// rounding, `2^-24 |C|`). f16 B is converted to `f32` exactly first, so the
+/// bound is the same, against the f16 values. NaN and infinities propagate
+/// as in IEEE arithmetic.
+///
+/// # Panics
+///
+/// If a view does not fit its slice or the shapes disagree (`a.cols() != k`,
+/// `c` not `m × n`, `bias.len() != n`); the message names both sizes.
+/// [`checked::gemm`] returns the [`Error`] instead.
+///
+/// ```
+/// use rayo_kernels::{gemm, Layout, Mat, MatMut, Rhs};
+/// // x (2 x 3) times W^T, W a Linear weight of 2 outputs x 3 inputs (n x k).
+/// let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+/// let w = [1.0, 0.0, 1.0, 0.0, 1.0, 0.0];
+/// let mut y = [0.0; 4];
+/// let b = Rhs::F32(Mat::new(&w, 2, 3), Layout::NxK);
+/// gemm(Mat::new(&x, 2, 3), b, Some(&[0.5, -0.5]), MatMut::new(&mut y, 2, 2));
+/// assert_eq!(y, [4.5, 1.5, 10.5, 4.5]);
+/// ```
+#[track_caller]
+pub fn gemm(a: Mat<'_>, b: Rhs<'_>, bias: Option<&[f32]>, c: MatMut<'_>) {
+    ok(gemm::gemm_active(a, b, bias, c, false))
+}
+
+/// [`gemm`] that adds to C: `C += A · B + bias`. Same shapes, accuracy (with
+/// the old C's rounding added) and panics.
+#[track_caller]
+pub fn gemm_accumulate(a: Mat<'_>, b: Rhs<'_>, bias: Option<&[f32]>, c: MatMut<'_>) {
+    ok(gemm::gemm_active(a, b, bias, c, true))
+}
+
+/// `dst[i] = f16_to_f32(src[i])`, exactly (see [`f16`]), with the CPU's
+/// conversion instruction where it has one.
+///
+/// # Panics
+///
+/// If `src.len() != dst.len()`.
+#[track_caller]
+pub fn f16_to_f32_slice(src: &[u16], dst: &mut [f32]) {
+    ok(checked::f16_to_f32_slice(src, dst))
+}
+
+/// `dst[i] = f32_to_f16(src[i])` (round to nearest even; see [`f16`]). For
+/// weight conversion on the host: plain scalar code.
+///
+/// # Panics
+///
+/// If `src.len() != dst.len()`.
+#[track_caller]
+pub fn f32_to_f16_slice(src: &[f32], dst: &mut [u16]) {
+    ok(checked::f32_to_f16_slice(src, dst))
+}
+// ---- end gemm ----

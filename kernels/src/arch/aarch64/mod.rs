@@ -2,3 +2,8 @@
 
 #[cfg(feature = "neon")]
 pub(crate) mod neon;
+
+// ---- gemm ----
+#[cfg(feature = "neon")]
+pub(crate) mod gemm_neon;
+// ---- end gemm ----

@@ -191,7 +191,7 @@ pub fn normalize(s: &str) -> String {
     // does not change the stable sort), then order each run of marks; `None` is a dropped
     // class-0 mark, which still ends a run.
     let mut seq: Vec<(Option<char>, u8)> = Vec::new();
-    let mut add = |c: char, seq: &mut Vec<(Option<char>, u8)>| match kind(c) {
+    let add = |c: char, seq: &mut Vec<(Option<char>, u8)>| match kind(c) {
         Kind::Mn => {}
         Kind::MnStarter => seq.push((None, 0)),
         Kind::Mark(ccc) => seq.push((Some(c), ccc)),

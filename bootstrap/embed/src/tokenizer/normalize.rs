@@ -100,7 +100,7 @@ pub(crate) fn decompose(c: char, mut f: impl FnMut(Piece)) -> bool {
         };
         f(jamo(L_BASE + s / N_COUNT));
         f(jamo(V_BASE + (s % N_COUNT) / T_COUNT));
-        if s % T_COUNT != 0 {
+        if !s.is_multiple_of(T_COUNT) {
             f(jamo(T_BASE + s % T_COUNT));
         }
         return true;

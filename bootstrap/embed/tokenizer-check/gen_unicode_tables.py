@@ -40,7 +40,7 @@ def header(version):
     path = os.path.join(CACHE, f"unicodedata2-{version}.tar.gz")
     if not os.path.exists(path):
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                        "--no-binary", ":all:", "--no-build-isolation", f"unicodedata2=={version}",
+                        "--no-binary", ":all:", f"unicodedata2=={version}",
                         "-d", CACHE], check=True, stdout=sys.stderr)
     got = hashlib.sha256(open(path, "rb").read()).hexdigest()
     if got != SDISTS[version]:

@@ -13,6 +13,8 @@ VENV="$TARGET/tokenizer-check/venv"
 PY="$VENV/bin/python"
 
 model="$("$HERE/../fetch-model.sh")"
+# The committed Unicode tables are what the generator writes from the pinned Unicode data.
+python3 "$HERE/gen_unicode_tables.py" --check >&2
 if ! "$PY" -c "import tokenizers, sys; sys.exit(tokenizers.__version__ != '${TOKENIZERS_PIN#*==}')" 2>/dev/null; then
     echo "tokenizer-check: making $VENV with $TOKENIZERS_PIN (PyPI)" >&2
     python3 -m venv "$VENV" >&2

@@ -2,7 +2,7 @@
 //! `cargo bench -p rayo-embed --bench tokenizer`; HF tokenizers on the same texts, for scale:
 //! `bootstrap/embed/tokenizer-check/bench_hf.sh`. Needs the model (fetch-model.sh runs first).
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use rayo_embed::tokenizer::{Tokenizer, MAX_SEQ_LEN};
 use std::hint::black_box;
 use std::path::Path;
@@ -46,11 +46,29 @@ fn vocab() -> Vec<u8> {
     std::fs::read(Path::new(dir.trim()).join("vocab.txt")).expect("reading vocab.txt")
 }
 
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 fn bench(c: &mut Criterion) {
     let bytes = vocab();
+    // Criterion's figures are only as good as the machine is quiet; the cold-start figure
+    // that the load cannot distort is tokenizer-check/load_cost.sh's instruction count.
+    eprintln!("load average before: {}", load_average());
     let mut g = c.benchmark_group("tokenizer");
     g.throughput(Throughput::Bytes(bytes.len() as u64));
-    g.bench_function("from_vocab_txt", |b| {
+    // As the Lambda init calls it: on the Vec std::fs::read returned (no copy).
+    g.bench_function("from_vocab_txt/owned", |b| {
+        b.iter_batched(
+            || bytes.clone(),
+            |v| Tokenizer::from_vocab_txt(v).unwrap(),
+            BatchSize::LargeInput,
+        )
+    });
+    // On a borrowed slice: copied first.
+    g.bench_function("from_vocab_txt/borrowed", |b| {
         b.iter(|| Tokenizer::from_vocab_txt(black_box(&bytes)).unwrap())
     });
     let tok = Tokenizer::from_vocab_txt(&bytes).unwrap();
@@ -68,6 +86,7 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
+    eprintln!("load average after: {}", load_average());
 }
 
 criterion_group!(benches, bench);

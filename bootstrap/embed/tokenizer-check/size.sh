@@ -39,7 +39,7 @@ fn main() {
     let path = std::env::args().nth(1).unwrap_or_default();
     let bytes = std::fs::read(&path).unwrap_or_default();
     let text = std::env::args().nth(2).unwrap_or_default();
-    match rayo_embed::tokenizer::Tokenizer::from_vocab_txt(&bytes) {
+    match rayo_embed::tokenizer::Tokenizer::from_vocab_txt(bytes) {
         Ok(t) => {
             let mut ids = Vec::new();
             let n = t.encode_counting(&text, 256, &mut ids);

@@ -24,6 +24,7 @@ mod vocab;
 pub mod fuzzing;
 
 use normalize::{decompose, is_chinese, kind, Kind};
+use std::borrow::Cow;
 use std::fmt;
 use vocab::Vocab;
 
@@ -111,8 +112,14 @@ pub struct Tokenizer {
 impl Tokenizer {
     /// Reads `vocab.txt`: one token per line (`\n` or `\r\n`; trailing whitespace trimmed, as
     /// HF does), its id the line number from 0. `[CLS]`, `[SEP]` and `[UNK]` must be there.
-    pub fn from_vocab_txt(bytes: &[u8]) -> Result<Tokenizer, TokenizerError> {
-        let vocab = Vocab::parse(bytes)?;
+    ///
+    /// Takes the bytes borrowed (`&[u8]`, `&Vec<u8>`: copied first) or owned (the `Vec<u8>`
+    /// `std::fs::read` returns: kept as the token store, so a cold start neither copies the
+    /// file nor faults in pages for a copy).
+    pub fn from_vocab_txt<'a>(
+        vocab_txt: impl Into<Cow<'a, [u8]>>,
+    ) -> Result<Tokenizer, TokenizerError> {
+        let vocab = Vocab::parse(vocab_txt.into().into_owned())?;
         let specials = SPECIALS.map(|t| vocab.get(t.as_bytes()));
         let need = |i: usize| specials[i].ok_or(TokenizerError::MissingToken(SPECIALS[i]));
         Ok(Tokenizer {

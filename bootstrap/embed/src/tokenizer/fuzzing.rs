@@ -1,11 +1,13 @@
-//! The tokenizer's fuzz entry point (fuzz/fuzz_targets/tokenizer.rs, and the corpus replay in
-//! tests/tokenizer_fuzz_replay.rs) and a plain reference implementation the fast path is
-//! checked against: whole-string steps in HF's order, a `String` per step and a `HashMap`
-//! vocabulary, sharing only the character tables with the streaming encoder.
+//! The tokenizer's fuzz entry points (fuzz/fuzz_targets/{tokenizer,vocab}.rs, and the corpus
+//! replay in tests/tokenizer_fuzz_replay.rs) and the plain implementations the fast paths are
+//! checked against: for encoding, whole-string steps in HF's order, a `String` per step and a
+//! `HashMap` vocabulary, sharing only the character tables with the streaming encoder; for
+//! loading, `str::lines` and `trim_end`.
 
 use super::normalize::{decompose, is_chinese, kind, Kind};
-use super::{Tokenizer, MAX_WORD_CHARS, SPECIALS};
+use super::{Tokenizer, TokenizerError, MAX_TOKENS, MAX_TOKEN_BYTES, MAX_WORD_CHARS, SPECIALS};
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// A small vocabulary for inputs that bring none: specials, letters and their continuations,
 /// a few words, CJK, jamo, Greek, marks that survive normalisation, punctuation.
@@ -17,36 +19,125 @@ hello\nhe\n##llo\n##ll\nun\n##aff\n##able\nthe\n##ing\n##ed\nworld\n\u{4e2d}\n\u
 \u{1112}\n##\u{1161}\n##\u{11ab}\n\u{3c3}\n\u{3c2}\n##\u{3c3}\n\u{1d165}\n##\u{1d165}\n\u{1d16d}\n\
 ##\u{1d16d}\n\u{1d158}\n##\u{1d158}\ni\u{307}\n\u{b47}\n\u{fb01}\n\u{10d0}\n##\u{10d0}\n";
 
-/// Entry point: `data[0]` chooses the vocabulary (bit 0: `data[2..]` is vocab, 0xFF, text;
-/// otherwise SMALL_VOCAB and `data[2..]` is the text), `data[1]` is `max_len`. Any bytes are
-/// read as UTF-8 with replacement. Asserts the encoder's invariants and that it agrees with
-/// [`reference`].
-pub fn tokenizer(data: &[u8]) {
-    let (Some(&flags), Some(&max_len)) = (data.first(), data.get(1)) else {
-        return;
-    };
-    let rest = &data[2..];
-    let (vocab, text) = if flags & 1 == 1 {
-        match rest.iter().position(|&b| b == 0xFF) {
-            Some(i) => (&rest[..i], &rest[i + 1..]),
-            None => (rest, &[][..]),
+/// The small vocabulary's tokenizer and reference, built once: the `tokenizer` fuzz target
+/// and the property tests run millions of texts through them.
+pub fn small() -> &'static (Tokenizer, Reference) {
+    static SMALL: OnceLock<(Tokenizer, Reference)> = OnceLock::new();
+    SMALL.get_or_init(|| {
+        let v = SMALL_VOCAB.as_bytes();
+        match (Tokenizer::from_vocab_txt(v), Reference::new(v)) {
+            (Ok(t), Some(r)) => (t, r),
+            _ => panic!("SMALL_VOCAB does not load"),
         }
-    } else {
-        (SMALL_VOCAB.as_bytes(), rest)
-    };
-    let text = String::from_utf8_lossy(text);
-    let tok = match Tokenizer::from_vocab_txt(vocab) {
-        Ok(t) => t,
-        Err(e) => {
-            assert!(!e.to_string().is_empty());
-            return;
-        }
-    };
-    check(&tok, vocab, &text, max_len as usize);
+    })
 }
 
-/// Every invariant of `encode` on one input; shared with the property tests.
-pub fn check(tok: &Tokenizer, vocab_txt: &[u8], text: &str, max_len: usize) {
+/// Fuzz entry point `tokenizer`: `data[0]` is `max_len`, the rest the text (any bytes, read as
+/// UTF-8 with replacement), encoded with SMALL_VOCAB. Asserts [`check`].
+pub fn tokenizer(data: &[u8]) {
+    let Some((&max_len, text)) = data.split_first() else {
+        return;
+    };
+    let (tok, reference) = small();
+    check(
+        tok,
+        Some(reference),
+        &String::from_utf8_lossy(text),
+        max_len as usize,
+    );
+}
+
+/// Fuzz entry point `vocab`: `data[0]` is `max_len`, then a vocab.txt up to the first 0xFF
+/// byte (which UTF-8 never has), then a text. Loading must succeed or fail exactly as the
+/// plain reader [`read_vocab`] does (same error, same tokens and ids); a vocabulary that
+/// loads then encodes the text, checked as in [`tokenizer`].
+pub fn vocab(data: &[u8]) {
+    let Some((&max_len, rest)) = data.split_first() else {
+        return;
+    };
+    let (vocab, text) = match rest.iter().position(|&b| b == 0xFF) {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (rest, &[][..]),
+    };
+    let want = read_vocab(vocab);
+    let tok = match (Tokenizer::from_vocab_txt(vocab), want) {
+        (Ok(tok), Ok(tokens)) => {
+            assert_eq!(tok.vocab_size(), tokens.len());
+            for (id, t) in tokens.iter().enumerate() {
+                assert_eq!(tok.token(id as u32), Some(*t), "token {id}");
+                assert_eq!(tok.token_id(t), Some(id as u32), "id of {t:?}");
+            }
+            assert_eq!(tok.token(tokens.len() as u32), None);
+            tok
+        }
+        (Err(got), Err(want)) => {
+            assert_eq!(got, want);
+            assert!(!got.to_string().is_empty());
+            return;
+        }
+        (got, want) => panic!(
+            "vocab reader and plain reader differ: {:?} vs {want:?}",
+            got.map(|t| t.vocab_size())
+        ),
+    };
+    check(
+        &tok,
+        Reference::new(vocab).as_ref(),
+        &String::from_utf8_lossy(text),
+        max_len as usize,
+    );
+}
+
+/// vocab.txt read the plain way: `str::lines`, `trim_end`, a `HashMap` for repeats; the
+/// first problem in file order is the error.
+pub fn read_vocab(file: &[u8]) -> Result<Vec<&str>, TokenizerError> {
+    let text = std::str::from_utf8(file).map_err(|e| {
+        let offset = e.valid_up_to();
+        TokenizerError::NotUtf8 {
+            line: 1 + file[..offset].iter().filter(|&&b| b == b'\n').count(),
+            offset,
+        }
+    })?;
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut tokens = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_end();
+        let line = i + 1;
+        if t.is_empty() {
+            return Err(TokenizerError::EmptyLine { line });
+        }
+        if t.len() > MAX_TOKEN_BYTES {
+            return Err(TokenizerError::LineTooLong {
+                line,
+                bytes: t.len(),
+            });
+        }
+        if i >= MAX_TOKENS {
+            return Err(TokenizerError::TooManyTokens);
+        }
+        if let Some(&first) = seen.get(t) {
+            return Err(TokenizerError::Duplicate {
+                line,
+                first_line: first,
+                token: t.to_string(),
+            });
+        }
+        seen.insert(t, line);
+        tokens.push(t);
+    }
+    // In the order from_vocab_txt asks for them.
+    if let Some(t) = ["[CLS]", "[SEP]", "[UNK]"]
+        .into_iter()
+        .find(|t| !seen.contains_key(t))
+    {
+        return Err(TokenizerError::MissingToken(t));
+    }
+    Ok(tokens)
+}
+
+/// Every invariant of `encode` on one input, and (given a reference for the same
+/// vocabulary) that its ids are the reference's; shared with the property tests.
+pub fn check(tok: &Tokenizer, reference: Option<&Reference>, text: &str, max_len: usize) {
     let cap = max_len.max(2);
     let mut ids = vec![7u32];
     let truncated = tok.encode(text, max_len, &mut ids);
@@ -64,14 +155,21 @@ pub fn check(tok: &Tokenizer, vocab_txt: &[u8], text: &str, max_len: usize) {
     assert_eq!(truncated, total > cap, "truncated but {total} <= {cap}");
     assert_eq!(truncated, ids.len() == cap && total > cap);
 
-    let mut full = Vec::new();
-    let all = tok.encode_counting(text, usize::MAX, &mut full);
-    assert_eq!(all, total);
+    // The whole encoding: the one above unless it was cut (an encoding less per input: the
+    // fuzz target's speed is mostly its encodings).
+    let full = if truncated {
+        let mut full = Vec::new();
+        let all = tok.encode_counting(text, usize::MAX, &mut full);
+        assert_eq!(all, total);
+        // Truncation keeps the first tokens: the cut encoding is a prefix of the whole one.
+        assert_eq!(ids[..ids.len() - 1], full[..ids.len() - 1]);
+        full
+    } else {
+        counted
+    };
     assert_eq!(full.len(), total);
-    // Truncation keeps the first tokens: the cut encoding is a prefix of the whole one.
-    assert_eq!(ids[..ids.len() - 1], full[..ids.len() - 1]);
 
-    if let Some(r) = Reference::new(vocab_txt) {
+    if let Some(r) = reference {
         let want = r.encode(text);
         assert_eq!(
             full, want,
@@ -83,6 +181,9 @@ pub fn check(tok: &Tokenizer, vocab_txt: &[u8], text: &str, max_len: usize) {
 /// The plain implementation.
 pub struct Reference {
     vocab: HashMap<String, u32>,
+    /// The longest token, in bytes: no longer key is looked up (it could not match, and a
+    /// 100-character word would otherwise cost ~5,000 look-ups).
+    longest: usize,
 }
 
 impl Reference {
@@ -97,7 +198,8 @@ impl Reference {
         for t in ["[CLS]", "[SEP]", "[UNK]"] {
             vocab.get(t)?;
         }
-        Some(Reference { vocab })
+        let longest = vocab.keys().map(String::len).max().unwrap_or(0);
+        Some(Reference { vocab, longest })
     }
 
     /// All ids of `text`, untruncated, `[CLS]` and `[SEP]` included.
@@ -134,19 +236,21 @@ impl Reference {
             return;
         }
         let mut pieces = Vec::new();
+        let mut key = String::new();
         let mut start = 0;
         while start < word.len() {
+            let prefix = if start > 0 { "##" } else { "" };
             let mut end = word.len();
             let mut found = None;
             while start < end {
-                let key = if start > 0 {
-                    format!("##{}", &word[start..end])
-                } else {
-                    word[start..end].to_string()
-                };
-                if let Some(&id) = self.vocab.get(&key) {
-                    found = Some(id);
-                    break;
+                if prefix.len() + end - start <= self.longest {
+                    key.clear();
+                    key.push_str(prefix);
+                    key.push_str(&word[start..end]);
+                    if let Some(&id) = self.vocab.get(&key) {
+                        found = Some(id);
+                        break;
+                    }
                 }
                 end -= word[start..end]
                     .chars()
@@ -197,10 +301,11 @@ pub fn normalize(s: &str) -> String {
         Kind::Mark(ccc) => seq.push((Some(c), ccc)),
         _ => seq.push((Some(c), 0)),
     };
+    let mut parts = Vec::new();
     for c in spaced.chars() {
-        let mut parts = Vec::new();
+        parts.clear();
         if decompose(c, |p| parts.push(p)) {
-            for p in parts {
+            for &p in &parts {
                 if let Some(d) = p.c {
                     add(d, &mut seq);
                 }

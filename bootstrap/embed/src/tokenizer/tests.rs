@@ -1,7 +1,7 @@
 //! Edge cases of the encoder on a small vocabulary; the Hugging Face comparison on the real
 //! one is tests/tokenizer_hf.rs.
 
-use super::fuzzing::{check, Reference, SMALL_VOCAB};
+use super::fuzzing::{check, small as small_ref, Reference, SMALL_VOCAB};
 use super::*;
 
 fn small() -> Tokenizer {
@@ -12,7 +12,7 @@ fn small() -> Tokenizer {
 fn tokens(t: &Tokenizer, text: &str) -> Vec<String> {
     let mut ids = Vec::new();
     t.encode(text, usize::MAX, &mut ids);
-    check(t, SMALL_VOCAB.as_bytes(), text, 256);
+    check(t, Some(&small_ref().1), text, 256);
     ids[1..ids.len() - 1]
         .iter()
         .map(|&i| t.token(i).unwrap().to_string())

@@ -60,9 +60,10 @@ impl Vocab {
         // only moved down, over bytes already read.
         let mut write = 0;
         let mut ends = Newlines::default();
+        let buf = bytes.as_mut_slice();
         for i in 0..lines {
-            let line_end = ends.next(&bytes).unwrap_or(size);
-            let len = trimmed_len(&bytes[line_start..line_end]).map_err(|e| {
+            let line_end = ends.next(buf).unwrap_or(size);
+            let len = trimmed_len(buf, line_start, line_end).map_err(|e| {
                 let offset = line_start + e.valid_up_to();
                 TokenizerError::NotUtf8 {
                     line: i + 1,
@@ -82,14 +83,14 @@ impl Vocab {
                 return Err(TokenizerError::TooManyTokens);
             }
             if write != line_start {
-                bytes.copy_within(line_start..line_start + len, write);
+                buf.copy_within(line_start..line_start + len, write);
             }
             // At most 2^20 tokens of at most 1,024 bytes and a separator: fits in u32. (Set
             // first: it also ends the previous token, which the probe may compare with.)
             starts[i] = write as u32;
-            let key = &bytes[write..write + len];
+            let key = &buf[write..write + len];
             let h = hash(key);
-            match probe(&slots, &bytes, &starts, key, h) {
+            match probe(&slots, buf, &starts, key, h) {
                 Ok(first) => {
                     return Err(TokenizerError::Duplicate {
                         line: i + 1,
@@ -175,16 +176,21 @@ fn probe(slots: &[u32], bytes: &[u8], starts: &[u32], key: &[u8], h: u64) -> Res
     }
 }
 
-/// Length of `line` (no `\n`) without its trailing whitespace. (Lines of a file that is
-/// UTF-8 are UTF-8: the error cannot happen, but is an error, not a panic, if it did.)
-#[inline]
-fn trimmed_len(line: &[u8]) -> Result<usize, std::str::Utf8Error> {
-    match line.last() {
+/// Length of the line `buf[start..end]` (no `\n`) without its trailing whitespace. (Lines of a
+/// file that is UTF-8 are UTF-8: the error cannot happen, but is an error, not a panic, if it
+/// did.)
+#[inline(always)]
+fn trimmed_len(buf: &[u8], start: usize, end: usize) -> Result<usize, std::str::Utf8Error> {
+    let last = match end.checked_sub(1) {
+        Some(e) if e >= start => buf.get(e).copied(),
+        _ => None,
+    };
+    match last {
         None => Ok(0),
         // The common case: an ASCII byte that is not whitespace ends the token.
-        Some(&b) if b < 0x80 && !matches!(b, b'\t'..=b'\r' | b' ') => Ok(line.len()),
+        Some(b) if b < 0x80 && !matches!(b, b'\t'..=b'\r' | b' ') => Ok(end - start),
         // Unicode whitespace (U+3000, U+00A0, ...) or `\r`: what `str::trim_end` removes.
-        Some(_) => std::str::from_utf8(line).map(|l| l.trim_end().len()),
+        Some(_) => std::str::from_utf8(&buf[start..end]).map(|l| l.trim_end().len()),
     }
 }
 
@@ -201,12 +207,6 @@ fn newline_bits(w: u64) -> u64 {
 // The readers below are `inline(always)`: at the Lambda build's opt-level "z" they were
 // calls, and their copies calls to memcpy (callgrind: a third of the load's instructions).
 
-/// The first eight bytes of `chunk` (which has them) as a little-endian word: one load.
-#[inline(always)]
-fn word(chunk: &[u8]) -> u64 {
-    chunk.first_chunk().map_or(0, |w| u64::from_le_bytes(*w))
-}
-
 /// Fewer than eight bytes, zero-padded.
 fn short_word(bytes: &[u8]) -> u64 {
     let mut w = [0u8; 8];
@@ -215,13 +215,14 @@ fn short_word(bytes: &[u8]) -> u64 {
 }
 
 fn count_newlines(file: &[u8]) -> usize {
-    let mut chunks = file.chunks_exact(8);
     let mut n = 0;
-    for c in &mut chunks {
+    let mut rest = file;
+    while let Some((c, r)) = rest.split_first_chunk::<8>() {
         // The 0x80 bits summed by a multiply (no popcnt in the baseline x86-64).
-        n += ((newline_bits(word(c)) >> 7).wrapping_mul(ONES) >> 56) as usize;
+        n += ((newline_bits(u64::from_le_bytes(*c)) >> 7).wrapping_mul(ONES) >> 56) as usize;
+        rest = r;
     }
-    n + chunks.remainder().iter().filter(|&&b| b == b'\n').count()
+    n + ((newline_bits(short_word(rest)) >> 7).wrapping_mul(ONES) >> 56) as usize
 }
 
 /// The offsets of the `\n` bytes of a buffer, eight bytes at a time (a vocabulary's lines
@@ -239,11 +240,11 @@ impl Newlines {
     #[inline]
     fn next(&mut self, buf: &[u8]) -> Option<usize> {
         while self.bits == 0 {
-            let rest = buf.get(self.next..).filter(|r| !r.is_empty())?;
-            self.bits = newline_bits(if rest.len() >= 8 {
-                word(rest)
-            } else {
-                short_word(rest)
+            let (_, rest) = buf.split_at_checked(self.next)?;
+            self.bits = newline_bits(match rest.first_chunk::<8>() {
+                Some(w) => u64::from_le_bytes(*w),
+                None if rest.is_empty() => return None,
+                None => short_word(rest),
             });
             self.next += 8;
         }
@@ -269,16 +270,14 @@ fn fold(a: u64, b: u64) -> u64 {
     p as u64 ^ (p >> 64) as u64
 }
 
+/// The first and last `N` bytes of `key` (overlapping if it is shorter than 2N), as words:
+/// no range indexing, which the Lambda build's opt-level "z" leaves as calls.
 #[inline(always)]
-fn read64(key: &[u8], at: usize) -> u64 {
-    word(&key[at..])
-}
-
-#[inline(always)]
-fn read32(key: &[u8], at: usize) -> u64 {
-    key[at..]
-        .first_chunk()
-        .map_or(0, |w| u32::from_le_bytes(*w) as u64)
+fn ends<const N: usize>(key: &[u8], word: fn([u8; N]) -> u64) -> (u64, u64) {
+    match (key.first_chunk::<N>(), key.last_chunk::<N>()) {
+        (Some(&a), Some(&b)) => (word(a), word(b)),
+        _ => (0, 0),
+    }
 }
 
 /// A folded-multiply hash (wyhash's construction) over whole, possibly overlapping words:
@@ -290,22 +289,30 @@ fn hash(key: &[u8]) -> u64 {
     let mut h = K0 ^ n as u64;
     let (a, b) = if n <= 16 {
         if n >= 8 {
-            (read64(key, 0), read64(key, n - 8))
+            ends::<8>(key, u64::from_le_bytes)
         } else if n >= 4 {
-            (read32(key, 0), read32(key, n - 4))
-        } else if n > 0 {
-            let (x, y, z) = (key[0] as u64, key[n / 2] as u64, key[n - 1] as u64);
-            (x << 16 | y << 8 | z, 0)
+            ends::<4>(key, |w| u32::from_le_bytes(w) as u64)
+        } else if let (Some(&x), Some(&z)) = (key.first(), key.last()) {
+            let y = key.get(n / 2).map_or(0, |&y| y as u64);
+            ((x as u64) << 16 | y << 8 | z as u64, 0)
         } else {
             (0, 0)
         }
     } else {
-        let mut at = 0;
-        while n - at > 16 {
-            h = fold(read64(key, at) ^ K1, read64(key, at + 8) ^ h);
-            at += 16;
+        let mut rest = key;
+        while let Some((c, r)) = rest.split_first_chunk::<16>() {
+            if r.is_empty() {
+                break;
+            }
+            let (x, y) = ends::<8>(c, u64::from_le_bytes);
+            h = fold(x ^ K1, y ^ h);
+            rest = r;
         }
-        (read64(key, n - 16), read64(key, n - 8))
+        // The last 16 bytes, overlapping what the loop took.
+        match key.last_chunk::<16>() {
+            Some(c) => ends::<8>(c, u64::from_le_bytes),
+            None => (0, 0),
+        }
     };
     fold(a ^ K1, b ^ h)
 }

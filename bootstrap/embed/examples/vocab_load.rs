@@ -4,7 +4,7 @@
 //! further calls (each on a copy of the file made outside the timing). Used by
 //! tokenizer-check/load_cost.sh (which also counts its instructions under callgrind).
 //!
-//! usage: vocab_load VOCAB_TXT [WARM]
+//! usage: vocab_load VOCAB_TXT [WARM]   (VOCAB_LOAD_BORROWED=1: pass `&[u8]`, which is copied)
 
 use rayo_embed::tokenizer::Tokenizer;
 use std::time::Instant;
@@ -24,7 +24,11 @@ fn minor_faults() -> i64 {
 /// even in a fat-LTO build.
 #[inline(never)]
 fn load(bytes: Vec<u8>) -> Result<Tokenizer, rayo_embed::tokenizer::TokenizerError> {
-    Tokenizer::from_vocab_txt(bytes)
+    if std::env::var_os("VOCAB_LOAD_BORROWED").is_some() {
+        Tokenizer::from_vocab_txt(&bytes[..])
+    } else {
+        Tokenizer::from_vocab_txt(bytes)
+    }
 }
 
 fn main() {

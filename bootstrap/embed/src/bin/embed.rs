@@ -1,0 +1,65 @@
+//! The embedding function: all-MiniLM-L6-v2 on Lambda. Init maps the weight file beside the
+//! bootstrap (or in a layer under /opt), checks it and loads the vocabulary; a bad file is
+//! an init error naming the file and the problem. The request and response formats are in
+//! bootstrap/embed/README.md.
+
+use std::cell::RefCell;
+use std::time::Instant;
+
+use rayo_embed::{Model, Verify, Weights, Workspace};
+use rayo_runtime::{Context, Diagnostic, Runtime};
+
+thread_local! {
+    // One per worker thread: every worker shares the model and reuses its own buffers.
+    static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::default());
+}
+
+fn load() -> Result<&'static Model<'static>, rayo_embed::Error> {
+    let t0 = Instant::now();
+    let path = Weights::locate()?;
+    // The mapping lives as long as the process: leaked once, shared by every worker.
+    let weights: &'static Weights = Box::leak(Box::new(Weights::open(&path, Verify::Full)?));
+    let model = Model::load(weights)?;
+    let t = weights.times;
+    eprintln!(
+        "rayo-embed: {} ({} layers, {} dims, {}) from {} in {:.2} ms: map {:.2}, header {:.2}, \
+         checksums {:.2}, vocabulary {:.2}",
+        model.config().model_id,
+        model.config().layers,
+        model.config().hidden,
+        if weights
+            .header()
+            .tensors
+            .iter()
+            .any(|t| t.dtype == rayo_embed::format::Dtype::F16)
+        {
+            "f16"
+        } else {
+            "f32"
+        },
+        weights.path(),
+        t0.elapsed().as_secs_f64() * 1e3,
+        t.map.as_secs_f64() * 1e3,
+        t.header.as_secs_f64() * 1e3,
+        t.verify.as_secs_f64() * 1e3,
+        model.vocab_time.as_secs_f64() * 1e3,
+    );
+    Ok(Box::leak(Box::new(model)))
+}
+
+fn main() -> Result<(), rayo_runtime::Error> {
+    let rt = Runtime::from_env()?;
+    let model = match load() {
+        Ok(m) => m,
+        Err(e) => rt.fail_init(Diagnostic::new(e.error_type(), e.to_string())),
+    };
+    let handler = move |event: &[u8], _ctx: &Context| -> Result<Vec<u8>, Diagnostic> {
+        WORKSPACE
+            .with(|ws| model.handle(event, &mut ws.borrow_mut()))
+            .map_err(|e| Diagnostic::new(e.error_type(), e.to_string()))
+    };
+    #[cfg(feature = "managed-instances")]
+    return rt.run_concurrent(handler);
+    #[cfg(not(feature = "managed-instances"))]
+    rt.run(handler)
+}

@@ -296,7 +296,7 @@ pub fn read_header(file: &[u8]) -> Result<Header, String> {
     }
     // No two tensors share a byte.
     let mut order: Vec<&TensorInfo> = tensors.iter().collect();
-    order.sort_by_key(|t| t.offset);
+    order.sort_unstable_by_key(|t| t.offset);
     for pair in order.windows(2) {
         if pair[0].offset + pair[0].len > pair[1].offset {
             return Err(format!(
@@ -357,7 +357,7 @@ fn read_config(c: &[u8]) -> Result<ModelConfig, String> {
             return Err(format!("configuration {name} = {v}, expected 1 to {max}"));
         }
     }
-    if config.hidden % config.heads != 0 {
+    if !config.hidden.is_multiple_of(config.heads) {
         return Err(format!(
             "configuration hidden = {} is not a multiple of heads = {}",
             config.hidden, config.heads
@@ -371,7 +371,8 @@ fn read_config(c: &[u8]) -> Result<ModelConfig, String> {
     }
     if !(eps.is_finite() && eps > 0.0 && eps < 1.0) {
         return Err(format!(
-            "configuration layer_norm_eps = {eps:e}, expected a positive number below 1"
+            "configuration layer_norm_eps = {}, expected a positive number below 1",
+            zmij::Buffer::new().format(eps)
         ));
     }
     if normalize > 1 {
@@ -435,7 +436,7 @@ fn read_entry(
             elements.map_or("more than 2^64".to_string(), |n| n.to_string())
         ));
     }
-    if offset % ALIGN as u64 != 0 || offset < data_start as u64 {
+    if !offset.is_multiple_of(ALIGN as u64) || offset < data_start as u64 {
         return bad(format!(
             "offset {offset} is not 64-byte aligned at or after the header's end ({data_start})"
         ));

@@ -23,7 +23,6 @@ compile_error!(
 );
 
 pub mod bert;
-pub mod checksum;
 #[cfg(feature = "convert")]
 pub mod convert;
 mod error;
@@ -31,15 +30,15 @@ pub mod format;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod half;
 pub mod mmap;
-pub mod ops;
 pub mod request;
 pub mod response;
 pub mod tokenizer;
 mod weights;
 
 use std::time::{Duration, Instant};
+
+pub use rayo_embed_ops::{checksum, half, ops};
 
 pub use bert::{Bert, Profile, Stage};
 pub use error::Error;

@@ -124,7 +124,7 @@ impl Drop for Mmap {
 /// Views little-endian f32 bytes as `&[f32]` without copying, or `None` if the bytes are not
 /// 4-byte aligned in memory or not a whole number of f32s.
 pub fn as_f32s(bytes: &[u8]) -> Option<&[f32]> {
-    if bytes.as_ptr() as usize % 4 != 0 || bytes.len() % 4 != 0 {
+    if !(bytes.as_ptr() as usize).is_multiple_of(4) || !bytes.len().is_multiple_of(4) {
         return None;
     }
     // SAFETY: alignment and length were checked just above; every bit pattern is a valid
@@ -135,7 +135,7 @@ pub fn as_f32s(bytes: &[u8]) -> Option<&[f32]> {
 
 /// As [`as_f32s`], for f16 bit patterns as `u16`.
 pub fn as_u16s(bytes: &[u8]) -> Option<&[u16]> {
-    if bytes.as_ptr() as usize % 2 != 0 || bytes.len() % 2 != 0 {
+    if !(bytes.as_ptr() as usize).is_multiple_of(2) || !bytes.len().is_multiple_of(2) {
         return None;
     }
     // SAFETY: as in as_f32s: aligned, whole elements, any bit pattern is a valid u16.
@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn casts_check_alignment_and_length() {
-        let mut raw = vec![0u8; 16];
+        let mut raw = [0u8; 16];
         // The first 4-aligned position in the buffer, wherever the allocator put it.
         let at = (4 - raw.as_ptr() as usize % 4) % 4;
         raw[at..at + 4].copy_from_slice(&1.5f32.to_le_bytes());

@@ -21,28 +21,26 @@ fn load() -> Result<&'static Model<'static>, rayo_embed::Error> {
     let weights: &'static Weights = Box::leak(Box::new(Weights::open(&path, Verify::Full)?));
     let model = Model::load(weights)?;
     let t = weights.times;
+    let f16 = weights
+        .header()
+        .tensors
+        .iter()
+        .any(|t| t.dtype == rayo_embed::format::Dtype::F16);
+    // Microseconds as integers: float formatting would add ~8 KB to the binary.
+    let us = |d: std::time::Duration| d.as_micros();
     eprintln!(
-        "rayo-embed: {} ({} layers, {} dims, {}) from {} in {:.2} ms: map {:.2}, header {:.2}, \
-         checksums {:.2}, vocabulary {:.2}",
+        "rayo-embed: {} ({} layers, {} dims, {}) from {}, init {} us: map {} us, header {} us, \
+         checksums {} us, vocabulary {} us",
         model.config().model_id,
         model.config().layers,
         model.config().hidden,
-        if weights
-            .header()
-            .tensors
-            .iter()
-            .any(|t| t.dtype == rayo_embed::format::Dtype::F16)
-        {
-            "f16"
-        } else {
-            "f32"
-        },
+        if f16 { "f16" } else { "f32" },
         weights.path(),
-        t0.elapsed().as_secs_f64() * 1e3,
-        t.map.as_secs_f64() * 1e3,
-        t.header.as_secs_f64() * 1e3,
-        t.verify.as_secs_f64() * 1e3,
-        model.vocab_time.as_secs_f64() * 1e3,
+        us(t0.elapsed()),
+        us(t.map),
+        us(t.header),
+        us(t.verify),
+        us(model.vocab_time),
     );
     Ok(Box::leak(Box::new(model)))
 }

@@ -129,6 +129,15 @@ if [ "$ALL_TIERS" = 1 ]; then
     [ -z "$tier_flag" ] || die 2 "--check-all-tiers builds every tier: drop $tier_flag"
     TIERS=(stable tiny tiniest)
 fi
+# The package that owns the binary (its folder holds the Cargo.toml with its features).
+PACKAGE_DIR="bootstrap"
+case "$BIN" in
+embed)
+    PACKAGE="rayo-embed"
+    PACKAGE_DIR="bootstrap/embed"
+    [ "$EVENT" != "$DEFAULT_EVENT" ] || EVENT='{"inputs":["The weather is lovely today."]}'
+    ;;
+esac
 
 triple_of() {
     case "$1" in
@@ -287,7 +296,7 @@ build_one() { # build_one TIER ARCH -> sets BUILT_BIN, BUILD_SECS
             # The bootstrap's kernel backends (bootstrap/Cargo.toml [features]): tiniest keeps
             # NEON on arm64 and only the scalar kernels on x86_64, each x86 backend costing
             # ~20 KB. A bootstrap without those features builds with its defaults.
-            if grep -q '^neon *=' "$ROOT/bootstrap/Cargo.toml"; then
+            if grep -q '^neon *=' "$ROOT/$PACKAGE_DIR/Cargo.toml"; then
                 cargo_args+=(--no-default-features --features neon)
             else
                 say "build.sh: note: $PACKAGE has no 'neon' feature: --tiniest keeps its default features"
@@ -315,6 +324,28 @@ build_one() { # build_one TIER ARCH -> sets BUILT_BIN, BUILD_SECS
     [ -f "$BUILT_BIN" ] || die 3 "cargo succeeded but $BUILT_BIN does not exist"
 }
 
+# ---- embed: the model (fetch-model.sh + rayo-convert), zipped beside the bootstrap ----
+# Isolated on purpose: `cargo rayo build` will own this ([package.metadata.rayo] extra files
+# and a model-fetch step); until then build.sh does it here, once for every tier and arch.
+EXTRA_FILES=()
+if [ "$BIN" = embed ]; then
+    say ""
+    say "==> embed model: bootstrap/embed/fetch-model.sh, rayo-convert (host, ${RAYO_EMBED_PRECISION:-f16})"
+    model_dir="$("$ROOT/bootstrap/embed/fetch-model.sh")" || die 3 "fetching the model failed (bootstrap/embed/fetch-model.sh)"
+    rustup run "$STABLE_TOOLCHAIN" cargo build --locked --release -p rayo-embed --features convert \
+        --bin rayo-convert --target-dir "$TARGET_ROOT" >&2 || die 3 "building rayo-convert failed"
+    weights="$TARGET_ROOT/lambda/embed/embed-model.rayo"
+    mkdir -p "$(dirname "$weights")"
+    precision_flag=()
+    [ "${RAYO_EMBED_PRECISION:-f16}" = f32 ] && precision_flag=(--f32)
+    "$TARGET_ROOT/release/rayo-convert" "$model_dir" "$weights" ${precision_flag[@]+"${precision_flag[@]}"} >&2 ||
+        die 3 "converting the model failed (rayo-convert)"
+    EXTRA_FILES=("$weights")
+    # The same weights as a Lambda layer (extracted under /opt, where the function also looks).
+    python3 "$ROOT/scripts/lambda-zip.py" --layer "$TARGET_ROOT/lambda/embed/embed-model-layer.zip" "$weights" >/dev/null ||
+        die 3 "writing the layer zip failed"
+fi
+
 # Results, one row per tier/arch: TIER ARCH BIN_BYTES ZIP_BYTES BUDGET RESULT SECS SHA B64 DIR
 ROWS=()
 over_budget=0
@@ -326,8 +357,15 @@ for tier in "${TIERS[@]}"; do
         cp "$BUILT_BIN" "$dir/bootstrap.tmp"
         chmod 0755 "$dir/bootstrap.tmp"
         mv "$dir/bootstrap.tmp" "$dir/bootstrap"
-        zip_out="$(python3 "$ROOT/scripts/lambda-zip.py" "$dir/bootstrap" "$dir/bootstrap.zip")" ||
-            die 3 "writing $dir/bootstrap.zip failed"
+        zip_out="$(python3 "$ROOT/scripts/lambda-zip.py" "$dir/bootstrap" "$dir/bootstrap.zip" \
+            ${EXTRA_FILES[@]+"${EXTRA_FILES[@]}"})" || die 3 "writing $dir/bootstrap.zip failed"
+        if [ ${#EXTRA_FILES[@]} -gt 0 ]; then
+            # The smoke run below finds them beside the bootstrap, as Lambda does in /var/task;
+            # bootstrap-code.zip is the bootstrap alone, for use with the layer zip.
+            for f in "${EXTRA_FILES[@]}"; do ln -f "$f" "$dir/$(basename "$f")" 2>/dev/null || cp "$f" "$dir/"; done
+            python3 "$ROOT/scripts/lambda-zip.py" "$dir/bootstrap" "$dir/bootstrap-code.zip" >/dev/null ||
+                die 3 "writing $dir/bootstrap-code.zip failed"
+        fi
         sha="$(awk '$1 == "sha256" { print $2 }' <<<"$zip_out")"
         b64="$(awk '$1 == "code_sha256" { print $2 }' <<<"$zip_out")"
         bin_bytes="$(stat -c %s "$dir/bootstrap")"
@@ -338,6 +376,12 @@ for tier in "${TIERS[@]}"; do
         else
             result=FAIL
             over_budget=1
+        fi
+        # Lambda's direct-upload limit: a zip at or over it must go through S3 (or a layer).
+        if [ "$zip_bytes" -ge 50000000 ]; then
+            result=FAIL
+            over_budget=1
+            say "build.sh: $dir/bootstrap.zip is $zip_bytes B: over Lambda's 50,000,000 B direct-upload limit"
         fi
         # Deployment and benchmark tools read these facts instead of recomputing them.
         cat >"$dir/bootstrap.zip.info" <<EOF

@@ -18,7 +18,7 @@ cd "$(dirname "$0")/../fuzz"
 
 seconds="${1:-600}"
 shift || true
-all=(http_response context compute_request emulator_request deploy_config)
+all=(http_response context compute_request emulator_request deploy_config weight_file)
 targets=("${@:-${all[@]}}")
 toolchain="${RAYO_FUZZ_TOOLCHAIN:-nightly}"
 min_execs="${RAYO_FUZZ_MIN_EXECS:-10000000}"

@@ -39,6 +39,31 @@ fn exercise(data: &[u8]) {
     );
 }
 
+/// The committed seeds of the `weight_file` target (fuzz/seeds/weight_file/), each under
+/// libFuzzer's 8 KB input cap: a valid 1-layer f16 file and an f32 one, then the f16 file
+/// with a flipped data bit, with version 2, and cut in half. `tests/fuzz_replay.rs` checks
+/// that the committed files are exactly these (`RAYO_BLESS_SEEDS=1` rewrites them).
+pub fn weight_file_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let f16 = tiny_model_with(7, true, 1);
+    let f32 = tiny_model_with(8, false, 1);
+    let mut flipped = f16.clone();
+    if let Ok(h) = format::read_header(&f16) {
+        if let Some(t) = h.tensor(names::WORD) {
+            flipped[t.offset + t.len / 2] ^= 0x04;
+        }
+    }
+    let mut v2 = f16.clone();
+    v2[8] = 2;
+    let half = f16[..f16.len() / 2].to_vec();
+    vec![
+        ("seed-00", f16),
+        ("seed-01", f32),
+        ("seed-02", flipped),
+        ("seed-03", v2),
+        ("seed-04", half),
+    ]
+}
+
 /// The vocabulary of [`tiny_model`]: BERT's special tokens and a few words and pieces.
 pub const TINY_VOCAB: &str =
     "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\nweather\nis\nlovely\ntoday\n\
@@ -47,10 +72,15 @@ it\nso\nsunny\noutside\nhe\ndrove\nto\nstadium\nhello\nworld\na\nb\n##s\n##ing\n
 /// A tiny BERT (2 layers, hidden 8, 2 heads, FFN 16, 16 positions, sequences of at most
 /// 12 tokens) with deterministic pseudo-random weights, as a weight file.
 pub fn tiny_model(seed: u64, f16: bool) -> Vec<u8> {
+    tiny_model_with(seed, f16, 2)
+}
+
+/// [`tiny_model`] with `layers` layers (1 makes a file under libFuzzer's 8 KB inputs).
+pub fn tiny_model_with(seed: u64, f16: bool, layers: usize) -> Vec<u8> {
     let vocab = TINY_VOCAB.lines().count();
     let config = ModelConfig {
         model_id: "tiny-bert".to_string(),
-        layers: 2,
+        layers,
         hidden: 8,
         heads: 2,
         ffn: 16,

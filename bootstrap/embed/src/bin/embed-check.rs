@@ -79,7 +79,7 @@ struct RefSentence {
     embedding: Vec<f64>,
 }
 
-fn read_reference(path: &str) -> Result<(Vec<RefSentence>, Vec<(usize, usize, f64)>), String> {
+fn read_reference(path: &str) -> Result<Vec<RefSentence>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
     let Ok(Value::Object(root)) = miniserde::json::from_str::<Value>(&text) else {
         return Err(format!("{path}: not a JSON object"));
@@ -113,21 +113,7 @@ fn read_reference(path: &str) -> Result<(Vec<RefSentence>, Vec<(usize, usize, f6
             embedding: list("embedding")?,
         });
     }
-    let mut sims = Vec::new();
-    if let Some(Value::Array(s)) = root.get("similarities") {
-        for it in s.iter() {
-            if let Value::Array(t) = it {
-                if let (Some(i), Some(j), Some(v)) = (
-                    t.first().and_then(num),
-                    t.get(1).and_then(num),
-                    t.get(2).and_then(num),
-                ) {
-                    sims.push((i as usize, j as usize, v));
-                }
-            }
-        }
-    }
-    Ok((out, sims))
+    Ok(out)
 }
 
 /// The model card's similarities, to 3 decimals (sentence-transformers' README).
@@ -156,7 +142,7 @@ fn compare(args: &[String]) -> Result<bool, String> {
     let sentences = args.iter().any(|a| a == "--sentences");
     let w = open(weights)?;
     let model = Model::load(&w).map_err(|e| e.to_string())?;
-    let (refs, _) = read_reference(reference)?;
+    let refs = read_reference(reference)?;
     let dtype = if w
         .header()
         .tensors

@@ -132,16 +132,20 @@ fn read_safetensors(bytes: &[u8]) -> Result<BTreeMap<String, StTensor>, Error> {
             },
             _ => return Err(bad("no data_offsets")),
         };
-        let numel: usize = shape.iter().product();
+        // A hostile header's shape may overflow: then it matches no byte length.
+        let numel = shape
+            .iter()
+            .try_fold(1usize, |n, &d| n.checked_mul(d))
+            .unwrap_or(usize::MAX);
         let raw = &data[start..stop];
         let values = match dtype {
-            "F32" if raw.len() == numel * 4 => raw
+            "F32" if Some(raw.len()) == numel.checked_mul(4) => raw
                 .as_chunks::<4>()
                 .0
                 .iter()
                 .map(|b| f32::from_le_bytes(*b))
                 .collect(),
-            "F16" if raw.len() == numel * 2 => raw
+            "F16" if Some(raw.len()) == numel.checked_mul(2) => raw
                 .as_chunks::<2>()
                 .0
                 .iter()
@@ -485,4 +489,234 @@ pub fn convert_dir(dir: &Path, out: &Path, opts: &Options) -> Result<Report, Err
     std::fs::write(&tmp, &bytes).map_err(|e| io("writing", e))?;
     std::fs::rename(&tmp, out).map_err(|e| io("renaming into place", e))?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::read_header;
+
+    /// A safetensors file of F32 tensors (HF names), written the way the format says: an
+    /// 8-byte header length, the JSON header, the data.
+    fn safetensors(tensors: &[(String, Vec<usize>, Vec<f32>)]) -> Vec<u8> {
+        let mut header = String::from("{\"__metadata__\":{\"format\":\"pt\"}");
+        let mut data = Vec::new();
+        for (name, shape, values) in tensors {
+            let start = data.len();
+            data.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+            let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+            header += &format!(
+                ",\"{name}\":{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[{start},{}]}}",
+                dims.join(","),
+                data.len()
+            );
+        }
+        header += "}";
+        let mut out = (header.len() as u64).to_le_bytes().to_vec();
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(&data);
+        out
+    }
+
+    const H: usize = 4;
+    const F: usize = 8;
+    const VOCAB: &str = "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n";
+
+    /// A 1-layer BERT checkpoint in HF names; every value distinct (its index / 64).
+    fn checkpoint() -> Vec<(String, Vec<usize>, Vec<f32>)> {
+        let mut next = 0u32;
+        let mut t = |name: &str, shape: Vec<usize>| {
+            let n: usize = shape.iter().product();
+            let v: Vec<f32> = (0..n)
+                .map(|_| {
+                    next += 1;
+                    next as f32 / 64.0
+                })
+                .collect();
+            (name.to_string(), shape, v)
+        };
+        let l = |s: &str| format!("encoder.layer.0.{s}");
+        vec![
+            t("embeddings.word_embeddings.weight", vec![5, H]),
+            t("embeddings.position_embeddings.weight", vec![8, H]),
+            t("embeddings.token_type_embeddings.weight", vec![2, H]),
+            t("embeddings.LayerNorm.weight", vec![H]),
+            t("embeddings.LayerNorm.bias", vec![H]),
+            t(&l("attention.self.query.weight"), vec![H, H]),
+            t(&l("attention.self.query.bias"), vec![H]),
+            t(&l("attention.self.key.weight"), vec![H, H]),
+            t(&l("attention.self.key.bias"), vec![H]),
+            t(&l("attention.self.value.weight"), vec![H, H]),
+            t(&l("attention.self.value.bias"), vec![H]),
+            t(&l("attention.output.dense.weight"), vec![H, H]),
+            t(&l("attention.output.dense.bias"), vec![H]),
+            t(&l("attention.output.LayerNorm.weight"), vec![H]),
+            t(&l("attention.output.LayerNorm.bias"), vec![H]),
+            t(&l("intermediate.dense.weight"), vec![F, H]),
+            t(&l("intermediate.dense.bias"), vec![F]),
+            t(&l("output.dense.weight"), vec![H, F]),
+            t(&l("output.dense.bias"), vec![H]),
+            t(&l("output.LayerNorm.weight"), vec![H]),
+            t(&l("output.LayerNorm.bias"), vec![H]),
+            t("pooler.dense.weight", vec![H, H]),
+        ]
+    }
+
+    const CONFIG: &str = r#"{"model_type":"bert","hidden_act":"gelu","hidden_size":4,
+        "num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":8,"vocab_size":5,
+        "max_position_embeddings":8,"type_vocab_size":2,"layer_norm_eps":1e-12,
+        "position_embedding_type":"absolute"}"#;
+
+    fn run(
+        st: &[u8],
+        config: &str,
+        pooling: Option<&str>,
+        p: Precision,
+    ) -> Result<Vec<u8>, String> {
+        let files = ModelFiles {
+            safetensors: st,
+            config_json: config,
+            vocab_txt: VOCAB.as_bytes(),
+            sentence_bert_config: Some(r#"{"max_seq_length": 6, "do_lower_case": false}"#),
+            pooling_config: pooling,
+            modules: Some(r#"[{"type": "sentence_transformers.models.Normalize"}]"#),
+        };
+        let opts = Options {
+            precision: p,
+            ..Options::default()
+        };
+        convert(&files, &opts)
+            .map(|(b, _)| b)
+            .map_err(|e| e.to_string())
+    }
+
+    fn tensor_f32(file: &[u8], name: &str) -> Vec<f32> {
+        let h = read_header(file).unwrap();
+        let t = h.tensor(name).unwrap();
+        match t.dtype {
+            Dtype::F32 => file[t.offset..t.offset + t.len]
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            _ => file[t.offset..t.offset + t.len]
+                .chunks_exact(2)
+                .map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]])))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn converts_a_checkpoint_stacking_qkv_and_keeping_every_value() {
+        let ck = checkpoint();
+        let st = safetensors(&ck);
+        let get = |n: &str| ck.iter().find(|t| t.0 == n).unwrap().2.clone();
+        let l = |s: &str| format!("encoder.layer.0.{s}");
+        for p in [Precision::F32, Precision::F16] {
+            let file = run(&st, CONFIG, None, p).unwrap();
+            let h = read_header(&file).unwrap();
+            let c = &h.config;
+            assert_eq!(
+                (c.layers, c.hidden, c.heads, c.ffn, c.vocab),
+                (1, H, 2, F, 5)
+            );
+            assert_eq!((c.max_positions, c.max_tokens, c.normalize), (8, 6, true));
+            assert_eq!(c.model_id, "all-MiniLM-L6-v2");
+            // Q, K and V stacked row-wise, then their biases.
+            let mut want = get(&l("attention.self.query.weight"));
+            want.extend(get(&l("attention.self.key.weight")));
+            want.extend(get(&l("attention.self.value.weight")));
+            let got = tensor_f32(&file, "layers.0.attention.qkv.weight");
+            assert_eq!(
+                h.tensor("layers.0.attention.qkv.weight").unwrap().shape,
+                [3 * H, H]
+            );
+            // k/64 for k < 2048 is exact in f16 too.
+            assert_eq!(got, want, "{p:?}");
+            let mut want = get(&l("attention.self.query.bias"));
+            want.extend(get(&l("attention.self.key.bias")));
+            want.extend(get(&l("attention.self.value.bias")));
+            assert_eq!(tensor_f32(&file, "layers.0.attention.qkv.bias"), want);
+            assert_eq!(
+                tensor_f32(&file, "layers.0.ffn.down.weight"),
+                get(&l("output.dense.weight"))
+            );
+            assert_eq!(
+                tensor_f32(&file, "embeddings.word"),
+                get("embeddings.word_embeddings.weight")
+            );
+            let matrix_dtype = h.tensor("layers.0.ffn.up.weight").unwrap().dtype;
+            let want_dtype = if p == Precision::F16 {
+                Dtype::F16
+            } else {
+                Dtype::F32
+            };
+            assert_eq!(matrix_dtype, want_dtype);
+            assert_eq!(h.tensor("layers.0.ffn.up.bias").unwrap().dtype, Dtype::F32);
+            let v = h.tensor("vocab.txt").unwrap();
+            assert_eq!(&file[v.offset..v.offset + v.len], VOCAB.as_bytes());
+            assert!(h.tensor("pooler.dense.weight").is_none());
+            // What the encoder needs, nothing else: it loads.
+            crate::bert::Bert::new(&h, &file).unwrap();
+        }
+        // The same input gives the same bytes.
+        assert_eq!(
+            run(&st, CONFIG, None, Precision::F16),
+            run(&st, CONFIG, None, Precision::F16)
+        );
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_convert_naming_the_file_and_the_value() {
+        let ck = checkpoint();
+        let st = safetensors(&ck);
+        let err = |st: &[u8], config: &str, pooling: Option<&str>| {
+            run(st, config, pooling, Precision::F16).unwrap_err()
+        };
+        let e = err(&st[..4], CONFIG, None);
+        assert!(e.contains("shorter than its 8-byte header length"), "{e}");
+        let e = err(&st[..200], CONFIG, None);
+        assert!(e.contains("runs past the file"), "{e}");
+        let e = err(&st[..st.len() - 4], CONFIG, None);
+        assert!(e.contains("data_offsets outside the file"), "{e}");
+        let missing: Vec<_> = ck
+            .iter()
+            .filter(|t| !t.0.contains("key.bias"))
+            .cloned()
+            .collect();
+        let e = err(&safetensors(&missing), CONFIG, None);
+        assert!(
+            e.contains("tensor \"encoder.layer.0.attention.self.key.bias\" is missing"),
+            "{e}"
+        );
+        let mut wrong = ck.clone();
+        wrong[5].1 = vec![2, 8];
+        let e = err(&safetensors(&wrong), CONFIG, None);
+        assert!(
+            e.contains("has shape [2, 8]") && e.contains("implies [4, 4]"),
+            "{e}"
+        );
+        let e = err(&st, &CONFIG.replace("\"gelu\"", "\"relu\""), None);
+        assert!(e.contains("hidden_act Some(\"relu\")"), "{e}");
+        let e = err(&st, &CONFIG.replace("\"bert\"", "\"roberta\""), None);
+        assert!(e.contains("model_type \"roberta\""), "{e}");
+        let e = err(&st, "[1]", None);
+        assert!(e.contains("config.json is not a JSON object"), "{e}");
+        let cls = r#"{"pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}"#;
+        let e = err(&st, CONFIG, Some(cls));
+        assert!(e.contains("pooling_mode_cls_token = true"), "{e}");
+        // Vectors (here the embedding LayerNorm's weight) stay f32: no range problem.
+        let mut huge = ck.clone();
+        huge[3].2[0] = 1e6;
+        assert!(run(&safetensors(&huge), CONFIG, None, Precision::F16).is_ok());
+        let mut huge = ck;
+        huge[0].2[0] = 1e6;
+        let e = err(&safetensors(&huge), CONFIG, None);
+        assert!(e.contains("beyond f16's range (convert with --f32)"), "{e}");
+        // A header whose shape overflows is an error, not a panic.
+        let mut bad = st.clone();
+        let text = String::from_utf8_lossy(&bad).into_owned();
+        let at = text.find("[5,4]").unwrap();
+        bad[at..at + 5].copy_from_slice(b"[9,9]");
+        assert!(!err(&bad, CONFIG, None).is_empty());
+    }
 }

@@ -324,22 +324,16 @@ build_one() { # build_one TIER ARCH -> sets BUILT_BIN, BUILD_SECS
     [ -f "$BUILT_BIN" ] || die 3 "cargo succeeded but $BUILT_BIN does not exist"
 }
 
-# ---- embed: the model (fetch-model.sh + rayo-convert), zipped beside the bootstrap ----
-# Isolated on purpose: `cargo rayo build` will own this ([package.metadata.rayo] extra files
-# and a model-fetch step); until then build.sh does it here, once for every tier and arch.
+# ---- embed: the weight file (bootstrap/embed/prepare-model.sh), zipped beside the bootstrap ----
+# Isolated on purpose: `cargo rayo build` owns this through the package's
+# [package.metadata.rayo] files/layer/prepare keys; until then build.sh does it here, once.
 EXTRA_FILES=()
 if [ "$BIN" = embed ]; then
     say ""
-    say "==> embed model: bootstrap/embed/fetch-model.sh, rayo-convert (host, ${RAYO_EMBED_PRECISION:-f16})"
-    model_dir="$("$ROOT/bootstrap/embed/fetch-model.sh")" || die 3 "fetching the model failed (bootstrap/embed/fetch-model.sh)"
-    rustup run "$STABLE_TOOLCHAIN" cargo build --locked --release -p rayo-embed --features convert \
-        --bin rayo-convert --target-dir "$TARGET_ROOT" >&2 || die 3 "building rayo-convert failed"
-    weights="$TARGET_ROOT/lambda/embed/embed-model.rayo"
-    mkdir -p "$(dirname "$weights")"
-    precision_flag=()
-    [ "${RAYO_EMBED_PRECISION:-f16}" = f32 ] && precision_flag=(--f32)
-    "$TARGET_ROOT/release/rayo-convert" "$model_dir" "$weights" ${precision_flag[@]+"${precision_flag[@]}"} >&2 ||
-        die 3 "converting the model failed (rayo-convert)"
+    say "==> embed model: bootstrap/embed/prepare-model.sh (${RAYO_EMBED_PRECISION:-f16})"
+    weights="$(STABLE_TOOLCHAIN="$STABLE_TOOLCHAIN" CARGO_TARGET_DIR="$TARGET_ROOT" \
+        "$ROOT/bootstrap/embed/prepare-model.sh" "$TARGET_ROOT/lambda/embed/embed-model.rayo")" ||
+        die 3 "preparing the weight file failed (bootstrap/embed/prepare-model.sh)"
     EXTRA_FILES=("$weights")
     # The same weights as a Lambda layer (extracted under /opt, where the function also looks).
     python3 "$ROOT/scripts/lambda-zip.py" --layer "$TARGET_ROOT/lambda/embed/embed-model-layer.zip" "$weights" >/dev/null ||

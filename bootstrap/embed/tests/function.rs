@@ -38,10 +38,22 @@ fn start(weights: &Path, extra: &[(&str, &str)]) -> Running {
         config.env.push((k.to_string(), v.to_string()));
     }
     let emu = Emulator::start(config).expect("emulator starts");
-    let child = emu
-        .spawn(Command::new(env!("CARGO_BIN_EXE_embed")))
-        .expect("spawn the function");
+    let child = emu.spawn(function()).expect("spawn the function");
     Running { emu, child }
+}
+
+/// The bootstrap, through `$RAYO_TEST_RUNNER` when set: scripts/test-aarch64.sh runs these
+/// tests under qemu-aarch64-static, where the kernel cannot exec an arm64 binary itself.
+fn function() -> Command {
+    let bin = env!("CARGO_BIN_EXE_embed");
+    match std::env::var("RAYO_TEST_RUNNER") {
+        Ok(runner) if !runner.is_empty() => {
+            let mut c = Command::new(runner);
+            c.arg(bin);
+            c
+        }
+        _ => Command::new(bin),
+    }
 }
 
 fn dir() -> PathBuf {

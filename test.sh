@@ -4,7 +4,8 @@
 #   the emulator, the kernels' backends, the compute API, deploy and bench against a moto
 #   server on loopback); the size budget of every build tier on both architectures, each
 #   build invoked once through the emulator; reproducible zips; the arm64 tests under qemu;
-#   interoperability with cargo-lambda's Runtime API emulator.
+#   interoperability with cargo-lambda's Runtime API emulator; the embedding function (zips,
+#   reproducibility, the float64 reference, cargo-lambda).
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -45,6 +46,13 @@ step "build.sh: every tier, both architectures, size budgets" ./build.sh --check
 step "reproducible zips" scripts/test-reproducible.sh
 step "arm64 tests under qemu" scripts/test-aarch64.sh
 step "cargo-lambda interoperability" scripts/interop-cargo-lambda.sh
+# The embedding function: its zips (bootstrap + f16 weights, a layer), size budget, both
+# architectures through the emulator; reproducible; against the float64 reference; under
+# cargo-lambda's emulator.
+step "embed: ./build.sh --bin embed" ./build.sh --bin embed
+step "embed: reproducible zips" scripts/test-reproducible.sh --bin embed
+step "embed: against the float64 reference (bootstrap/embed/check.sh)" bootstrap/embed/check.sh
+step "embed: cargo-lambda interoperability" scripts/interop-cargo-lambda-embed.sh
 
 echo
 if [ "$failed" -gt 0 ]; then

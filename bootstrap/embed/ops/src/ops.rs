@@ -56,33 +56,18 @@ pub struct Linear<'a> {
     pub k: usize,
 }
 
-/// Bytes of `W` (as f32) multiplied at a time: a panel this size stays in L1 while every
-/// token's row passes over it.
-const PANEL_BYTES: usize = 24 * 1024;
+/// Rows of `W` converted (f16) or read (f32) at a time: 64 x 1536 f32 = 384 KiB, inside L2.
+const PANEL: usize = 64;
 
 /// Scratch the ops need besides their outputs; grows to the largest call, then is reused.
 #[derive(Default)]
 pub struct OpScratch {
     panel: Vec<f32>,
     scores: Vec<f32>,
-    probs: Vec<f32>,
-    keys: Vec<f32>,
-    values_t: Vec<f32>,
-}
-
-fn grow(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
-    if v.len() < n {
-        v.resize(n, 0.0);
-    }
-    &mut v[..n]
 }
 
 /// `y (m x n) = x (m x k) · Wᵀ + b` for `lin` (kernel wanted: gemm with B = Wᵀ, i.e. B
-/// given n x k, f32 or f16, bias added to every row: `rayo_kernels::gemm(Mat::new(x, m, k),
-/// Rhs::F16(Mat::new(w, n, k), Layout::NxK), Some(b), MatMut::new(y, m, n))`).
-///
-/// Until then: panels of W's rows (converted from f16 into scratch) times every token's row
-/// with `rayo_kernels::matvec` (dispatched SIMD, f64 across blocks), the panel kept in L1.
+/// given n x k, f32 or f16, bias added to every row; `rayo_kernels::gemm_bt[_f16]`).
 pub fn linear(x: &[f32], m: usize, lin: &Linear, y: &mut [f32], s: &mut OpScratch) {
     let (n, k) = (lin.n, lin.k);
     assert_eq!(
@@ -109,33 +94,118 @@ pub fn linear(x: &[f32], m: usize, lin: &Linear, y: &mut [f32], s: &mut OpScratc
         "linear: bias has {} elements, n = {n}",
         lin.b.len()
     );
-    if k == 0 {
-        for row in y.chunks_exact_mut(n.max(1)) {
-            row.copy_from_slice(lin.b);
-        }
-        return;
-    }
-    // Rows per panel: a multiple of 4 (matvec's row blocking), at least 4.
-    let rows = (PANEL_BYTES / 4 / k / 4 * 4).max(4);
-    for j0 in (0..n).step_by(rows) {
-        let nb = rows.min(n - j0);
+    for j0 in (0..n).step_by(PANEL) {
+        let nb = PANEL.min(n - j0);
         let w: &[f32] = match lin.w {
             Mat::F32(w) => &w[j0 * k..(j0 + nb) * k],
             Mat::F16(h) => {
-                let panel = grow(&mut s.panel, nb * k);
-                f16_to_f32_slice(&h[j0 * k..(j0 + nb) * k], panel);
-                panel
+                if s.panel.len() < nb * k {
+                    s.panel.resize(nb * k, 0.0);
+                }
+                f16_to_f32_slice(&h[j0 * k..(j0 + nb) * k], &mut s.panel[..nb * k]);
+                &s.panel[..nb * k]
             }
         };
-        let bias = &lin.b[j0..j0 + nb];
-        for (xi, yi) in x.chunks_exact(k).zip(y.chunks_exact_mut(n)) {
-            let out = &mut yi[j0..j0 + nb];
-            rayo_kernels::matvec(w, nb, k, xi, out);
-            for (o, b) in out.iter_mut().zip(bias) {
-                *o += b;
+        panel_product(x, m, k, w, nb, &lin.b[j0..j0 + nb], y, n, j0);
+    }
+}
+
+/// `y[:, j0..j0+nb] = x · wᵀ + bias` for a panel `w` of `nb` rows.
+#[allow(clippy::too_many_arguments)]
+fn panel_product(
+    x: &[f32],
+    m: usize,
+    k: usize,
+    w: &[f32],
+    nb: usize,
+    bias: &[f32],
+    y: &mut [f32],
+    n: usize,
+    j0: usize,
+) {
+    let row = |i: usize| &x[i * k..(i + 1) * k];
+    let wrow = |j: usize| &w[j * k..(j + 1) * k];
+    let mut i = 0;
+    while i + 4 <= m {
+        let xs = [row(i), row(i + 1), row(i + 2), row(i + 3)];
+        let mut j = 0;
+        while j + 4 <= nb {
+            let t = tile4x4(xs, [wrow(j), wrow(j + 1), wrow(j + 2), wrow(j + 3)]);
+            for (r, tr) in t.iter().enumerate() {
+                for (c, v) in tr.iter().enumerate() {
+                    y[(i + r) * n + j0 + j + c] = v + bias[j + c];
+                }
+            }
+            j += 4;
+        }
+        for j in j..nb {
+            for (r, xr) in xs.iter().enumerate() {
+                y[(i + r) * n + j0 + j] = dot(xr, wrow(j)) + bias[j];
+            }
+        }
+        i += 4;
+    }
+    for i in i..m {
+        for j in 0..nb {
+            y[i * n + j0 + j] = dot(row(i), wrow(j)) + bias[j];
+        }
+    }
+}
+
+/// Sixteen dot products of four rows of `x` with four rows of `W`, four lanes each: the
+/// lanes are independent sums, so the compiler keeps them in SIMD registers.
+#[inline(always)]
+fn tile4x4(xs: [&[f32]; 4], ws: [&[f32]; 4]) -> [[f32; 4]; 4] {
+    let k = xs[0].len();
+    let q = k / 4;
+    let xc = xs.map(|r| r.as_chunks::<4>().0);
+    let wc = ws.map(|r| r.as_chunks::<4>().0);
+    for c in xc.iter().chain(wc.iter()) {
+        assert_eq!(c.len(), q);
+    }
+    let mut acc = [[[0f32; 4]; 4]; 4];
+    for p in 0..q {
+        let a = [xc[0][p], xc[1][p], xc[2][p], xc[3][p]];
+        let b = [wc[0][p], wc[1][p], wc[2][p], wc[3][p]];
+        for r in 0..4 {
+            for c in 0..4 {
+                for l in 0..4 {
+                    acc[r][c][l] += a[r][l] * b[c][l];
+                }
             }
         }
     }
+    let mut out = [[0f32; 4]; 4];
+    for r in 0..4 {
+        for c in 0..4 {
+            let lanes = acc[r][c];
+            let mut v = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+            for t in q * 4..k {
+                v += xs[r][t] * ws[c][t];
+            }
+            out[r][c] = v;
+        }
+    }
+    out
+}
+
+/// `Σ a[i] b[i]` in eight lanes.
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "dot: lengths {} and {}", a.len(), b.len());
+    let (ac, at) = a.as_chunks::<8>();
+    let (bc, bt) = b.as_chunks::<8>();
+    let mut acc = [0f32; 8];
+    for (x, y) in ac.iter().zip(bc) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut v = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (x, y) in at.iter().zip(bt) {
+        v += x * y;
+    }
+    v
 }
 
 /// Per row of `cols`: `x = LayerNorm(x + delta) * gamma + beta` (the residual and the norm
@@ -246,13 +316,24 @@ pub fn gelu(x: &mut [f32]) {
     }
 }
 
+/// Softmax of one row in place: `exp(x - max) / Σ` (kernel: `softmax_rows`).
+pub fn softmax(x: &mut [f32]) {
+    let max = x.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    let mut sum = 0f32;
+    for v in x.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    let inv = 1.0 / sum;
+    for v in x.iter_mut() {
+        *v *= inv;
+    }
+}
+
 /// Self-attention of one sequence of `len` tokens. `qkv` holds one row of `3 * hidden` per
 /// token, [Q | K | V], each `heads x head_dim`; `out` gets one row of `hidden` per token:
 /// per head, `softmax(Q Kᵀ / √head_dim) V`. No mask: a sequence is never padded
 /// (kernel: `attention`).
-///
-/// Until then: per head, K and Vᵀ copied out contiguous, then per query two
-/// `rayo_kernels::matvec` (scores = K q, out = Vᵀ p) around `rayo_kernels::softmax`.
 pub fn attention(
     qkv: &[f32],
     len: usize,
@@ -275,34 +356,31 @@ pub fn attention(
         "attention: out {} for {len} tokens of {hidden}",
         out.len()
     );
-    if len == 0 || head_dim == 0 {
-        return;
-    }
     let scale = 1.0 / (head_dim as f32).sqrt();
-    let scores = grow(&mut s.scores, len);
-    let probs = grow(&mut s.probs, len);
-    let keys = grow(&mut s.keys, len * head_dim);
-    let values_t = grow(&mut s.values_t, len * head_dim);
+    if s.scores.len() < len {
+        s.scores.resize(len, 0.0);
+    }
+    let scores = &mut s.scores[..len];
     for h in 0..heads {
         let (q0, k0, v0) = (
             h * head_dim,
             hidden + h * head_dim,
             2 * hidden + h * head_dim,
         );
-        for (j, row) in qkv.chunks_exact(stride).enumerate() {
-            keys[j * head_dim..(j + 1) * head_dim].copy_from_slice(&row[k0..k0 + head_dim]);
-            for (d, &v) in row[v0..v0 + head_dim].iter().enumerate() {
-                values_t[d * len + j] = v;
+        for i in 0..len {
+            let q = &qkv[i * stride + q0..i * stride + q0 + head_dim];
+            for (j, sc) in scores.iter_mut().enumerate() {
+                *sc = dot(q, &qkv[j * stride + k0..j * stride + k0 + head_dim]) * scale;
             }
-        }
-        for (row, o) in qkv.chunks_exact(stride).zip(out.chunks_exact_mut(hidden)) {
-            let q = &row[q0..q0 + head_dim];
-            rayo_kernels::matvec(keys, len, head_dim, q, scores);
-            for sc in scores.iter_mut() {
-                *sc *= scale;
+            softmax(scores);
+            let o = &mut out[i * hidden + q0..i * hidden + q0 + head_dim];
+            o.fill(0.0);
+            for (j, &p) in scores.iter().enumerate() {
+                let v = &qkv[j * stride + v0..j * stride + v0 + head_dim];
+                for (a, &b) in o.iter_mut().zip(v) {
+                    *a += p * b;
+                }
             }
-            rayo_kernels::softmax(scores, probs);
-            rayo_kernels::matvec(values_t, head_dim, len, probs, &mut o[q0..q0 + head_dim]);
         }
     }
 }
@@ -469,7 +547,7 @@ mod tests {
     }
 
     #[test]
-    fn layer_norm_mean_normalize_match_their_definitions() {
+    fn layer_norm_softmax_mean_normalize_match_their_definitions() {
         let cols = 7;
         let x = rand(3 * cols, 5);
         let g = rand(cols, 6);
@@ -489,6 +567,16 @@ mod tests {
                     + f64::from(b[c]);
                 assert!((f64::from(y[r * cols + c]) - want).abs() < 1e-5, "{r},{c}");
             }
+        }
+        let mut s = vec![1.0f32, 2.0, 3.0, 1000.0, -1000.0];
+        softmax(&mut s);
+        let e: Vec<f64> = [1.0f64, 2.0, 3.0, 1000.0, -1000.0]
+            .iter()
+            .map(|v| (v - 1000.0).exp())
+            .collect();
+        let total: f64 = e.iter().sum();
+        for (g, w) in s.iter().zip(&e) {
+            assert!((f64::from(*g) - w / total).abs() < 1e-7);
         }
         let mut m = [0f32; 2];
         mean_rows(&[1.0, 2.0, 3.0, 5.0, 5.0, -1.0], &mut m);

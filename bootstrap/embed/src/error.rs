@@ -24,6 +24,8 @@ pub enum Error {
     },
     /// A bad request: the message names the field and the problem.
     Request(String),
+    /// The function's configuration (an environment variable) is not one it knows.
+    Config(String),
     /// A library caller's mistake (token ids out of range, an empty sentence, ...).
     Input(String),
     /// The converter's input (safetensors, config.json) is not a model it can convert.
@@ -42,6 +44,7 @@ impl Error {
             Error::Weights { .. } => "InvalidWeights",
             Error::Vocab { .. } => "InvalidVocab",
             Error::Request(_) => "InvalidRequest",
+            Error::Config(_) => "InvalidConfiguration",
             Error::Input(_) => "InvalidInput",
             Error::Convert(_) => "ConvertError",
             Error::Internal(_) => "EmbedError",
@@ -71,9 +74,11 @@ impl fmt::Display for Error {
             } => write!(f, "{during} {path}: {source}"),
             Error::Weights { path, problem } => write!(f, "weight file {path}: {problem}"),
             Error::Vocab { path, source } => write!(f, "weight file {path}: {source}"),
-            Error::Request(m) | Error::Input(m) | Error::Convert(m) | Error::Internal(m) => {
-                f.write_str(m)
-            }
+            Error::Request(m)
+            | Error::Config(m)
+            | Error::Input(m)
+            | Error::Convert(m)
+            | Error::Internal(m) => f.write_str(m),
         }
     }
 }

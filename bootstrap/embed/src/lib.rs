@@ -45,7 +45,7 @@ pub use error::Error;
 pub use format::ModelConfig;
 pub use request::{Encoding, Request};
 pub use tokenizer::Tokenizer;
-pub use weights::{OpenTimes, Verify, Weights, FILE_NAME, PATH_VAR};
+pub use weights::{OpenTimes, Verify, Weights, FILE_NAME, PATH_VAR, VERIFY_VAR};
 
 /// A loaded model: the encoder's views into a [`Weights`] and the tokenizer. Shared by every
 /// worker (`Sync`); each worker brings its own [`Workspace`].

@@ -13,6 +13,10 @@ pub const FILE_NAME: &str = "embed-model.rayo";
 /// Overrides where the function looks: the path of a weight file.
 pub const PATH_VAR: &str = "RAYO_EMBED_MODEL";
 
+/// Chooses how much of the weight file the function checks at init: `full` (the default)
+/// or `header` (see [`Verify`] and README, "What the checksum covers").
+pub const VERIFY_VAR: &str = "RAYO_EMBED_VERIFY";
+
 /// How much of the file to check before serving.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verify {
@@ -45,6 +49,23 @@ pub struct Weights {
     path: String,
     header: Header,
     pub times: OpenTimes,
+}
+
+impl Verify {
+    /// From `$RAYO_EMBED_VERIFY`: unset or `full` is [`Verify::Full`], `header` is
+    /// [`Verify::Header`]; anything else is an error naming the value.
+    pub fn from_env() -> Result<Verify, Error> {
+        match std::env::var(VERIFY_VAR).as_deref() {
+            Err(std::env::VarError::NotPresent) | Ok("full") => Ok(Verify::Full),
+            Ok("header") => Ok(Verify::Header),
+            Ok(other) => Err(Error::Config(format!(
+                "{VERIFY_VAR}={other:?}: expected full or header"
+            ))),
+            Err(std::env::VarError::NotUnicode(v)) => Err(Error::Config(format!(
+                "{VERIFY_VAR}={v:?}: expected full or header"
+            ))),
+        }
+    }
 }
 
 impl Weights {

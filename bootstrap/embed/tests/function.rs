@@ -276,6 +276,24 @@ fn a_bad_weight_file_is_an_init_error_naming_the_file_and_the_problem() {
     assert_eq!(t, "InvalidWeights");
     assert!(m.contains("too short"), "{m}");
 
+    // The verification knob: a value it does not know is an init error naming it; `header`
+    // starts on a good file.
+    let path = write("good.rayo", &good);
+    let mut r = start(&path, &[("RAYO_EMBED_VERIFY", "some")]);
+    let e = r.emu.wait_init_error(T).expect("an init error");
+    let body: Value = serde_json::from_slice(&e.body).unwrap();
+    assert_eq!(body["errorType"], "InvalidConfiguration");
+    let m = body["errorMessage"].as_str().unwrap();
+    assert!(
+        m.contains("RAYO_EMBED_VERIFY=\"some\": expected full or header"),
+        "{m}"
+    );
+    assert!(!r.child.wait().unwrap().success());
+    let r = start(&path, &[("RAYO_EMBED_VERIFY", "header")]);
+    let (kind, body) = invoke(&r, r#"{"inputs": ["hello"]}"#);
+    assert_eq!(kind, OutcomeKind::Response, "{body}");
+    drop(r);
+
     let (t, m) = init_error("missing.rayo", None);
     assert_eq!(t, "ModelLoadError");
     assert!(m.contains("opening") && m.contains("missing.rayo"), "{m}");

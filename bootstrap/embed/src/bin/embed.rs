@@ -18,7 +18,8 @@ fn load() -> Result<&'static Model<'static>, rayo_embed::Error> {
     let t0 = Instant::now();
     let path = Weights::locate()?;
     // The mapping lives as long as the process: leaked once, shared by every worker.
-    let weights: &'static Weights = Box::leak(Box::new(Weights::open(&path, Verify::Full)?));
+    let verify = Verify::from_env()?;
+    let weights: &'static Weights = Box::leak(Box::new(Weights::open(&path, verify)?));
     let model = Model::load(weights)?;
     let t = weights.times;
     let f16 = weights
@@ -30,7 +31,7 @@ fn load() -> Result<&'static Model<'static>, rayo_embed::Error> {
     let us = |d: std::time::Duration| d.as_micros();
     eprintln!(
         "rayo-embed: {} ({} layers, {} dims, {}) from {}, init {} us: map {} us, header {} us, \
-         checksums {} us, vocabulary {} us",
+         checksums {} us ({}), vocabulary {} us",
         model.config().model_id,
         model.config().layers,
         model.config().hidden,
@@ -40,6 +41,11 @@ fn load() -> Result<&'static Model<'static>, rayo_embed::Error> {
         us(t.map),
         us(t.header),
         us(t.verify),
+        if verify == Verify::Full {
+            "all tensors"
+        } else {
+            "header only"
+        },
         us(model.vocab_time),
     );
     Ok(Box::leak(Box::new(model)))

@@ -50,7 +50,7 @@ EOF
 }
 
 # ---- arguments: build.sh's, mapped onto cargo rayo build's ----
-args=(build --manifest-path "$ROOT/Cargo.toml" -p rayo-bootstrap)
+args=(build --manifest-path "$ROOT/Cargo.toml")
 arch="all"
 tier=""
 all_tiers=0
@@ -89,7 +89,7 @@ while [ $# -gt 0 ]; do
         shift 2
         ;;
     --bin)
-        [ $# -ge 2 ] || die 2 "--bin needs a binary name of package 'rayo-bootstrap'"
+        [ $# -ge 2 ] || die 2 "--bin needs a binary name: bootstrap (default), embed, or a fixture of rayo-bootstrap"
         bin="$2"
         shift 2
         ;;
@@ -104,7 +104,13 @@ if [ "$all_tiers" = 1 ]; then
     [ -z "$tier" ] || die 2 "--check-all-tiers builds every tier: drop --$tier"
     tier="all"
 fi
-args+=(--bin "$bin" --arch "$arch" --tier "${tier:-default}" --linker "$linker")
+# The package that owns the binary; the embedding function's sample event is a request.
+package="rayo-bootstrap"
+if [ "$bin" = embed ]; then
+    package="rayo-embed"
+    [ "$event" != "$DEFAULT_EVENT" ] || event='{"inputs":["The weather is lovely today."]}'
+fi
+args+=(-p "$package" --bin "$bin" --arch "$arch" --tier "${tier:-default}" --linker "$linker")
 [ -z "${RAYO_FEATURES:-}" ] || args+=(--features "$RAYO_FEATURES")
 [ "$run" = 0 ] || args+=(--event "$event")
 

@@ -6,7 +6,8 @@
 #   build invoked once through the emulator; reproducible zips; the arm64 tests under qemu;
 #   interoperability with cargo-lambda's Runtime API emulator; a new user's walk through
 #   `cargo rayo` (cargo-rayo/tests/user.rs, inside `cargo test --workspace`); the crates as
-#   they would be published.
+#   they would be published; the embedding function (zips, reproducibility, the float64
+#   reference, cargo-lambda).
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -52,6 +53,13 @@ step "arm64 tests under qemu" scripts/test-aarch64.sh
 step "cargo-lambda interoperability" scripts/interop-cargo-lambda.sh
 step "cargo publish --dry-run (every publishable crate, packaged and built from the package)" \
     cargo publish --workspace --dry-run --locked --allow-dirty --quiet
+# The embedding function: its zips (bootstrap + f16 weights, a layer), size budget, both
+# architectures through the emulator; reproducible; against the float64 reference; under
+# cargo-lambda's emulator.
+step "embed: ./build.sh --bin embed" ./build.sh --bin embed
+step "embed: reproducible zips" scripts/test-reproducible.sh --bin embed
+step "embed: against the float64 reference (bootstrap/embed/check.sh)" bootstrap/embed/check.sh
+step "embed: cargo-lambda interoperability" scripts/interop-cargo-lambda-embed.sh
 
 echo
 if [ "$failed" -gt 0 ]; then

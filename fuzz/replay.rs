@@ -5,7 +5,13 @@
 use std::path::{Path, PathBuf};
 
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+    // The repository's fuzz/ folder, however deep the including crate sits.
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fuzz = manifest
+        .ancestors()
+        .map(|a| a.join("fuzz"))
+        .find(|f| f.join("replay.rs").is_file())
+        .expect("fuzz/replay.rs above the crate's manifest");
     let mut out = Vec::new();
     for kind in ["seeds", "minimized", "regressions"] {
         let dir = fuzz.join(kind).join(target);

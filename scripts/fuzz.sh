@@ -18,7 +18,7 @@ cd "$(dirname "$0")/../fuzz"
 
 seconds="${1:-600}"
 shift || true
-all=(http_response context compute_request emulator_request deploy_config tokenizer vocab)
+all=(http_response context compute_request emulator_request deploy_config tokenizer vocab weight_file)
 targets=("${@:-${all[@]}}")
 toolchain="${RAYO_FUZZ_TOOLCHAIN:-nightly}"
 min_execs="${RAYO_FUZZ_MIN_EXECS:-10000000}"
@@ -35,11 +35,11 @@ mkdir -p logs
 summary=logs/summary.tsv
 [ -f "$summary" ] || printf 'target\tseconds\texecs\texecs_per_s\tartifacts\texit\tdate\n' >"$summary"
 
-# Targets over crates without `unsafe` (rayo-embed's tokenizer) run without AddressSanitizer:
+# Targets over safe code (rayo-embed's tokenizer and weight-file reader) run without AddressSanitizer:
 # it checks memory accesses that safe Rust already bounds-checks, and cost them 3.7x their
 # executions (1,290 vs 4,850 per CPU-second, Dec 2026). Built in their own target dir, so the
 # ASan builds of the others stay. RAYO_FUZZ_ASAN_ALL=1 puts them back under ASan.
-no_asan=" tokenizer vocab "
+no_asan=" tokenizer vocab weight_file "
 [ "${RAYO_FUZZ_ASAN_ALL:-0}" = 1 ] && no_asan=" "
 # Inputs up to 8 KiB, but texts for the tokenizer up to 1 KiB: enough for every state it has
 # (a 101-character word, 255 tokens and more past a cut) and its time per input grows with
@@ -99,7 +99,7 @@ for t in "${targets[@]}"; do
     after=$(find "artifacts/$t" -type f | wc -l)
     rate=$((execs / (took > 0 ? took : 1)))
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$took" "$execs" "$rate" "$((after - before))" \
-        "$code" "$(date -u +%FT%TZ)" >>"$summary"
+        "$code" "$(date -u +%FT%TZ) sanitizer=$(case "$no_asan" in *" $t "*) echo none ;; *) echo address ;; esac)" >>"$summary"
     echo "fuzz: $t: $execs executions in ${took}s ($rate/s), new artifacts: $((after - before)), exit $code" >&2
 done
 column -t -s $'\t' "$summary" >&2

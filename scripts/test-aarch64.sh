@@ -3,13 +3,15 @@
 #   1. `cargo test -p rayo-kernels -p rayo-runtime --target aarch64-unknown-linux-musl`: the kernels'
 #      NEON path and the runtime's tests, each test binary run by qemu-aarch64-static (the
 #      cargo runner in .cargo/config.toml: binfmt_misc is not registered on these machines).
-#   2. one invocation of the arm64 bootstrap (target/lambda/arm64/bootstrap, built by
+#   2. `cargo test -p rayo-embed -p rayo-embed-ops --target aarch64-unknown-linux-musl`: the
+#      embedding function's tests, its bootstrap spawned through qemu (RAYO_TEST_RUNNER);
+#   3. one invocation of the arm64 bootstrap (target/lambda/arm64/bootstrap, built by
 #      ./build.sh --arch arm64) through the host emulator, the bootstrap run by qemu.
 #
 # usage: scripts/test-aarch64.sh [--tiny | --tiniest]   (tier of the bootstrap in step 2)
 #
 # Installs qemu-user-static with apt-get when it is missing and we are root; otherwise says
-# how. Ends with "aarch64: N passed, N failed"; exit 0 only when both steps passed.
+# how. Ends with "aarch64: N passed, N failed"; exit 0 only when every step passed.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,7 +52,7 @@ fi
 passed=0
 failed=0
 
-echo "== 1/2: cargo test -p rayo-kernels -p rayo-runtime --target $TRIPLE (under qemu-aarch64-static)"
+echo "== 1/3: cargo test -p rayo-kernels -p rayo-runtime --target $TRIPLE (under qemu-aarch64-static)"
 if rustup run "$STABLE_TOOLCHAIN" cargo test --locked -p rayo-kernels -p rayo-runtime --target "$TRIPLE"; then
     passed=$((passed + 1))
 else
@@ -58,7 +60,16 @@ else
     failed=$((failed + 1))
 fi
 
-echo "== 2/2: arm64 bootstrap under qemu through the host emulator"
+echo "== 2/3: cargo test -p rayo-embed -p rayo-embed-ops --target $TRIPLE (the embed bootstrap through the emulator, both under qemu; arm64 speed is not measured here)"
+if RAYO_TEST_RUNNER=qemu-aarch64-static rustup run "$STABLE_TOOLCHAIN" cargo test --locked \
+    -p rayo-embed -p rayo-embed-ops --target "$TRIPLE"; then
+    passed=$((passed + 1))
+else
+    echo "FAIL: aarch64 cargo test -p rayo-embed -p rayo-embed-ops"
+    failed=$((failed + 1))
+fi
+
+echo "== 3/3: arm64 bootstrap under qemu through the host emulator"
 if ! "$ROOT/build.sh" --arch arm64 --no-run "$@"; then
     echo "FAIL: ./build.sh --arch arm64 $*"
     failed=$((failed + 1))
@@ -79,5 +90,5 @@ else
     fi
 fi
 
-echo "aarch64: $passed passed, $failed failed"
+echo "aarch64: $passed passed, $failed failed (speed on arm64 is not measured: qemu emulates it)"
 [ "$failed" -eq 0 ]

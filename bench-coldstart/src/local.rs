@@ -125,6 +125,16 @@ pub struct Options {
     pub keep_going: bool,
     /// `--memory`: run each cold start in a fresh CPU-quota group with this share.
     pub cpu: Option<CpuLimit>,
+    /// `--warm-event LABEL=FILE`: after the warm invocations of `event`, `invokes` more of
+    /// each of these, in order, in the same process (one latency series per label).
+    pub phases: Vec<WarmEvent>,
+}
+
+/// One more event every run sends `invokes` times once the main event's are done.
+#[derive(Clone, Debug)]
+pub struct WarmEvent {
+    pub label: String,
+    pub event: Vec<u8>,
 }
 
 /// Where the quota groups go and how big they are.
@@ -147,6 +157,7 @@ impl Default for Options {
             show_output: false,
             keep_going: false,
             cpu: None,
+            phases: Vec::new(),
         }
     }
 }
@@ -160,11 +171,19 @@ pub struct Sample {
     pub init_ms: f64,
     /// First event's `/next` response written until its response body was read.
     pub first_invoke_ms: Option<f64>,
+    /// Cold start as a caller sees it: `init_ms + first_invoke_ms`, spawn to the last byte
+    /// of the first response without the harness's own gap between the first `GET /next`
+    /// arriving and the event being written (on Lambda the event is already waiting).
+    pub to_first_response_ms: Option<f64>,
     pub warm_ms: Vec<f64>,
     pub warm_p50_ms: Option<f64>,
     pub warm_p99_ms: Option<f64>,
     /// VmHWM before the process was stopped.
     pub peak_rss_kib: u64,
+    /// The process's live threads (`Threads` in /proc/PID/status), read with VmHWM.
+    pub threads: Option<u64>,
+    /// One entry per `--warm-event`, in order.
+    pub phases: Vec<PhaseSample>,
     /// CPU time (user + system) spent until the first `GET /next`, from /proc/PID/schedstat.
     pub init_cpu_ms: Option<f64>,
     /// CPU time of the whole process life (init and every invocation), from wait4.
@@ -180,6 +199,17 @@ pub struct Sample {
     /// `GET /next`, and the time it spent throttled (the group's cpu.stat).
     pub init_throttled_periods: Option<u64>,
     pub init_throttled_ms: Option<f64>,
+}
+
+/// The invocations of one `--warm-event` within a run.
+#[derive(Clone, Debug, miniserde::Serialize)]
+pub struct PhaseSample {
+    pub label: String,
+    pub warm_ms: Vec<f64>,
+    pub warm_p50_ms: Option<f64>,
+    pub warm_p99_ms: Option<f64>,
+    /// VmHWM right after this phase's last response: the peak over everything so far.
+    pub peak_rss_kib: u64,
 }
 
 /// A sample with the raw instants behind it, for the accuracy self-check.
@@ -285,28 +315,57 @@ pub fn measure_once(spec: &Spec, opts: &Options, run: usize) -> Result<Measured>
             outcomes.push(out);
         }
     }
-    let peak_rss_kib = procfs::vm_hwm_kib(pid).map_err(|e| fail(e.to_string()))?;
+    let mut phases = Vec::new();
+    if !spec.init_only {
+        for phase in &opts.phases {
+            let mut warm = Vec::with_capacity(opts.invokes);
+            for i in 0..opts.invokes {
+                let out = emu.invoke(phase.event.clone(), opts.timeout).map_err(|e| {
+                    let why = proc.exited().unwrap_or_default();
+                    fail(format!("`{}` invocation {i}: {e} {why}", phase.label))
+                })?;
+                warm.push(ms(out.received_at.saturating_duration_since(out.sent_at)));
+                outcomes.push(out);
+            }
+            let (peak_rss_kib, _) =
+                procfs::vm_hwm_kib_and_threads(pid).map_err(|e| fail(e.to_string()))?;
+            phases.push(PhaseSample {
+                label: phase.label.clone(),
+                warm_p50_ms: stats::percentile(&warm, 50.0),
+                warm_p99_ms: stats::percentile(&warm, 99.0),
+                warm_ms: warm,
+                peak_rss_kib,
+            });
+        }
+    }
+    let (peak_rss_kib, threads) =
+        procfs::vm_hwm_kib_and_threads(pid).map_err(|e| fail(e.to_string()))?;
     let reaped = proc.kill_and_reap().map_err(|e| fail(e.to_string()))?;
     drop(emu);
     if let Some(g) = group {
         g.remove().map_err(|e| fail(e.to_string()))?;
     }
 
-    let lat: Vec<f64> = outcomes
+    let main_events = outcomes.len() - phases.iter().map(|p| p.warm_ms.len()).sum::<usize>();
+    let lat: Vec<f64> = outcomes[..main_events]
         .iter()
         .map(|o| ms(o.received_at.saturating_duration_since(o.sent_at)))
         .collect();
     let warm: Vec<f64> = lat.iter().skip(1).copied().collect();
+    let init_ms = ms(next_at
+        .saturating_duration_since(spawn_at)
+        .saturating_sub(attach));
     let sample = Sample {
         run,
-        init_ms: ms(next_at
-            .saturating_duration_since(spawn_at)
-            .saturating_sub(attach)),
+        init_ms,
         first_invoke_ms: lat.first().copied(),
+        to_first_response_ms: lat.first().map(|first| init_ms + first),
         warm_p50_ms: stats::percentile(&warm, 50.0),
         warm_p99_ms: stats::percentile(&warm, 99.0),
         warm_ms: warm,
         peak_rss_kib,
+        threads,
+        phases,
         init_cpu_ms,
         cpu_ms: reaped.cpu_ms,
         function_errors: outcomes
@@ -394,9 +453,9 @@ pub fn run_all(specs: &[Spec], opts: &Options, progress: &mut dyn FnMut(&str)) -
 
 impl Results {
     pub fn table(&self) -> Table {
-        let col = |key, label, unit, f: fn(&Sample) -> Option<f64>| Column {
-            key,
-            label,
+        let col = |key: &str, label: &str, unit, f: &dyn Fn(&Sample) -> Option<f64>| Column {
+            key: key.into(),
+            label: label.into(),
             unit,
             values: self
                 .series
@@ -405,20 +464,56 @@ impl Results {
                 .collect(),
         };
         let mut columns = vec![
-            col("init_ms", "init", Unit::Ms, |s| Some(s.init_ms)),
-            col("first_invoke_ms", "first invoke", Unit::Ms, |s| {
+            col("init_ms", "init", Unit::Ms, &|s| Some(s.init_ms)),
+            col("first_invoke_ms", "first invoke", Unit::Ms, &|s| {
                 s.first_invoke_ms
             }),
-            col("warm_p50_ms", "warm p50", Unit::Ms, |s| s.warm_p50_ms),
-            col("warm_p99_ms", "warm p99", Unit::Ms, |s| s.warm_p99_ms),
-            col("peak_rss_kib", "peak RSS", Unit::KiB, |s| {
+            col(
+                "to_first_response_ms",
+                "to first response",
+                Unit::Ms,
+                &|s| s.to_first_response_ms,
+            ),
+            col("warm_p50_ms", "warm p50", Unit::Ms, &|s| s.warm_p50_ms),
+            col("warm_p99_ms", "warm p99", Unit::Ms, &|s| s.warm_p99_ms),
+        ];
+        // Phase i's columns read phases[i] (every run has the same phases in order).
+        for (i, phase) in self.options.phases.iter().enumerate() {
+            let l = &phase.label;
+            let p50 = move |s: &Sample| s.phases.get(i).and_then(|p| p.warm_p50_ms);
+            let p99 = move |s: &Sample| s.phases.get(i).and_then(|p| p.warm_p99_ms);
+            let rss = move |s: &Sample| s.phases.get(i).map(|p| p.peak_rss_kib as f64);
+            columns.push(col(
+                &format!("warm_p50_ms:{l}"),
+                &format!("warm p50 {l}"),
+                Unit::Ms,
+                &p50,
+            ));
+            columns.push(col(
+                &format!("warm_p99_ms:{l}"),
+                &format!("warm p99 {l}"),
+                Unit::Ms,
+                &p99,
+            ));
+            columns.push(col(
+                &format!("peak_rss_kib:{l}"),
+                &format!("peak RSS after {l}"),
+                Unit::KiB,
+                &rss,
+            ));
+        }
+        columns.extend([
+            col("peak_rss_kib", "peak RSS", Unit::KiB, &|s| {
                 Some(s.peak_rss_kib as f64)
             }),
-            col("init_cpu_ms", "init CPU", Unit::Ms, |s| s.init_cpu_ms),
-            col("cpu_ms", "CPU total", Unit::Ms, |s| Some(s.cpu_ms)),
-        ];
+            col("init_cpu_ms", "init CPU", Unit::Ms, &|s| s.init_cpu_ms),
+            col("cpu_ms", "CPU total", Unit::Ms, &|s| Some(s.cpu_ms)),
+            col("threads", "threads", Unit::Count, &|s| {
+                s.threads.map(|t| t as f64)
+            }),
+        ]);
         if self.options.cpu.is_some() {
-            columns.push(col("init_throttled_ms", "init throttled", Unit::Ms, |s| {
+            columns.push(col("init_throttled_ms", "init throttled", Unit::Ms, &|s| {
                 s.init_throttled_ms
             }));
         }
@@ -443,6 +538,11 @@ impl Results {
             samples: &'a [Sample],
         }
         #[derive(miniserde::Serialize)]
+        struct WarmEventDoc<'a> {
+            label: &'a str,
+            event_bytes: usize,
+        }
+        #[derive(miniserde::Serialize)]
         struct Doc<'a> {
             tool: &'static str,
             version: &'static str,
@@ -453,6 +553,8 @@ impl Results {
             runs: usize,
             invokes: usize,
             event_bytes: usize,
+            /// `--warm-event` labels and sizes, in the order each run sends them.
+            warm_events: Vec<WarmEventDoc<'a>>,
             timeout_s: f64,
             memory_mb: Option<u32>,
             cpu_quota: Option<f64>,
@@ -493,6 +595,15 @@ impl Results {
             runs: self.options.runs,
             invokes: self.options.invokes,
             event_bytes: self.options.event.len(),
+            warm_events: self
+                .options
+                .phases
+                .iter()
+                .map(|p| WarmEventDoc {
+                    label: &p.label,
+                    event_bytes: p.event.len(),
+                })
+                .collect(),
             timeout_s: self.options.timeout.as_secs_f64(),
             memory_mb: cpu.map(|c| c.share.memory_mb),
             cpu_quota: cpu.map(|c| c.share.cpus()),

@@ -9,6 +9,8 @@ pub enum Unit {
     KiB,
     /// Megabytes as Lambda's REPORT line counts them.
     MB,
+    /// A plain count (threads).
+    Count,
 }
 
 impl Unit {
@@ -20,13 +22,15 @@ impl Unit {
             Unit::KiB if x >= 1024.0 => format!("{:.1} MiB", x / 1024.0),
             Unit::KiB => format!("{x:.0} KiB"),
             Unit::MB => format!("{x:.0} MB"),
+            Unit::Count if x.fract() == 0.0 => format!("{x:.0}"),
+            Unit::Count => format!("{x:.1}"),
         }
     }
 
     fn suffix(self) -> &'static str {
         match self {
             Unit::Ms => " (ms)",
-            Unit::KiB | Unit::MB => "",
+            Unit::KiB | Unit::MB | Unit::Count => "",
         }
     }
 }
@@ -35,8 +39,8 @@ impl Unit {
 /// (e.g. no invocations for an init-only bootstrap).
 #[derive(Clone, Debug)]
 pub struct Column {
-    pub key: &'static str,
-    pub label: &'static str,
+    pub key: String,
+    pub label: String,
     pub unit: Unit,
     pub values: Vec<Vec<Option<f64>>>,
 }
@@ -147,8 +151,8 @@ mod tests {
             sizes: vec![Some(420 * 1024), None],
             columns: vec![
                 Column {
-                    key: "init_ms",
-                    label: "init",
+                    key: "init_ms".into(),
+                    label: "init".into(),
                     unit: Unit::Ms,
                     values: vec![
                         vec![Some(1.0), Some(2.0), Some(1.0)],
@@ -156,8 +160,8 @@ mod tests {
                     ],
                 },
                 Column {
-                    key: "peak_rss_kib",
-                    label: "peak RSS",
+                    key: "peak_rss_kib".into(),
+                    label: "peak RSS".into(),
                     unit: Unit::KiB,
                     values: vec![vec![Some(340.0); 3], vec![None, Some(14336.0), None]],
                 },
@@ -217,6 +221,8 @@ mod tests {
         assert_eq!(Unit::Ms.format(182.4), "182");
         assert_eq!(Unit::KiB.format(3174.4), "3.1 MiB");
         assert_eq!(Unit::MB.format(128.0), "128 MB");
+        assert_eq!(Unit::Count.format(4.0), "4");
+        assert_eq!(Unit::Count.format(4.5), "4.5");
         assert_eq!(format_bytes(439 * 1024), "439 KiB");
     }
 }

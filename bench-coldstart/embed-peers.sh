@@ -7,8 +7,9 @@
 #   RAYO_EMBED=/path/to/bootstrap bench-coldstart/embed-peers.sh   # weight file beside it
 #
 # Rows (the first present is the ratio base):
-#   rayo                   RAYO_EMBED (default target/lambda/embed/x86_64/bootstrap), cwd and
-#                          LAMBDA_TASK_ROOT its folder; skipped, and said so, when it is missing
+#   rayo                   RAYO_EMBED (default target/lambda/embed/x86_64/bootstrap, built with
+#                          ./build.sh --bin embed when missing and the workspace has that bin),
+#                          cwd and LAMBDA_TASK_ROOT its folder; skipped, and said so, when absent
 #   candle                 bench-coldstart/peers/candle-embed on lambda_runtime, static musl,
 #                          release-ultra ("z") with candle and gemm at opt-level 3
 #   candle-z               the same at "z" throughout (only with CANDLE_Z=1)
@@ -57,6 +58,7 @@ SHARE_RUNS="${SHARE_RUNS:-3}"
 SHARE_INVOKES="${SHARE_INVOKES:-3}"
 ROWS="${ROWS:-rayo,candle,onnxruntime,sentence-transformers}"
 TIMEOUT="${TIMEOUT:-900}"
+RAYO_EMBED_GIVEN="${RAYO_EMBED:-}"
 RAYO_EMBED="${RAYO_EMBED:-$ROOT/target/lambda/embed/x86_64/bootstrap}"
 TARGET=x86_64-unknown-linux-musl
 started=$(date +%s)
@@ -92,22 +94,23 @@ mkdir -p "$PKG"
 # A package is what Lambda would get: handler or bootstrap plus the model files it reads.
 fresh_pkg() { rm -rf "${PKG:?}/$1" && mkdir -p "$PKG/$1"; }
 
-# site-packages entries a row's package counts: everything installed except the installers
-# (pip, setuptools) and, for PyTorch, what only the ONNX export uses.
-site_entries() { # site_entries SITE EXCLUDE-REGEX
-    local e
-    for e in "$1"/*; do
-        [[ "$(basename "$e")" =~ ^(pip|setuptools|_distutils_hack|distutils-precedence\.pth|__pycache__)([-.].*)?$ ]] && continue
-        [[ -n "$2" && "$(basename "$e")" =~ $2 ]] && continue
-        echo "$e"
-    done
+# Venvs without pip (the machine's pip installs into them with --python), so that a venv's
+# site-packages is exactly what its function needs, and is counted whole as its package.
+venv() { # venv DIR PACKAGE...
+    local dir="$1"
+    shift
+    [[ -x "$dir/bin/python3" ]] || python3 -m venv --without-pip "$dir"
+    if [[ -x "$dir/bin/pip" ]]; then # made by an earlier version of this script
+        python3 -m pip --python "$dir/bin/python3" uninstall --quiet -y pip setuptools >&2
+    fi
+    python3 -m pip --python "$dir/bin/python3" install --quiet --upgrade "$@" >&2
 }
+site_packages() { "$1/bin/python3" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'; }
 
 VENV_ST="$WORK/venv-torch"
 if want sentence-transformers || want onnxruntime; then
     step "PyTorch, sentence-transformers, awslambdaric (and onnx, for the export) in $VENV_ST (PyPI latest; ~6 GB)"
-    [[ -x "$VENV_ST/bin/python3" ]] || python3 -m venv "$VENV_ST"
-    "$VENV_ST/bin/pip" install --quiet --upgrade sentence-transformers torch awslambdaric onnx >&2
+    venv "$VENV_ST" sentence-transformers torch awslambdaric onnx
     version "$("$VENV_ST/bin/python3" -c 'import sys, torch, transformers, sentence_transformers as st, awslambdaric
 print(f"Python {sys.version.split()[0]}, torch {torch.__version__}, transformers {transformers.__version__}, sentence-transformers {st.__version__}")')"
 fi
@@ -115,12 +118,11 @@ VENV_ORT="$WORK/venv-ort"
 # Always: its `tokenizers` is what events.py counts tokens with.
 {
     step "onnxruntime, tokenizers, numpy, awslambdaric in $VENV_ORT (PyPI latest)"
-    [[ -x "$VENV_ORT/bin/python3" ]] || python3 -m venv "$VENV_ORT"
-    "$VENV_ORT/bin/pip" install --quiet --upgrade onnxruntime tokenizers numpy awslambdaric >&2
+    venv "$VENV_ORT" onnxruntime tokenizers numpy awslambdaric
     version "$("$VENV_ORT/bin/python3" -c 'import onnxruntime, tokenizers, numpy
 print(f"onnxruntime {onnxruntime.__version__}, tokenizers {tokenizers.__version__}, numpy {numpy.__version__}")')"
 }
-version "awslambdaric $("$VENV_ORT/bin/pip" show awslambdaric | sed -n 's/^Version: //p')"
+version "awslambdaric $("$VENV_ORT/bin/python3" -c 'import importlib.metadata as m; print(m.version("awslambdaric"))')"
 
 step "the events (16 tokens, 128 tokens, a batch of 32; token counts checked)"
 "$VENV_ORT/bin/python3" "$PEERS/embed/events.py" "$MODEL/tokenizer.json" "$WORK/events"
@@ -138,6 +140,13 @@ add_row() { # add_row NAME DIR "ENV=V ..." "SIZE,PATHS" COMMAND...
 }
 
 if want rayo; then
+    # Once the workspace has the `embed` bin, build it as users would (unless RAYO_EMBED is given).
+    if [[ -z "${RAYO_EMBED_GIVEN:-}" && ! -x "$RAYO_EMBED" ]] &&
+        cargo metadata --manifest-path "$ROOT/Cargo.toml" --no-deps --format-version 1 2>/dev/null |
+        python3 -c 'import json, sys; sys.exit(0 if any(t["name"] == "embed" and "bin" in t["kind"] for p in json.load(sys.stdin)["packages"] for t in p["targets"]) else 1)'; then
+        step "rayo embed: ./build.sh --bin embed"
+        "$ROOT/build.sh" --bin embed >&2 || die "./build.sh --bin embed failed"
+    fi
     if [[ -x "$RAYO_EMBED" ]]; then
         rdir="$(cd "$(dirname "$RAYO_EMBED")" && pwd)"
         rsize="${RAYO_EMBED_SIZE:-}"
@@ -182,9 +191,8 @@ if want onnxruntime; then
     fi
     fresh_pkg onnxruntime
     cp "$PEERS/embed-onnx/handler.py" "$onnx" "$MODEL/tokenizer.json" "$PKG/onnxruntime/"
-    site=$("$VENV_ORT/bin/python3" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-    paths="$PKG/onnxruntime,$(site_entries "$site" "" | paste -sd,)"
-    add_row onnxruntime "$PKG/onnxruntime" "OPENBLAS_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false" "$paths" \
+    add_row onnxruntime "$PKG/onnxruntime" "OPENBLAS_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false" \
+        "$PKG/onnxruntime,$(site_packages "$VENV_ORT")" \
         "$VENV_ORT/bin/python3 -m awslambdaric handler.handler"
 fi
 
@@ -193,10 +201,9 @@ if want sentence-transformers; then
     cp "$PEERS/embed-torch/handler.py" "$PKG/sentence-transformers/"
     cp -r "$MODEL" "$PKG/sentence-transformers/model"
     rm -f "$PKG/sentence-transformers/model/.verified"
-    site=$("$VENV_ST/bin/python3" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-    paths="$PKG/sentence-transformers,$(site_entries "$site" '^(onnx|ml_dtypes)([-_.].*)?$' | paste -sd,)"
     add_row sentence-transformers "$PKG/sentence-transformers" \
-        "OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false" "$paths" \
+        "OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false" \
+        "$PKG/sentence-transformers,$(site_packages "$VENV_ST")" \
         "$VENV_ST/bin/python3 -m awslambdaric handler.handler"
 fi
 [[ ${#names[@]} -gt 0 ]] || die "no row to measure (ROWS=$ROWS)"
@@ -269,7 +276,7 @@ step "summary"
     echo "\`bench-coldstart/embed-peers.sh\` (RUNS=$RUNS INVOKES=$INVOKES MEMORY=$MEMORY SHARE_RUNS=$SHARE_RUNS SHARE_INVOKES=$SHARE_INVOKES), $(date -u +%Y-%m-%dT%H:%MZ), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, Linux $(uname -r)."
     [[ -f "$OUT/rayo-skipped.txt" ]] && { cat "$OUT/rayo-skipped.txt"; echo; }
     echo "Events: one 16-token sentence (the cold start's and its warm figures), one 128-token sentence, a batch of 32 sentences of 14–18 tokens (512 in all), \`{\"inputs\": [...]}\`; counts from the model's tokenizer, [CLS] and [SEP] included."
-    echo "Package: unpacked bytes of what Lambda would get (bootstrap or handler, the model files it reads, and for Python the venv's site-packages except pip/setuptools; not the interpreter, which Lambda's Python runtimes provide); zip: deflate-9 of the same (not made for PyTorch, which cannot be a zip function: Lambda's limit is 250 MB unpacked, so it ships as a container image)."
+    echo "Package: unpacked bytes of what Lambda would get (bootstrap or handler, the model files it reads, and for Python the venv's site-packages, made without pip (for PyTorch it also holds \`onnx\`, ~30 MB, which only the ONNX export uses); not the interpreter, which Lambda's Python runtimes provide); zip: deflate-9 of the same (not made for PyTorch, which cannot be a zip function: Lambda's limit is 250 MB unpacked, so it ships as a container image)."
     echo
     echo "Same answers (peers/embed/verify.py on verify.json, before measuring):"
     echo

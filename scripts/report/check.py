@@ -4,6 +4,10 @@
 2. docs/report/cost.json (written with docs/REPORT.md): every row recomputed from its
    inputs and measured figures must give the stored results, and every total must be printed
    in docs/REPORT.md as the generator formats it.
+3. Part 5 (embeddings), the same way from docs/report/embed-cost.json: each row's request
+   count follows from its request shape, it is priced only where its peak RSS fits, and its
+   totals are recomputed and found in docs/REPORT.md. A report without Part 5's costs must
+   say Part 5 was not measured.
 
 usage: python3 scripts/report/check.py [ROOT]   exit 0 ok, 1 a check failed
 """
@@ -15,6 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import costmodel  # noqa: E402
+import embed  # noqa: E402
 import prices  # noqa: E402
 
 failures = []
@@ -44,6 +49,16 @@ def by_hand():
     # 1 GB for 1 s on arm64 is exactly the arm64 GB-s price, plus one request.
     c = costmodel.cost(0, 0, 1000, 1024, 0.0, 1, prices.PRICES["arm64"])
     expect("arm64 1 GB-s", c["duration_usd"], prices.PRICES["arm64"]["gb_second"])
+    # Part 5: a million embeddings in batches of 32 at 1,769 MB, never cold, 100 ms each:
+    # 31,250 x 100 ms = 3,125 s x 1769/1024 GB = 5,398.5595703125 GB-s.
+    row = {"memory_mb": 1769, "invocations": 1_000_000 // 32, "cold_ms": 250.0, "warm_ms": 100.0}
+    c = embed.priced(row, 0.0)["x86_64"]
+    expect("embed batch GB-s", c["gb_s"], 5398.5595703125)
+    expect("embed batch requests $", c["request_usd"], 31_250 / 1e6 * 0.20)
+    # 1% cold, one sentence each: 10,000 x ceil(23.4) + 990,000 x ceil(4.2) = 240,000 + 4,950,000
+    # = 5,190,000 ms = 5,190 s x 0.125 GB = 648.75 GB-s.
+    row = {"memory_mb": 128, "invocations": 1_000_000, "cold_ms": 23.4, "warm_ms": 4.2}
+    expect("embed sentence GB-s", embed.priced(row, 0.01)["arm64"]["gb_s"], 648.75)
     for bad in (-0.1, 1.5):
         try:
             costmodel.cost(1, 1, 1, 128, bad, 1, x86)
@@ -79,15 +94,51 @@ def report(root):
             failures.append("cost.json's prices differ from scripts/report/prices.py: regenerate")
 
 
+def report_embed(root):
+    path = os.path.join(root, "docs", "report", "embed-cost.json")
+    with open(os.path.join(root, "docs", "REPORT.md")) as f:
+        md = f.read()
+    if not os.path.exists(path):
+        if "## Part 5" in md and "**Not measured in this run:**" not in md.split("## Part 5", 1)[1]:
+            failures.append(f"docs/REPORT.md has a measured Part 5 but {path} is missing: regenerate")
+        return
+    with open(path) as f:
+        doc = json.load(f)
+    if doc["prices"] != prices.PRICES:
+        failures.append("embed-cost.json's prices differ from scripts/report/prices.py: regenerate")
+    priced = iter(doc["priced"])
+    for row in doc["rows"]:
+        what = f"embed {row['runtime']} {row['memory_mb']} MB"
+        fits = row["peak_rss_bytes"] is None or row["peak_rss_bytes"] <= row["memory_mb"] * 1e6
+        if row["fits"] != fits:
+            failures.append(f"{what}: fits={row['fits']} but peak RSS is {row['peak_rss_bytes']} bytes")
+        if not row["fits"]:
+            continue
+        want_n = 1_000_000 if row["shape"].startswith("one ") else 1_000_000 // doc["batch"]
+        if row["invocations"] != want_n:
+            failures.append(f"{what} {row['shape']}: {row['invocations']} invocations, want {want_n}")
+        stored = next(priced, None)
+        if stored is None or stored["runtime"] != row["runtime"] or stored["shape"] != row["shape"]:
+            failures.append(f"{what} {row['shape']}: no priced entry in order")
+            continue
+        for arch, c in embed.priced(row, doc["cold_rate"]).items():
+            for k in ("gb_s", "duration_usd", "total_usd"):
+                expect(f"{what} {row['shape']} {arch} {k}", stored["cost"][arch][k], c[k], tol=1e-9)
+            total = f"${c['total_usd']:.4f}" if c["total_usd"] >= 0.01 else f"${c['total_usd']:.6f}"
+            if total not in md:
+                failures.append(f"{what} {row['shape']} {arch}: total {total} is not in docs/REPORT.md")
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "."
     by_hand()
     report(root)
+    report_embed(root)
     if failures:
         for f in failures:
             print(f"report check: FAIL: {f}")
         sys.exit(1)
-    print("report check: cost model and docs/report/cost.json agree with the arithmetic")
+    print("report check: cost model, docs/report/cost.json and embed-cost.json agree with the arithmetic")
 
 
 if __name__ == "__main__":

@@ -178,6 +178,9 @@ pub struct Sample {
     pub warm_ms: Vec<f64>,
     pub warm_p50_ms: Option<f64>,
     pub warm_p99_ms: Option<f64>,
+    /// CPU time (user + system, all threads, /proc/PID/task/*/schedstat) per warm invocation
+    /// of the main event, on average: steadier than wall-clock latency on a busy machine.
+    pub warm_cpu_ms: Option<f64>,
     /// VmHWM before the process was stopped.
     pub peak_rss_kib: u64,
     /// The process's live threads (`Threads` in /proc/PID/status), read with VmHWM.
@@ -210,6 +213,8 @@ pub struct PhaseSample {
     pub warm_p99_ms: Option<f64>,
     /// VmHWM right after this phase's last response: the peak over everything so far.
     pub peak_rss_kib: u64,
+    /// CPU time (user + system, all threads) per invocation of this phase, on average.
+    pub cpu_ms: Option<f64>,
 }
 
 /// A sample with the raw instants behind it, for the accuracy self-check.
@@ -305,20 +310,34 @@ pub fn measure_once(spec: &Spec, opts: &Options, run: usize) -> Result<Measured>
         }
     }
 
+    // CPU time (all threads) between two points: what an invocation cost the process,
+    // whatever else the machine was doing (wall-clock latency moves with load, this barely).
+    let cpu_now = || procfs::schedstat_ns(pid).ok();
+    let per_invoke = |from: Option<u64>, to: Option<u64>, n: usize| match (from, to) {
+        (Some(a), Some(b)) if n > 0 => Some(b.saturating_sub(a) as f64 / 1e6 / n as f64),
+        _ => None,
+    };
     let mut outcomes = Vec::new();
+    let mut warm_cpu_ms = None;
     if !spec.init_only {
+        let mut warm_from = None;
         for i in 0..=opts.invokes {
             let out = emu.invoke(opts.event.clone(), opts.timeout).map_err(|e| {
                 let why = proc.exited().unwrap_or_default();
                 fail(format!("invocation {i}: {e} {why}"))
             })?;
             outcomes.push(out);
+            if i == 0 {
+                warm_from = cpu_now();
+            }
         }
+        warm_cpu_ms = per_invoke(warm_from, cpu_now(), opts.invokes);
     }
     let mut phases = Vec::new();
     if !spec.init_only {
         for phase in &opts.phases {
             let mut warm = Vec::with_capacity(opts.invokes);
+            let cpu_from = cpu_now();
             for i in 0..opts.invokes {
                 let out = emu.invoke(phase.event.clone(), opts.timeout).map_err(|e| {
                     let why = proc.exited().unwrap_or_default();
@@ -327,9 +346,11 @@ pub fn measure_once(spec: &Spec, opts: &Options, run: usize) -> Result<Measured>
                 warm.push(ms(out.received_at.saturating_duration_since(out.sent_at)));
                 outcomes.push(out);
             }
+            let cpu_ms = per_invoke(cpu_from, cpu_now(), opts.invokes);
             let (peak_rss_kib, _) =
                 procfs::vm_hwm_kib_and_threads(pid).map_err(|e| fail(e.to_string()))?;
             phases.push(PhaseSample {
+                cpu_ms,
                 label: phase.label.clone(),
                 warm_p50_ms: stats::percentile(&warm, 50.0),
                 warm_p99_ms: stats::percentile(&warm, 99.0),
@@ -363,6 +384,7 @@ pub fn measure_once(spec: &Spec, opts: &Options, run: usize) -> Result<Measured>
         warm_p50_ms: stats::percentile(&warm, 50.0),
         warm_p99_ms: stats::percentile(&warm, 99.0),
         warm_ms: warm,
+        warm_cpu_ms,
         peak_rss_kib,
         threads,
         phases,
@@ -476,6 +498,7 @@ impl Results {
             ),
             col("warm_p50_ms", "warm p50", Unit::Ms, &|s| s.warm_p50_ms),
             col("warm_p99_ms", "warm p99", Unit::Ms, &|s| s.warm_p99_ms),
+            col("warm_cpu_ms", "warm CPU", Unit::Ms, &|s| s.warm_cpu_ms),
         ];
         // Phase i's columns read phases[i] (every run has the same phases in order).
         for (i, phase) in self.options.phases.iter().enumerate() {
@@ -483,6 +506,7 @@ impl Results {
             let p50 = move |s: &Sample| s.phases.get(i).and_then(|p| p.warm_p50_ms);
             let p99 = move |s: &Sample| s.phases.get(i).and_then(|p| p.warm_p99_ms);
             let rss = move |s: &Sample| s.phases.get(i).map(|p| p.peak_rss_kib as f64);
+            let cpu = move |s: &Sample| s.phases.get(i).and_then(|p| p.cpu_ms);
             columns.push(col(
                 &format!("warm_p50_ms:{l}"),
                 &format!("warm p50 {l}"),
@@ -494,6 +518,12 @@ impl Results {
                 &format!("warm p99 {l}"),
                 Unit::Ms,
                 &p99,
+            ));
+            columns.push(col(
+                &format!("warm_cpu_ms:{l}"),
+                &format!("warm CPU {l}"),
+                Unit::Ms,
+                &cpu,
             ));
             columns.push(col(
                 &format!("peak_rss_kib:{l}"),

@@ -218,11 +218,21 @@ fn warm_events_run_after_the_main_ones_in_the_same_process() {
         2,
         "the main event's warm series has only its own"
     );
+    assert!(
+        s.warm_cpu_ms.is_some_and(|c| c > 0.0),
+        "{:?}",
+        s.warm_cpu_ms
+    );
     let labels: Vec<&str> = s.phases.iter().map(|p| p.label.as_str()).collect();
     assert_eq!(labels, ["big", "one"]);
     for p in &s.phases {
         assert_eq!(p.warm_ms.len(), 2);
         assert!(p.warm_p50_ms.is_some() && p.peak_rss_kib > 0);
+        assert!(
+            p.cpu_ms.is_some_and(|c| c > 0.0),
+            "CPU per invocation: {:?}",
+            p.cpu_ms
+        );
         assert!(
             p.peak_rss_kib <= s.peak_rss_kib,
             "a peak so far is at most the final peak"

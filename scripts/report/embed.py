@@ -150,6 +150,22 @@ def part5(raw, w, svg, svg_dir, svg_rel, fmt, cold_rate, date):
             if r.get("failure"):
                 w(f"| | failed: {r['failure']} | | | | | | | | | | | | |")
         w("")
+        w("CPU time per warm invocation (all threads; steadier than wall-clock time on a busy machine), "
+          f"median, and *vs {base}* run by run:")
+        w("")
+        w(f"| row | init CPU ms | 16 tok | vs {base} | 128 tok | vs {base} | batch of 32 | vs {base} |")
+        w("|---|---|---|---|---|---|---|---|")
+        for r in t["rows"]:
+            def m(key):
+                v = fig(r, key)
+                return "–" if v is None else sig(v)
+
+            def q(key):
+                v = fig(r, key, "ratio_to_first")
+                return "–" if v is None else f"{sig(v)}×"
+            w(f"| {r['name']} | {m('init_cpu_ms')} | {m('cpu16_ms')} | {q('cpu16_ms')} | {m('cpu128_ms')} "
+              f"| {q('cpu128_ms')} | {m('cpu_batch32_ms')} | {q('cpu_batch32_ms')} |")
+        w("")
     if os.path.exists(os.path.join(raw, "embed", "rayo-skipped.txt")):
         w("**" + open(os.path.join(raw, "embed", "rayo-skipped.txt")).read().strip() + "**")
         w("")

@@ -14,6 +14,8 @@ Per row and setting: medians and p90s over runs of
 - peak RSS after the 128-token requests (VmHWM), and at the end (after the batch too);
 - threads (/proc/PID/status) and CPU over wall during the invocations (more than 1.05 means
   more than one thread computed at once);
+- CPU time per warm invocation of each event (bench-coldstart's `warm_cpu_ms`), the
+  load-independent view of the same latencies;
 and each figure's ratio to the first row (rayo when it ran), median of the run-by-run ratios.
 EVENTS.json is events.py's (token counts); SIZES.json maps a row to {"bytes", "zip_bytes"}.
 """
@@ -70,6 +72,9 @@ def metrics(events):
         ("batch32_ms", lambda s: phase(s, "batch32", "warm_p50_ms")),
         ("batch32_gflops", lambda s: None if not phase(s, "batch32", "warm_p50_ms") else
             batch_flops / (phase(s, "batch32", "warm_p50_ms") * 1e6)),
+        ("cpu16_ms", lambda s: s.get("warm_cpu_ms")),
+        ("cpu128_ms", lambda s: phase(s, "long", "cpu_ms")),
+        ("cpu_batch32_ms", lambda s: phase(s, "batch32", "cpu_ms")),
         ("rss128_kib", lambda s: phase(s, "long", "peak_rss_kib")),
         ("rss_kib", lambda s: s.get("peak_rss_kib")),
         ("threads", lambda s: s.get("threads")),
@@ -173,10 +178,16 @@ def markdown(label, t, sizes):
         w("")
         w(f"**{r['name']} failed** after {r['runs']} counted runs: {r['failure']}")
     w("")
-    w("| row | init ms | init CPU ms |")
-    w("|---|---|---|")
+    w("CPU time (all threads, /proc/PID/task/*/schedstat) per invocation: what each figure above cost "
+      "the process, steadier than wall-clock time when the machine is busy.")
+    w("")
+    w(f"| row | init ms | init CPU ms | CPU per 16 tok ms | vs {base} | CPU per 128 tok ms | vs {base} "
+      f"| CPU per batch ms | vs {base} |")
+    w("|---|---|---|---|---|---|---|---|---|")
     for r in t["rows"]:
-        w(f"| {r['name']} | {cell(r, 'init_ms')} | {cell(r, 'init_cpu_ms')} |")
+        w(f"| {r['name']} | {cell(r, 'init_ms')} | {cell(r, 'init_cpu_ms')} | {cell(r, 'cpu16_ms')} "
+          f"| {ratio(r, 'cpu16_ms')} | {cell(r, 'cpu128_ms')} | {ratio(r, 'cpu128_ms')} "
+          f"| {cell(r, 'cpu_batch32_ms')} | {ratio(r, 'cpu_batch32_ms')} |")
     w("")
     return "\n".join(out)
 

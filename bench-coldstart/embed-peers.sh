@@ -12,7 +12,11 @@
 #                          cwd and LAMBDA_TASK_ROOT its folder; skipped, and said so, when absent
 #   candle                 bench-coldstart/peers/candle-embed on lambda_runtime, static musl,
 #                          release-ultra ("z") with candle and gemm at opt-level 3
-#   candle-z               the same at "z" throughout (only with CANDLE_Z=1)
+#   candle-gnu             the same for x86_64-unknown-linux-gnu (dynamic glibc, needs 2.34:
+#                          provided.al2023 has it; cargo-lambda's default kind of target): the
+#                          stronger candle, as musl's allocator unmaps and re-faults every large
+#                          tensor (10x the page faults measured here)
+#   candle-z               the static one at "z" throughout (only with CANDLE_Z=1)
 #   onnxruntime            ONNX Runtime under awslambdaric, the model exported here offline
 #                          from the same weights (peers/embed/export_onnx.py)
 #   sentence-transformers  sentence-transformers on PyTorch (CPU) under awslambdaric
@@ -33,7 +37,8 @@
 # target/embed-peers), RUNS (10), INVOKES (10) at full CPU; MEMORY (comma-separated MB,
 # default 1769,128; empty = none; needs root and a cgroup cpu controller, else skipped with
 # the reason) with SHARE_RUNS (3) and SHARE_INVOKES (3), since a 128 MB share makes PyTorch's
-# cold start take minutes; ROWS (default rayo,candle,onnxruntime,sentence-transformers);
+# cold start take minutes; ROWS (default rayo,candle,candle-gnu,onnxruntime,
+# sentence-transformers);
 # CANDLE_Z=1; TIMEOUT (per wait, default 900 s); RAYO_EMBED; RAYO_EMBED_SIZE (comma-separated
 # paths counted as rayo's package; default bootstrap.zip beside the bootstrap if present,
 # else its folder).
@@ -56,7 +61,7 @@ INVOKES="${INVOKES:-10}"
 MEMORY="${MEMORY-1769,128}"
 SHARE_RUNS="${SHARE_RUNS:-3}"
 SHARE_INVOKES="${SHARE_INVOKES:-3}"
-ROWS="${ROWS:-rayo,candle,onnxruntime,sentence-transformers}"
+ROWS="${ROWS:-rayo,candle,candle-gnu,onnxruntime,sentence-transformers}"
 TIMEOUT="${TIMEOUT:-900}"
 RAYO_EMBED_GIVEN="${RAYO_EMBED:-}"
 RAYO_EMBED="${RAYO_EMBED:-$ROOT/target/lambda/embed/x86_64/bootstrap}"
@@ -72,8 +77,8 @@ die() {
 }
 want() { [[ ",$ROWS," == *",$1,"* ]]; }
 for r in ${ROWS//,/ }; do
-    case "$r" in rayo | candle | onnxruntime | sentence-transformers) ;;
-    *) die "ROWS: unknown row '$r' (rayo, candle, onnxruntime, sentence-transformers)" ;;
+    case "$r" in rayo | candle | candle-gnu | onnxruntime | sentence-transformers) ;;
+    *) die "ROWS: unknown row '$r' (rayo, candle, candle-gnu, onnxruntime, sentence-transformers)" ;;
     esac
 done
 [[ "$MEMORY" =~ ^([0-9]+(,[0-9]+)*)?$ ]] || die "MEMORY must be MB[,MB...], got '$MEMORY'"
@@ -161,24 +166,22 @@ if want rayo; then
     fi
 fi
 
-if want candle; then
-    step "candle (crates.io 0.11, lambda_runtime 1.x, static musl; cargo build, ~10 min the first time)"
-    (cd "$PEERS/candle-embed" && cargo build --profile release-ultra --target "$TARGET" >&2)
-    fresh_pkg candle
-    cp "$PEERS/candle-embed/target/$TARGET/release-ultra/candle-embed" "$PKG/candle/bootstrap"
-    cp "$MODEL/model.safetensors" "$MODEL/tokenizer.json" "$MODEL/config.json" "$PKG/candle/"
-    env="RAYON_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false"
-    add_row candle "$PKG/candle" "$env" "$PKG/candle" "$PKG/candle/bootstrap"
+candle_row() { # candle_row NAME PROFILE TRIPLE: build, package and add one candle row
+    step "$1: candle-embed, profile $2, $3 (cargo build; ~10-20 min the first time)"
+    (cd "$PEERS/candle-embed" && cargo build --profile "$2" --target "$3" >&2)
+    fresh_pkg "$1"
+    cp "$PEERS/candle-embed/target/$3/$2/candle-embed" "$PKG/$1/bootstrap"
+    cp "$MODEL/model.safetensors" "$MODEL/tokenizer.json" "$MODEL/config.json" "$PKG/$1/"
+    add_row "$1" "$PKG/$1" "RAYON_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false" "$PKG/$1" "$PKG/$1/bootstrap"
+}
+if want candle || want candle-gnu; then
+    rustup target add x86_64-unknown-linux-gnu >&2
+    if want candle; then candle_row candle release-ultra "$TARGET"; fi
+    if want candle-gnu; then candle_row candle-gnu release-ultra x86_64-unknown-linux-gnu; fi
+    if [[ "${CANDLE_Z:-}" == 1 ]]; then candle_row candle-z release-z "$TARGET"; fi
     lock="$PEERS/candle-embed/Cargo.lock"
     v() { grep -A1 "^name = \"$1\"$" "$lock" | sed -n 's/^version = "\(.*\)"/\1/p'; }
     version "candle-core $(v candle-core), candle-transformers $(v candle-transformers), tokenizers $(v tokenizers) (fancy-regex), lambda_runtime $(v lambda_runtime), tokio $(v tokio); $(rustc --version)"
-    if [[ "${CANDLE_Z:-}" == 1 ]]; then
-        (cd "$PEERS/candle-embed" && cargo build --profile release-z --target "$TARGET" >&2)
-        fresh_pkg candle-z
-        cp "$PEERS/candle-embed/target/$TARGET/release-z/candle-embed" "$PKG/candle-z/bootstrap"
-        cp "$MODEL/model.safetensors" "$MODEL/tokenizer.json" "$MODEL/config.json" "$PKG/candle-z/"
-        add_row candle-z "$PKG/candle-z" "$env" "$PKG/candle-z" "$PKG/candle-z/bootstrap"
-    fi
 fi
 
 if want onnxruntime; then

@@ -41,7 +41,9 @@
 # sentence-transformers);
 # CANDLE_Z=1; TIMEOUT (per wait, default 900 s); RAYO_EMBED; RAYO_EMBED_SIZE (comma-separated
 # paths counted as rayo's package; default bootstrap.zip beside the bootstrap if present,
-# else its folder).
+# else its folder); QUIET (a 1-min load average: before each CPU setting, wait until the load
+# is at most this, checking every 15 s, for up to QUIET_WAIT seconds (default 1800), then
+# measure anyway and say so; empty, the default: no waiting).
 #
 # Writes $OUT/table.md (everything below), summary.json (summary.py's figures),
 # results-{full,MBmb}.json and bench-{full,MBmb}.md (bench-coldstart's own), verify.md,
@@ -63,6 +65,8 @@ SHARE_RUNS="${SHARE_RUNS:-3}"
 SHARE_INVOKES="${SHARE_INVOKES:-3}"
 ROWS="${ROWS:-rayo,candle,candle-gnu,onnxruntime,sentence-transformers}"
 TIMEOUT="${TIMEOUT:-900}"
+QUIET="${QUIET:-}"
+QUIET_WAIT="${QUIET_WAIT:-1800}"
 RAYO_EMBED_GIVEN="${RAYO_EMBED:-}"
 RAYO_EMBED="${RAYO_EMBED:-$ROOT/target/lambda/embed/x86_64/bootstrap}"
 TARGET=x86_64-unknown-linux-musl
@@ -82,6 +86,8 @@ for r in ${ROWS//,/ }; do
     esac
 done
 [[ "$MEMORY" =~ ^([0-9]+(,[0-9]+)*)?$ ]] || die "MEMORY must be MB[,MB...], got '$MEMORY'"
+[[ "$QUIET" =~ ^([0-9]+(\.[0-9]+)?)?$ ]] || die "QUIET must be a load average such as 1.3, got '$QUIET'"
+[[ "$QUIET_WAIT" =~ ^[0-9]+$ ]] || die "QUIET_WAIT must be whole seconds, got '$QUIET_WAIT'"
 : >"$OUT/versions.txt"
 version() { echo "$*" | tee -a "$OUT/versions.txt" >&2; }
 
@@ -240,6 +246,23 @@ else
     echo '{}' >"$OUT/sizes.json"
 fi
 
+# The machine is shared: with QUIET set, start each CPU setting only once the load allows.
+: >"$OUT/quiet.txt"
+wait_quiet() { # wait_quiet LABEL
+    [[ -n "$QUIET" ]] || return 0
+    local waited=0 load
+    while load=$(cut -d' ' -f1 /proc/loadavg) && awk -v l="$load" -v q="$QUIET" 'BEGIN { exit !(l > q) }'; do
+        if ((waited >= QUIET_WAIT)); then
+            echo "$1: started at 1-min load $load after waiting ${waited} s for $QUIET (QUIET_WAIT)." | tee -a "$OUT/quiet.txt" >&2
+            return 0
+        fi
+        ((waited % 60 == 0)) && echo "embed-peers.sh: ($1) 1-min load $load > QUIET=$QUIET, waiting (${waited} s so far)" >&2
+        sleep 15
+        waited=$((waited + 15))
+    done
+    echo "$1: started at 1-min load $load (QUIET=$QUIET, after ${waited} s of waiting)." >>"$OUT/quiet.txt"
+}
+
 bench() { # bench LABEL RUNS INVOKES [bench-coldstart options...]
     local label="$1" runs="$2" invokes="$3"
     shift 3
@@ -253,6 +276,7 @@ bench() { # bench LABEL RUNS INVOKES [bench-coldstart options...]
         IFS=, read -ra ps <<<"${sizes[$i]}"
         for p in "${ps[@]}"; do args+=(--size "$n=$p"); done
     done
+    wait_quiet "$label"
     step "measuring ($label): $runs runs x ${#names[@]} rows, $invokes warm invocations per event; load $(cut -d' ' -f1-3 /proc/loadavg)"
     "$BENCH" "${args[@]}" >"$OUT/bench-$label.md" || die "bench-coldstart ($label) failed: see $OUT/bench-$label.md"
 }
@@ -288,6 +312,7 @@ step "summary"
     python3 "$PEERS/embed/summary.py" --events "$EV/events.json" --sizes "$OUT/sizes.json" \
         --out "$OUT/summary.json" "${labels[@]}"
     [[ -n "$share_note" ]] && { echo "$share_note"; echo; }
+    [[ -s "$OUT/quiet.txt" ]] && { cat "$OUT/quiet.txt"; echo; }
     echo "Versions:"
     sed 's/^/- /' "$OUT/versions.txt"
     echo

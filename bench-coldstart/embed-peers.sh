@@ -41,7 +41,8 @@
 # sentence-transformers);
 # CANDLE_Z=1; TIMEOUT (per wait, default 900 s); RAYO_EMBED; RAYO_EMBED_SIZE (comma-separated
 # paths counted as rayo's package; default bootstrap.zip beside the bootstrap if present,
-# else its folder); QUIET (a 1-min load average: before each CPU setting, wait until the load
+# else its folder); RAYO_ENV (space-separated NAME=VALUE for the rayo row, e.g.
+# RAYO_EMBED_MODEL=/path/embed-model.rayo); QUIET (a 1-min load average: before each CPU setting, wait until the load
 # is at most this, checking every 15 s, for up to QUIET_WAIT seconds (default 1800), then
 # measure anyway and say so; empty, the default: no waiting).
 #
@@ -164,8 +165,8 @@ if want rayo; then
         if [[ -z "$rsize" ]]; then
             if [[ -f "$rdir/bootstrap.zip" ]]; then rsize="$rdir/bootstrap.zip"; else rsize="$rdir"; fi
         fi
-        add_row rayo "$rdir" "" "$rsize" "$(cd "$rdir" && pwd)/$(basename "$RAYO_EMBED")"
-        version "rayo embed: $RAYO_EMBED (package counted: $rsize)"
+        add_row rayo "$rdir" "${RAYO_ENV:-}" "$rsize" "$(cd "$rdir" && pwd)/$(basename "$RAYO_EMBED")"
+        version "rayo embed: $RAYO_EMBED (package counted: $rsize${RAYO_ENV:+; environment: $RAYO_ENV})"
     else
         echo "rayo embed: not built ($RAYO_EMBED is missing), skipped: build it with ./build.sh --bin embed, or set RAYO_EMBED" |
             tee "$OUT/rayo-skipped.txt" >&2

@@ -6,7 +6,8 @@
 #
 #   --quick      fewer rounds and runs (a few minutes): for iterating on the report itself
 #   --no-build   reuse target/lambda/tiers/ from an earlier ./build.sh --check-all-tiers
-#   --no-embed   leave out Part 5 (embeddings: installs PyTorch, ~6 GB, and takes ~1 hour)
+#   --no-embed   leave out Part 5 (embeddings: installs PyTorch, ~6 GB, and takes ~1 hour;
+#                QUIET=LOAD in the environment makes it wait for a quieter machine first)
 #
 # Parts: 1 kernels vs NumPy (kernels/examples/report_timing.rs beside
 # scripts/report/numpy_worker.py, interleaved by scripts/report/part1.py); 2 cold start and
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --no-embed) EMBED=0 ;;
     -h | --help)
-        sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)

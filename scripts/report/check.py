@@ -209,8 +209,8 @@ def part5_selftest():
         # rayo at 1,769 MB, one sentence each, 1% cold: 10,000 x 24 ms + 990,000 x 5 ms =
         # 5,190,000 ms = 5,190 s x 1769/1024 GB = 8,965.93 GB-s, x $0.0000166667 = $0.149432,
         # + $0.20 of requests = $0.3494.
-        line = "- **rayo**, 1769 MB, one 16-token sentence per invocation: 10,000.0 × 24 ms + 990,000.0 × 5 ms"
-        if line not in md or "= 5,190,000.0 ms = 5,190.00 s; × 1.72754 GB = 8,965.93 GB-s" not in md \
+        line = "- **rayo**, 1769 MB, one 16-token sentence per invocation: 10,000 × 24 ms + 990,000 × 5 ms"
+        if line not in md or "= 5,190,000 ms = 5,190.00 s; × 1.72754 GB = 8,965.93 GB-s" not in md \
                 or "total **$0.3494**" not in md:
             failures.append("part 5 self-test: rayo's written-out arithmetic at 1,769 MB is not as worked out by hand")
         if not any("rayo 23.4 ms" in k and "peer 480 ms" in k for k in key):

@@ -166,6 +166,10 @@ def part5(raw, w, svg, svg_dir, svg_rel, fmt, cold_rate, date):
             w(f"| {r['name']} | {m('init_cpu_ms')} | {m('cpu16_ms')} | {q('cpu16_ms')} | {m('cpu128_ms')} "
               f"| {q('cpu128_ms')} | {m('cpu_batch32_ms')} | {q('cpu_batch32_ms')} |")
         w("")
+    quiet = os.path.join(raw, "embed", "quiet.txt")
+    if os.path.exists(quiet) and open(quiet).read().strip():
+        w("Waiting for a quiet machine (`QUIET`): " + " ".join(open(quiet).read().split()))
+        w("")
     if os.path.exists(os.path.join(raw, "embed", "rayo-skipped.txt")):
         w("**" + open(os.path.join(raw, "embed", "rayo-skipped.txt")).read().strip() + "**")
         w("")
@@ -239,9 +243,9 @@ def part5(raw, w, svg, svg_dir, svg_rel, fmt, cold_rate, date):
           f"| {x['cold_billed_ms']} / {x['warm_billed_ms']} | {x['gb_s']:,.2f} | {usd(x['total_usd'])} "
           f"| {usd(a['total_usd'])} |")
         arith.append(
-            f"- **{row['runtime']}**, {row['memory_mb']} MB, {row['shape']}: {x['cold']:,.1f} × "
-            f"{x['cold_billed_ms']} ms + {x['warm']:,.1f} × {x['warm_billed_ms']} ms = "
-            f"{x['total_billed_ms']:,.1f} ms = {x['total_billed_ms'] / 1000:,.2f} s; × "
+            f"- **{row['runtime']}**, {row['memory_mb']} MB, {row['shape']}: {x['cold']:,.10g} × "
+            f"{x['cold_billed_ms']} ms + {x['warm']:,.10g} × {x['warm_billed_ms']} ms = "
+            f"{x['total_billed_ms']:,.10g} ms = {x['total_billed_ms'] / 1000:,.2f} s; × "
             f"{row['memory_mb'] / 1024:g} GB = {x['gb_s']:,.2f} GB-s; × "
             f"{price(prices.PRICES['x86_64']['gb_second'])} = {usd(x['duration_usd'])}; + "
             f"{row['invocations']:,} × $0.20/1M = {usd(x['request_usd'])}; total **{usd(x['total_usd'])}** "

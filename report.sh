@@ -2,29 +2,36 @@
 # report.sh: measures rayo against its peers on this machine and writes docs/REPORT.md and
 # its charts (docs/report/*.svg) from those fresh measurements.
 #
-# usage: ./report.sh [--quick] [--no-build] [-h|--help]
+# usage: ./report.sh [--quick] [--no-build] [--no-embed] [-h|--help]
 #
 #   --quick      fewer rounds and runs (a few minutes): for iterating on the report itself
 #   --no-build   reuse target/lambda/tiers/ from an earlier ./build.sh --check-all-tiers
+#   --no-embed   leave out Part 5 (embeddings: installs PyTorch, ~6 GB, and takes ~1 hour;
+#                QUIET=LOAD in the environment makes it wait for a quieter machine first)
 #
 # Parts: 1 kernels vs NumPy (kernels/examples/report_timing.rs beside
 # scripts/report/numpy_worker.py, interleaved by scripts/report/part1.py); 2 cold start and
 # memory (bench-coldstart/peers.sh, at full CPU and, when bench-coldstart has --memory, at a
 # simulated 128 MB share; plus rayo's size tiers side by side); 3 sizes (build.sh
 # --check-all-tiers); 4 cost per million invocations (scripts/report/generate.py, prices in
-# scripts/report/prices.py). Raw data: target/report/raw/. Needs: rustup, cargo, python3 with
-# venv, network access to crates.io and PyPI, and what build.sh needs (scripts/deps.sh).
+# scripts/report/prices.py); 5 sentence embeddings, rayo's embed function beside candle, ONNX
+# Runtime and sentence-transformers (bench-coldstart/embed-peers.sh at full CPU and the
+# 1,769 / 128 MB shares; costs in scripts/report/embed.py). Raw data: target/report/raw/.
+# Needs: rustup, cargo, python3 with venv, network access to crates.io and PyPI, and what
+# build.sh needs (scripts/deps.sh).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 QUICK=0
 BUILD=1
+EMBED=1
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) QUICK=1 ;;
     --no-build) BUILD=0 ;;
+    --no-embed) EMBED=0 ;;
     -h | --help)
-        sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -38,11 +45,13 @@ done
 if [ "$QUICK" = 1 ]; then
     P1=(--rounds 3 --batches 10 --target-ms 0.5)
     RUNS=8 INVOKES=8
+    EMBED_ENV=(RUNS=3 INVOKES=3 SHARE_RUNS=1 SHARE_INVOKES=2)
 else
     # Short batches: on a busy machine most of them then fit in one scheduler time slice, and
     # the median is the uncontended speed (3 ms batches moved ratios by 2x between runs here).
     P1=(--rounds 12 --batches 20 --target-ms 0.5)
     RUNS=30 INVOKES=20
+    EMBED_ENV=(RUNS=10 INVOKES=10 SHARE_RUNS=3 SHARE_INVOKES=3)
 fi
 RAW="$ROOT/target/report/raw"
 LOG="$ROOT/target/report/log"
@@ -160,6 +169,19 @@ python3 "$ROOT/scripts/report/peer_sizes.py" \
     "awslambdaric=$SITE/awslambdaric,$PEERS/python" \
     "awslambdaric+numpy=$SITE/awslambdaric,$SITE/numpy,$SITE/numpy.libs,$PEERS/python-numpy" \
     >"$RAW/peer-sizes.json"
+
+# ---- Part 5: sentence embeddings ----
+if [ "$EMBED" = 1 ]; then
+    step "Part 5: bench-coldstart/embed-peers.sh ${EMBED_ENV[*]} (log: $LOG/embed.log)"
+    # A failure here must not lose Parts 1-4: the report says why Part 5 is missing.
+    if env OUT="$RAW/embed" "${EMBED_ENV[@]}" "$ROOT/bench-coldstart/embed-peers.sh" >"$LOG/embed.md" 2>"$LOG/embed.log"; then
+        echo ok >"$RAW/embed-state"
+    else
+        echo "bench-coldstart/embed-peers.sh failed (exit $?; see target/report/log/embed.log)" >"$RAW/embed-state"
+    fi
+else
+    echo skipped >"$RAW/embed-state"
+fi
 
 # ---- the report ----
 step "writing docs/REPORT.md and docs/report/*.svg"

@@ -47,6 +47,8 @@ step "cargo test --workspace" cargo test --workspace
 step "cargo test: streamed Function URL responses of typed HTTP events (feature http-events)" \
     cargo test -p rayo-bootstrap --features http-events --test streaming
 step "report: cost arithmetic of docs/REPORT.md" python3 scripts/report/check.py .
+step "embedding comparison: its verify and summary tools, embed-peers.sh parses" \
+    sh -c 'python3 bench-coldstart/peers/embed/test_tools.py && bash -n bench-coldstart/embed-peers.sh'
 step "build.sh: every tier, both architectures, size budgets" ./build.sh --check-all-tiers
 step "reproducible zips" scripts/test-reproducible.sh
 step "arm64 tests under qemu" scripts/test-aarch64.sh

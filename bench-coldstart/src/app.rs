@@ -134,6 +134,18 @@ fn local_mode(specs: &[Spec], opts: &Options, out: &Outputs, command: &[String])
         opts.invokes,
         opts.event.len()
     );
+    if !opts.phases.is_empty() {
+        let list: Vec<String> = opts
+            .phases
+            .iter()
+            .map(|p| format!("`{}` ({} bytes)", p.label, p.event.len()))
+            .collect();
+        println!(
+            "Then, in the same process, {} invocations of each warm event in turn: {}.",
+            opts.invokes,
+            list.join(", ")
+        );
+    }
     if let Some(c) = &opts.cpu {
         println!(
             "CPU: Lambda's share for {} (cgroup {}, a fresh group per cold start; AWS_LAMBDA_FUNCTION_MEMORY_SIZE={}){}.",

@@ -256,9 +256,9 @@ pub fn run_all(
 impl AwsResults {
     /// The Markdown table: one row per function.
     pub fn table(&self) -> Table {
-        let col = |key, label, unit, f: fn(&AwsSample) -> Option<f64>| Column {
-            key,
-            label,
+        let col = |key: &str, label: &str, unit, f: fn(&AwsSample) -> Option<f64>| Column {
+            key: key.into(),
+            label: label.into(),
             unit,
             values: self
                 .series

@@ -1,7 +1,7 @@
 //! Command-line parsing (lexopt: no derive machinery, every message written here).
 use crate::cgroup::{self, Share};
 use crate::error::{Error, Result};
-use crate::local::{Options, Spec};
+use crate::local::{Options, Spec, WarmEvent};
 use lexopt::prelude::*;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -20,6 +20,9 @@ interleaved, after one uncounted warm-up each; prints a Markdown table on stdout
   --invokes M           warm invocations after the first one (default 10)
   --event JSON          the event sent on every invocation (default {})
   --event-file F        ... read from a file
+  --warm-event LABEL=F  after the M warm invocations of the event, M more of the event in
+                        file F, in the same process (repeatable, in order): columns
+                        `warm p50 LABEL`, `warm p99 LABEL`, `peak RSS after LABEL`
   --json OUT            write every sample, the summaries and the machine as JSON
   --svg OUT             write a chart of the init distributions
   --timeout SECS        bound on init and on each invocation (default 10)
@@ -186,6 +189,15 @@ pub fn parse<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Result<Cli>
                 let bytes = std::fs::read(&f)
                     .map_err(|e| Error::io(format!("read --event-file {}", f.display()), e))?;
                 event = Some(bytes);
+            }
+            Long("warm-event") if aws.is_none() => {
+                let (label, file) = name_value(p.value().map_err(from_lexopt)?, "--warm-event")?;
+                let event = std::fs::read(&file)
+                    .map_err(|e| Error::io(format!("read --warm-event {label}={file}"), e))?;
+                if opts.phases.iter().any(|p| p.label == label) {
+                    return Err(usage(format!("--warm-event: label {label:?} given twice")));
+                }
+                opts.phases.push(WarmEvent { label, event });
             }
             Long("json") => out.json = Some(p.value().map_err(from_lexopt)?.into()),
             Long("svg") => out.svg = Some(p.value().map_err(from_lexopt)?.into()),
@@ -379,6 +391,15 @@ mod tests {
             ),
             ("--memory 10241 a=sh", "outside Lambda's range"),
             ("--memory 12x a=sh", "\"12x\" is not a valid number"),
+            ("--warm-event x a=sh", "expected NAME=VALUE"),
+            (
+                "--warm-event x=/no/such/file a=sh",
+                "read --warm-event x=/no/such/file",
+            ),
+            (
+                "--warm-event x=/dev/null --warm-event x=/dev/null a=sh",
+                "label \"x\" given twice",
+            ),
             ("--memory 128 --cpu-period 10000 a=sh", "at least 13821 us"),
             (
                 "--memory 128 --cpu-period 2000000 a=sh",

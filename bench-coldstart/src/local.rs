@@ -135,6 +135,18 @@ pub struct Options {
     /// `--measure-errors`: a bootstrap whose every invocation is an error is measured as it
     /// is; otherwise the run fails with a warning (it usually means the wrong event).
     pub measure_errors: bool,
+    /// `--warm-event LABEL=FILE`: after the warm invocations of `event`, `invokes` more of
+    /// each of these, in order, in the same process (one latency series per label).
+    pub phases: Vec<WarmEvent>,
+}
+
+/// One more event every run sends `invokes` times once the main event's are done.
+#[derive(Clone, Debug)]
+pub struct WarmEvent {
+    /// The name its latency series goes by.
+    pub label: String,
+    /// The event body.
+    pub event: Vec<u8>,
 }
 
 /// Where the quota groups go and how big they are.
@@ -160,6 +172,7 @@ impl Default for Options {
             keep_going: false,
             cpu: None,
             measure_errors: false,
+            phases: Vec::new(),
         }
     }
 }
@@ -173,14 +186,25 @@ pub struct Sample {
     pub init_ms: f64,
     /// First event's `/next` response written until its response body was read.
     pub first_invoke_ms: Option<f64>,
+    /// Cold start as a caller sees it: `init_ms + first_invoke_ms`, spawn to the last byte
+    /// of the first response without the harness's own gap between the first `GET /next`
+    /// arriving and the event being written (on Lambda the event is already waiting).
+    pub to_first_response_ms: Option<f64>,
     /// Each warm invocation's latency.
     pub warm_ms: Vec<f64>,
     /// Median of `warm_ms`.
     pub warm_p50_ms: Option<f64>,
     /// 99th percentile of `warm_ms`.
     pub warm_p99_ms: Option<f64>,
+    /// CPU time (user + system, all threads, /proc/PID/task/*/schedstat) per warm invocation
+    /// of the main event, on average: steadier than wall-clock latency on a busy machine.
+    pub warm_cpu_ms: Option<f64>,
     /// VmHWM before the process was stopped.
     pub peak_rss_kib: u64,
+    /// The process's live threads (`Threads` in /proc/PID/status), read with VmHWM.
+    pub threads: Option<u64>,
+    /// One entry per `--warm-event`, in order.
+    pub phases: Vec<PhaseSample>,
     /// CPU time (user + system) spent until the first `GET /next`, from /proc/PID/schedstat.
     pub init_cpu_ms: Option<f64>,
     /// CPU time of the whole process life (init and every invocation), from wait4.
@@ -197,6 +221,23 @@ pub struct Sample {
     pub init_throttled_periods: Option<u64>,
     /// Time spent throttled before the first `GET /next`, in ms.
     pub init_throttled_ms: Option<f64>,
+}
+
+/// The invocations of one `--warm-event` within a run.
+#[derive(Clone, Debug, miniserde::Serialize)]
+pub struct PhaseSample {
+    /// The `--warm-event` label.
+    pub label: String,
+    /// Each invocation's latency.
+    pub warm_ms: Vec<f64>,
+    /// Median of `warm_ms`.
+    pub warm_p50_ms: Option<f64>,
+    /// 99th percentile of `warm_ms`.
+    pub warm_p99_ms: Option<f64>,
+    /// VmHWM right after this phase's last response: the peak over everything so far.
+    pub peak_rss_kib: u64,
+    /// CPU time (user + system, all threads) per invocation of this phase, on average.
+    pub cpu_ms: Option<f64>,
 }
 
 /// A sample with the raw instants behind it, for the accuracy self-check.
@@ -296,38 +337,84 @@ pub fn measure_once(spec: &Spec, opts: &Options, run: usize) -> Result<Measured>
         }
     }
 
+    // CPU time (all threads) between two points: what an invocation cost the process,
+    // whatever else the machine was doing (wall-clock latency moves with load, this barely).
+    let cpu_now = || procfs::schedstat_ns(pid).ok();
+    let per_invoke = |from: Option<u64>, to: Option<u64>, n: usize| match (from, to) {
+        (Some(a), Some(b)) if n > 0 => Some(b.saturating_sub(a) as f64 / 1e6 / n as f64),
+        _ => None,
+    };
     let mut outcomes = Vec::new();
+    let mut warm_cpu_ms = None;
     if !spec.init_only {
+        let mut warm_from = None;
         for i in 0..=opts.invokes {
             let out = emu.invoke(opts.event.clone(), opts.timeout).map_err(|e| {
                 let why = proc.exited().unwrap_or_default();
                 fail(format!("invocation {i}: {e} {why}"))
             })?;
             outcomes.push(out);
+            if i == 0 {
+                warm_from = cpu_now();
+            }
+        }
+        warm_cpu_ms = per_invoke(warm_from, cpu_now(), opts.invokes);
+    }
+    let mut phases = Vec::new();
+    if !spec.init_only {
+        for phase in &opts.phases {
+            let mut warm = Vec::with_capacity(opts.invokes);
+            let cpu_from = cpu_now();
+            for i in 0..opts.invokes {
+                let out = emu.invoke(phase.event.clone(), opts.timeout).map_err(|e| {
+                    let why = proc.exited().unwrap_or_default();
+                    fail(format!("`{}` invocation {i}: {e} {why}", phase.label))
+                })?;
+                warm.push(ms(out.received_at.saturating_duration_since(out.sent_at)));
+                outcomes.push(out);
+            }
+            let cpu_ms = per_invoke(cpu_from, cpu_now(), opts.invokes);
+            let (peak_rss_kib, _) =
+                procfs::vm_hwm_kib_and_threads(pid).map_err(|e| fail(e.to_string()))?;
+            phases.push(PhaseSample {
+                cpu_ms,
+                label: phase.label.clone(),
+                warm_p50_ms: stats::percentile(&warm, 50.0),
+                warm_p99_ms: stats::percentile(&warm, 99.0),
+                warm_ms: warm,
+                peak_rss_kib,
+            });
         }
     }
-    let peak_rss_kib = procfs::vm_hwm_kib(pid).map_err(|e| fail(e.to_string()))?;
+    let (peak_rss_kib, threads) =
+        procfs::vm_hwm_kib_and_threads(pid).map_err(|e| fail(e.to_string()))?;
     let reaped = proc.kill_and_reap().map_err(|e| fail(e.to_string()))?;
     drop(emu);
     if let Some(g) = group {
         g.remove().map_err(|e| fail(e.to_string()))?;
     }
 
-    let lat: Vec<f64> = outcomes
+    let main_events = outcomes.len() - phases.iter().map(|p| p.warm_ms.len()).sum::<usize>();
+    let lat: Vec<f64> = outcomes[..main_events]
         .iter()
         .map(|o| ms(o.received_at.saturating_duration_since(o.sent_at)))
         .collect();
     let warm: Vec<f64> = lat.iter().skip(1).copied().collect();
+    let init_ms = ms(next_at
+        .saturating_duration_since(spawn_at)
+        .saturating_sub(attach));
     let sample = Sample {
         run,
-        init_ms: ms(next_at
-            .saturating_duration_since(spawn_at)
-            .saturating_sub(attach)),
+        init_ms,
         first_invoke_ms: lat.first().copied(),
+        to_first_response_ms: lat.first().map(|first| init_ms + first),
         warm_p50_ms: stats::percentile(&warm, 50.0),
         warm_p99_ms: stats::percentile(&warm, 99.0),
         warm_ms: warm,
+        warm_cpu_ms,
         peak_rss_kib,
+        threads,
+        phases,
         init_cpu_ms,
         cpu_ms: reaped.cpu_ms,
         function_errors: outcomes
@@ -424,9 +511,9 @@ pub fn run_all(specs: &[Spec], opts: &Options, progress: &mut dyn FnMut(&str)) -
 impl Results {
     /// The Markdown table: one row per bootstrap.
     pub fn table(&self) -> Table {
-        let col = |key, label, unit, f: fn(&Sample) -> Option<f64>| Column {
-            key,
-            label,
+        let col = |key: &str, label: &str, unit, f: &dyn Fn(&Sample) -> Option<f64>| Column {
+            key: key.into(),
+            label: label.into(),
             unit,
             values: self
                 .series
@@ -435,20 +522,64 @@ impl Results {
                 .collect(),
         };
         let mut columns = vec![
-            col("init_ms", "init", Unit::Ms, |s| Some(s.init_ms)),
-            col("first_invoke_ms", "first invoke", Unit::Ms, |s| {
+            col("init_ms", "init", Unit::Ms, &|s| Some(s.init_ms)),
+            col("first_invoke_ms", "first invoke", Unit::Ms, &|s| {
                 s.first_invoke_ms
             }),
-            col("warm_p50_ms", "warm p50", Unit::Ms, |s| s.warm_p50_ms),
-            col("warm_p99_ms", "warm p99", Unit::Ms, |s| s.warm_p99_ms),
-            col("peak_rss_kib", "peak RSS", Unit::KiB, |s| {
+            col(
+                "to_first_response_ms",
+                "to first response",
+                Unit::Ms,
+                &|s| s.to_first_response_ms,
+            ),
+            col("warm_p50_ms", "warm p50", Unit::Ms, &|s| s.warm_p50_ms),
+            col("warm_p99_ms", "warm p99", Unit::Ms, &|s| s.warm_p99_ms),
+            col("warm_cpu_ms", "warm CPU", Unit::Ms, &|s| s.warm_cpu_ms),
+        ];
+        // Phase i's columns read phases[i] (every run has the same phases in order).
+        for (i, phase) in self.options.phases.iter().enumerate() {
+            let l = &phase.label;
+            let p50 = move |s: &Sample| s.phases.get(i).and_then(|p| p.warm_p50_ms);
+            let p99 = move |s: &Sample| s.phases.get(i).and_then(|p| p.warm_p99_ms);
+            let rss = move |s: &Sample| s.phases.get(i).map(|p| p.peak_rss_kib as f64);
+            let cpu = move |s: &Sample| s.phases.get(i).and_then(|p| p.cpu_ms);
+            columns.push(col(
+                &format!("warm_p50_ms:{l}"),
+                &format!("warm p50 {l}"),
+                Unit::Ms,
+                &p50,
+            ));
+            columns.push(col(
+                &format!("warm_p99_ms:{l}"),
+                &format!("warm p99 {l}"),
+                Unit::Ms,
+                &p99,
+            ));
+            columns.push(col(
+                &format!("warm_cpu_ms:{l}"),
+                &format!("warm CPU {l}"),
+                Unit::Ms,
+                &cpu,
+            ));
+            columns.push(col(
+                &format!("peak_rss_kib:{l}"),
+                &format!("peak RSS after {l}"),
+                Unit::KiB,
+                &rss,
+            ));
+        }
+        columns.extend([
+            col("peak_rss_kib", "peak RSS", Unit::KiB, &|s| {
                 Some(s.peak_rss_kib as f64)
             }),
-            col("init_cpu_ms", "init CPU", Unit::Ms, |s| s.init_cpu_ms),
-            col("cpu_ms", "CPU total", Unit::Ms, |s| Some(s.cpu_ms)),
-        ];
+            col("init_cpu_ms", "init CPU", Unit::Ms, &|s| s.init_cpu_ms),
+            col("cpu_ms", "CPU total", Unit::Ms, &|s| Some(s.cpu_ms)),
+            col("threads", "threads", Unit::Count, &|s| {
+                s.threads.map(|t| t as f64)
+            }),
+        ]);
         if self.options.cpu.is_some() {
-            columns.push(col("init_throttled_ms", "init throttled", Unit::Ms, |s| {
+            columns.push(col("init_throttled_ms", "init throttled", Unit::Ms, &|s| {
                 s.init_throttled_ms
             }));
         }
@@ -473,6 +604,11 @@ impl Results {
             samples: &'a [Sample],
         }
         #[derive(miniserde::Serialize)]
+        struct WarmEventDoc<'a> {
+            label: &'a str,
+            event_bytes: usize,
+        }
+        #[derive(miniserde::Serialize)]
         struct Doc<'a> {
             tool: &'static str,
             version: &'static str,
@@ -483,6 +619,8 @@ impl Results {
             runs: usize,
             invokes: usize,
             event_bytes: usize,
+            /// `--warm-event` labels and sizes, in the order each run sends them.
+            warm_events: Vec<WarmEventDoc<'a>>,
             timeout_s: f64,
             memory_mb: Option<u32>,
             cpu_quota: Option<f64>,
@@ -523,6 +661,15 @@ impl Results {
             runs: self.options.runs,
             invokes: self.options.invokes,
             event_bytes: self.options.event.len(),
+            warm_events: self
+                .options
+                .phases
+                .iter()
+                .map(|p| WarmEventDoc {
+                    label: &p.label,
+                    event_bytes: p.event.len(),
+                })
+                .collect(),
             timeout_s: self.options.timeout.as_secs_f64(),
             memory_mb: cpu.map(|c| c.share.memory_mb),
             cpu_quota: cpu.map(|c| c.share.cpus()),

@@ -2,23 +2,37 @@
 use crate::error::{Error, Result};
 use std::process::Child;
 
-/// `VmHWM` (peak resident set, KiB) from the text of /proc/PID/status.
-pub fn parse_vm_hwm_kib(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let mut words = line["VmHWM:".len()..].split_whitespace();
+/// A `Key: N unit` line of /proc/PID/status, e.g. `VmHWM:\t  340 kB` or `Threads:\t4`.
+fn status_field(status: &str, key: &str, unit: Option<&str>) -> Option<u64> {
+    let rest = status
+        .lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))?;
+    let mut words = rest.split_whitespace();
     let n = words.next()?.parse().ok()?;
-    (words.next()? == "kB").then_some(n)
+    (words.next() == unit).then_some(n)
 }
 
-/// Peak RSS of a live process. Must be read before it is killed: once reaped, its /proc
-/// entry is gone, and `wait4`'s ru_maxrss is inherited from the parent across exec.
-pub fn vm_hwm_kib(pid: u32) -> Result<u64> {
+/// `VmHWM` (peak resident set, KiB) from the text of /proc/PID/status.
+pub fn parse_vm_hwm_kib(status: &str) -> Option<u64> {
+    status_field(status, "VmHWM", Some("kB"))
+}
+
+/// `Threads` (the process's live threads) from the text of /proc/PID/status.
+pub fn parse_threads(status: &str) -> Option<u64> {
+    status_field(status, "Threads", None)
+}
+
+/// Peak RSS (KiB) and live threads of a live process, from one read of /proc/PID/status.
+/// Must be read before it is killed: once reaped, its /proc entry is gone, and `wait4`'s
+/// ru_maxrss is inherited from the parent across exec.
+pub fn vm_hwm_kib_and_threads(pid: u32) -> Result<(u64, Option<u64>)> {
     let path = format!("/proc/{pid}/status");
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(format!("read {path}"), e))?;
-    parse_vm_hwm_kib(&text).ok_or_else(|| Error::Proc {
+    let hwm = parse_vm_hwm_kib(&text).ok_or_else(|| Error::Proc {
         path,
         what: "no `VmHWM: N kB` line".into(),
-    })
+    })?;
+    Ok((hwm, parse_threads(&text)))
 }
 
 /// First field of /proc/PID/schedstat: nanoseconds the task has run on a CPU (user + system).
@@ -166,6 +180,13 @@ mod tests {
         assert_eq!(parse_vm_hwm_kib(status), Some(340));
         assert_eq!(parse_vm_hwm_kib("VmHWM: 12 MB\n"), None);
         assert_eq!(parse_vm_hwm_kib("Name: x\n"), None);
+        assert_eq!(parse_vm_hwm_kib("VmHWMx: 12 kB\n"), None);
+        assert_eq!(
+            parse_threads("Name:\tx\nThreads:\t7\nVmHWM:\t1 kB\n"),
+            Some(7)
+        );
+        assert_eq!(parse_threads("Threads:\t7 kB\n"), None);
+        assert_eq!(parse_threads(status), None);
         assert_eq!(parse_schedstat_ns("76293 45368 2\n"), Some(76293));
         assert_eq!(parse_schedstat_ns(""), None);
         assert_eq!(
@@ -183,7 +204,9 @@ mod tests {
             .unwrap();
         let mut b = Bootstrap::new(child);
         assert!(b.exited().is_none());
-        assert!(vm_hwm_kib(b.pid()).unwrap() > 0);
+        let (hwm, threads) = vm_hwm_kib_and_threads(b.pid()).unwrap();
+        assert!(hwm > 0);
+        assert_eq!(threads, Some(1), "sleep is single-threaded");
         schedstat_ns(b.pid()).unwrap();
         assert!(
             schedstat_ns(std::process::id()).unwrap() > 0,

@@ -11,6 +11,8 @@ pub enum Unit {
     KiB,
     /// Megabytes as Lambda's REPORT line counts them.
     MB,
+    /// A plain count (threads).
+    Count,
 }
 
 impl Unit {
@@ -23,13 +25,15 @@ impl Unit {
             Unit::KiB if x >= 1024.0 => format!("{:.1} MiB", x / 1024.0),
             Unit::KiB => format!("{x:.0} KiB"),
             Unit::MB => format!("{x:.0} MB"),
+            Unit::Count if x.fract() == 0.0 => format!("{x:.0}"),
+            Unit::Count => format!("{x:.1}"),
         }
     }
 
     fn suffix(self) -> &'static str {
         match self {
             Unit::Ms => " (ms)",
-            Unit::KiB | Unit::MB => "",
+            Unit::KiB | Unit::MB | Unit::Count => "",
         }
     }
 }
@@ -39,9 +43,9 @@ impl Unit {
 #[derive(Clone, Debug)]
 pub struct Column {
     /// The JSON key, e.g. `init_ms`.
-    pub key: &'static str,
+    pub key: String,
     /// The table header, e.g. `init`.
-    pub label: &'static str,
+    pub label: String,
     /// How values are shown.
     pub unit: Unit,
     /// `values[bootstrap][run]`.
@@ -159,8 +163,8 @@ mod tests {
             sizes: vec![Some(420 * 1024), None],
             columns: vec![
                 Column {
-                    key: "init_ms",
-                    label: "init",
+                    key: "init_ms".into(),
+                    label: "init".into(),
                     unit: Unit::Ms,
                     values: vec![
                         vec![Some(1.0), Some(2.0), Some(1.0)],
@@ -168,8 +172,8 @@ mod tests {
                     ],
                 },
                 Column {
-                    key: "peak_rss_kib",
-                    label: "peak RSS",
+                    key: "peak_rss_kib".into(),
+                    label: "peak RSS".into(),
                     unit: Unit::KiB,
                     values: vec![vec![Some(340.0); 3], vec![None, Some(14336.0), None]],
                 },
@@ -229,6 +233,8 @@ mod tests {
         assert_eq!(Unit::Ms.format(182.4), "182");
         assert_eq!(Unit::KiB.format(3174.4), "3.1 MiB");
         assert_eq!(Unit::MB.format(128.0), "128 MB");
+        assert_eq!(Unit::Count.format(4.0), "4");
+        assert_eq!(Unit::Count.format(4.5), "4.5");
         assert_eq!(format_bytes(439 * 1024), "439 KiB");
     }
 }

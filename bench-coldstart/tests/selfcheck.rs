@@ -68,6 +68,7 @@ fn harness_timestamps_agree_with_the_bootstraps_own_clock() {
         keep_going: false,
         cpu: None,
         measure_errors: false,
+        phases: Vec::new(),
     };
     let clock = Clock::now();
     let (mut next_lags, mut resp_lags, mut deliver_lags) = (vec![], vec![], vec![]);
@@ -123,6 +124,27 @@ fn harness_timestamps_agree_with_the_bootstraps_own_clock() {
         let handled_ms = (resp - recv) as f64 / 1e6;
         let first = m.sample.first_invoke_ms.expect("first invoke measured");
         assert!(first >= handled_ms, "run {run}: first invoke {first} ms shorter than the probe's own handling {handled_ms} ms");
+        // "To first response" is init plus the first invoke: spawn to the response's last
+        // byte without the harness's gap between the GET /next arriving and the event going out.
+        let gap = sent - next_at;
+        assert!(
+            gap >= 0,
+            "run {run}: the event was written before GET /next arrived"
+        );
+        let to_first = m
+            .sample
+            .to_first_response_ms
+            .expect("to first response measured");
+        let want_ms = (received - spawn - gap) as f64 / 1e6;
+        assert!(
+            (to_first - want_ms).abs() < 0.001,
+            "run {run}: to first response {to_first} ms, the instants say {want_ms} ms"
+        );
+        assert_eq!(
+            m.sample.threads,
+            Some(1),
+            "run {run}: the probe has one thread"
+        );
         next_lags.push(next_at - send);
         resp_lags.push(received - resp);
         deliver_lags.push(recv - sent);

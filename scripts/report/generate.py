@@ -16,6 +16,7 @@ import statistics
 import sys
 
 import costmodel
+import embed
 import prices
 import svg
 
@@ -622,6 +623,10 @@ def main():
         json.dump({"inputs": {"memory_mb": MEMORY_MB, "cold_rate": COLD_RATE, "invocations": INVOCATIONS},
                    "prices": prices.PRICES, "prices_checked": prices.CHECKED, "rows": cost_rows}, f, indent=1)
 
+    # ---- Part 5 ----
+    key_embed = embed.part5(raw, w, svg, a.svg_dir, svg_rel, {"sig": sig, "usd": usd, "price": price},
+                            COLD_RATE, machine["date_utc"])
+
     # ---- key figures, placed under the header ----
     def init_of(b, n):
         return None if b is None else b.med(n, "init_ms")
@@ -646,6 +651,7 @@ def main():
         key.append(f"- **Cost model** ({MEMORY_MB} MB, {COLD_RATE:.1%} cold, x86_64, per million invocations, "
                    "$0.20 of each being the request charge): "
                    + ", ".join(f"{r['runtime']} {usd(r['cost']['x86_64']['total_usd'])}" for r in cost_rows) + ".")
+    key += key_embed
     md[summary_at:summary_at] = ["## Key figures (this run)", ""] + key + [""]
 
     # ---- caveats ----
@@ -654,9 +660,9 @@ def main():
     w("- Nothing here ran on AWS: init times are local (this VM, the local emulator), not Lambda's.")
     w("- Only x86_64 was timed; the arm64 binaries are sized, not run (Part 3), and arm64 costs use "
       "x86_64 timings.")
-    w("- bench-coldstart's README notes that first-invoke and warm latencies are undercounted by the "
-      "emulator's `sent_at` stamp on a busy machine (tens of µs); this does not change any billed "
-      "millisecond above.")
+    w("- First-invoke and warm latencies are the emulator's round trip (event written to response read); "
+      "its self-check (bench-coldstart/README.md) bounds the harness's own share at tens of µs, which "
+      "changes no billed millisecond above.")
     w("- NumPy's `np.dot` may use more than one BLAS thread at large sizes; rayo's kernels use one.")
     w("- A busy shared machine: medians of interleaved samples, but absolute figures move between runs.")
     w("")
@@ -669,7 +675,9 @@ def main():
       "controller for the 128 MB share (without it that table is left out, with the reason). Raw data "
       "of a run: `target/report/raw/` (bench-coldstart's JSON and Markdown, the timing samples), logs in "
       "`target/report/log/`; neither is committed. `python3 scripts/report/check.py` (run by `test.sh`) "
-      "recomputes Part 4 from `docs/report/cost.json`.")
+      "recomputes Part 4 from `docs/report/cost.json` and Part 5's costs from `docs/report/embed-cost.json`. "
+      "Part 5 (`bench-coldstart/embed-peers.sh`) installs PyTorch (~6 GB) and takes about an hour; "
+      "`--no-embed` leaves it out.")
 
     with open(a.out, "w") as f:
         f.write("\n".join(md) + "\n")

@@ -745,7 +745,10 @@ mod tests {
         // Tensor b moved onto a.
         let a_off = u64_at(&f, e0 + 96);
         let e = edit(e0 + ENTRY_LEN + 96, &a_off.to_le_bytes());
-        assert!(e.contains("overlap") && e.contains("before the end of \"a\""), "{e}");
+        assert!(
+            e.contains("overlap") && e.contains("before the end of \"a\""),
+            "{e}"
+        );
         let e = edit(e0 + ENTRY_LEN, b"a\0");
         assert!(e.contains("twice"), "{e}");
         let e = edit(e0, b"\x01");

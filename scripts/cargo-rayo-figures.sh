@@ -6,9 +6,10 @@
 #      same crate built against rayo at COMMIT, before them);
 #   2. the time from `cargo rayo new` to a first answer from `cargo rayo invoke`, on a warm
 #      machine (toolchains, zig and the crates.io cache present): with a fresh target dir for
-#      the new crate (what a user has) and with one already used by an earlier crate.
+#      the new crate (what a user has) and with one already used by an earlier crate;
+#   3. the commands a new user types, counted in the README's "Your own function".
 #
-# usage: scripts/cargo-rayo-figures.sh [sizes] [time]     (default: both)
+# usage: scripts/cargo-rayo-figures.sh [sizes] [time] [commands]     (default: all three)
 #        RAYO_BEFORE=5ab1329^ scripts/cargo-rayo-figures.sh sizes
 # Prints Markdown tables; every line names the load average when it was taken. Work files
 # go to target/figures/ (removed and rewritten each run).
@@ -18,11 +19,13 @@ cd "$ROOT"
 WORK="$ROOT/target/figures"
 export RAYO_VENV="${RAYO_VENV:-$ROOT/target/venv}"
 what=("$@")
-[ ${#what[@]} -gt 0 ] || what=(sizes time)
+[ ${#what[@]} -gt 0 ] || what=(sizes time commands)
 load() { cut -d' ' -f1 /proc/loadavg; }
 
-echo "building cargo-rayo (host)" >&2
-cargo build --quiet --locked -p cargo-rayo
+if [[ " ${what[*]} " == *" sizes "* || " ${what[*]} " == *" time "* ]]; then
+    echo "building cargo-rayo (host)" >&2
+    cargo build --quiet --locked -p cargo-rayo
+fi
 CR="$ROOT/target/debug/cargo-rayo"
 rm -rf "$WORK"
 mkdir -p "$WORK"
@@ -108,4 +111,17 @@ if [[ " ${what[*]} " == *" time "* ]]; then
     echo "|---|---|---|---|"
     first_answer fresh "$WORK/time-fresh-target"
     first_answer used "$WORK/time-fresh-target"
+fi
+
+if [[ " ${what[*]} " == *" commands "* ]]; then
+    # The lines of the first ```sh block under "## Your own function", and the one-off
+    # install the sentence before it names.
+    block=$(awk '/^## Your own function/ { f = 1 } f && /^```sh/ { b = 1; next } b && /^```/ { exit } b && NF' README.md)
+    lines=$(printf '%s\n' "$block" | grep -c .)
+    commands=$(printf '%s\n' "$block" | sed 's/#.*//' | awk -F'&&' '{ n += NF } END { print n }')
+    install=$(grep -c 'cargo install --locked --path cargo-rayo' README.md)
+    echo
+    echo "Commands a new user types (README.md, \"Your own function\"): $lines lines ($commands commands counting \`cd\`), plus $install one-off \`cargo install --locked --path cargo-rayo\`:"
+    echo
+    printf '%s\n' "$block" | sed 's/ *#.*//; s/^/    /'
 fi

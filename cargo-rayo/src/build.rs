@@ -290,7 +290,7 @@ pub fn run(t: &Target, opts: &Options) -> Result<Vec<Built>> {
         })
         .collect();
     let smoke = match &opts.event {
-        Some(event) => smoke(&rows, event),
+        Some(event) => smoke(t, &rows, event),
         None => Ok(()),
     };
     if !over.is_empty() {
@@ -312,7 +312,7 @@ pub fn run(t: &Target, opts: &Options) -> Result<Vec<Built>> {
 
 /// `[[package.metadata.rayo.prepare]]`: each command runs in the package's directory unless
 /// every file it `creates` is already there.
-fn prepare(t: &Target) -> Result<()> {
+pub fn prepare(t: &Target) -> Result<()> {
     let pkg = t.pkg();
     for step in &pkg.rayo.prepare {
         let creates: Vec<PathBuf> = step
@@ -351,6 +351,35 @@ fn prepare(t: &Target) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A task root for running the function here: `[package.metadata.rayo] files` linked at
+/// their zip paths under `root`, so the function finds them as it does in /var/task on
+/// Lambda (an embedding model, say). `None` when the package has no files.
+pub fn task_root(t: &Target, root: &Path) -> Result<Option<PathBuf>> {
+    let pkg = t.pkg();
+    if pkg.rayo.files.is_empty() {
+        return Ok(None);
+    }
+    let _ = std::fs::remove_dir_all(root);
+    for (name, source) in &pkg.rayo.files {
+        let from = pkg.dir.join(project::expand(source, &t.ws, pkg));
+        if !from.is_file() {
+            return Err(Error::Build(format!(
+                "[package.metadata.rayo] files: {name:?} comes from {}, which is not there",
+                from.display()
+            )));
+        }
+        let to = root.join(name);
+        if let Some(p) = to.parent() {
+            std::fs::create_dir_all(p)
+                .map_err(|e| Error::io(format!("creating {}", p.display()), e))?;
+        }
+        // A link, not a copy: a model file can be tens of megabytes.
+        std::os::unix::fs::symlink(&from, &to)
+            .map_err(|e| Error::io(format!("linking {}", to.display()), e))?;
+    }
+    Ok(Some(root.to_path_buf()))
 }
 
 /// The remapped paths: the bytes must not depend on where the checkout, CARGO_HOME or a
@@ -753,8 +782,14 @@ fn report(t: &Target, opts: &Options, rows: &[Built]) {
 
 /// `--event`: each built binary answers `event` once through the emulator (arm64 under
 /// qemu-aarch64-static on an x86_64 host, when installed).
-fn smoke(rows: &[Built], event: &str) -> Result<()> {
+fn smoke(t: &Target, rows: &[Built], event: &str) -> Result<()> {
     let host = tools::host_arch();
+    // The files bootstrap.zip holds beside the binary, where the function looks for them.
+    let env: Vec<(String, String)> = match task_root(t, &t.ws.target_dir.join("lambda/.rayo-task"))?
+    {
+        Some(root) => vec![("LAMBDA_TASK_ROOT".into(), root.display().to_string())],
+        None => Vec::new(),
+    };
     let mut failed = Vec::new();
     for r in rows {
         let bootstrap = r.dir.join("bootstrap");
@@ -786,7 +821,7 @@ fn smoke(rows: &[Built], event: &str) -> Result<()> {
             r.tier.dir_name(),
             r.arch.name()
         );
-        match invoke_once(cmd, event) {
+        match invoke_once(cmd, event, &env) {
             Ok((body, init, took, error_type)) => {
                 println!("    response: {}", String::from_utf8_lossy(&body));
                 println!(
@@ -820,10 +855,12 @@ fn smoke(rows: &[Built], event: &str) -> Result<()> {
 fn invoke_once(
     cmd: Command,
     event: &str,
+    env: &[(String, String)],
 ) -> std::result::Result<(Vec<u8>, Duration, Duration, Option<String>), String> {
     use rayo_emulator::{Config, Emulator, OutcomeKind};
     let emu = Emulator::start(Config {
         timeout: Duration::from_secs(30),
+        env: env.to_vec(),
         ..Config::default()
     })
     .map_err(|e| format!("cannot start the emulator: {e}"))?;

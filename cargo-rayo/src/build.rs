@@ -734,6 +734,9 @@ pub fn commas(n: u64) -> String {
     out
 }
 
+/// Lambda's limit for a zip uploaded with the function (CreateFunction's ZipFile): 50 MB.
+const DIRECT_UPLOAD_LIMIT: u64 = 50 * 1024 * 1024;
+
 fn report(t: &Target, opts: &Options, rows: &[Built]) {
     let rel = |p: &Path| {
         p.strip_prefix(std::env::current_dir().unwrap_or_default())
@@ -772,6 +775,13 @@ fn report(t: &Target, opts: &Options, rows: &[Built]) {
         println!("{}", rel(&r.dir.join("bootstrap.zip")));
         println!("    sha256       {}", r.sha256);
         println!("    CodeSha256   {}", r.code_sha256);
+        if r.zip_bytes > DIRECT_UPLOAD_LIMIT {
+            println!(
+                "    warning: {} B is over Lambda's direct-upload limit ({} B): upload it through S3, or move the big files from [package.metadata.rayo] files to layer",
+                commas(r.zip_bytes),
+                commas(DIRECT_UPLOAD_LIMIT)
+            );
+        }
         if let Some((path, n, s, b)) = &r.layer {
             println!("{} ({} bytes; unpacked under /opt)", rel(path), commas(*n));
             println!("    sha256       {s}");
@@ -869,9 +879,26 @@ fn invoke_once(
         .spawn(cmd)
         .map_err(|e| format!("cannot start the bootstrap: {e}"))?;
     let result = (|| {
-        let next = emu
-            .wait_next(Duration::from_secs(60))
-            .map_err(|e| format!("no GET /next within 60 s: {e}"))?;
+        // A function that fails its init exits at once: say why instead of waiting out 60 s.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let next = loop {
+            if let Ok(at) = emu.wait_next(Duration::from_millis(100)) {
+                break at;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(match emu.wait_init_error(Duration::from_millis(100)) {
+                    Ok(e) => format!(
+                        "its initialisation failed ({status}): {} {}",
+                        e.error_type.as_deref().unwrap_or("(no error type)"),
+                        String::from_utf8_lossy(&e.body)
+                    ),
+                    Err(_) => format!("it exited before its first GET /next ({status})"),
+                });
+            }
+            if Instant::now() >= deadline {
+                return Err("no GET /next within 60 s".into());
+            }
+        };
         let started = Instant::now();
         let out = emu
             .invoke(event.as_bytes().to_vec(), Duration::from_secs(60))

@@ -273,9 +273,6 @@ const EMBED_METADATA: &str = r##"# cargo rayo build reads this table (cargo-rayo
 # `cargo rayo watch` runs the function with it too. The script's downloads and its converter
 # build go to $CARGO_TARGET_DIR, or else rayo's own target/, shared by every crate.
 [package.metadata.rayo]
-# rayo-embed (tokenizer, weight-file reader, encoder) is ~509 KB stripped on x86_64 today,
-# over the default tier's 500,000 B (rayo's bootstrap/embed/README.md): its own budget.
-budget = { default = 520000 }
 files = { "embed-model.rayo" = "{target}/lambda/{{name}}/embed-model.rayo" }
 layer = { "embed-model.rayo" = "{target}/lambda/{{name}}/embed-model.rayo" }
 prepare = [

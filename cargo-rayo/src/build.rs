@@ -535,6 +535,10 @@ fn cargo_command(
         args.push("-Zbuild-std=std,panic_abort".into());
         args.push("-Zbuild-std-features=optimize_for_size".into());
         flags.push("-Cforce-unwind-tables=no".into());
+        // The nightly has no prebuilt musl std (build-std makes it), yet rustc still passes
+        // its rustlib/TARGET/lib folder to the linker, and zig warns on every build that it
+        // is missing: noise a user cannot act on. Linker errors still fail the build.
+        flags.push("-Alinker_messages".into());
         if tier == Tier::Tiniest {
             // Every panic becomes an abort instruction: no hook, no message, no formatting.
             flags.push("-Zunstable-options".into());

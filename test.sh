@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test rayo has, installing what they need first:
-#   formatting and lints; the workspace's unit and integration tests (the runtime against
-#   the emulator, the kernels' backends, the compute API, deploy and bench against a moto
-#   server on loopback); the size budget of every build tier on both architectures, each
-#   build invoked once through the emulator; reproducible zips; the arm64 tests under qemu;
-#   interoperability with cargo-lambda's Runtime API emulator; a new user's walk through
-#   `cargo rayo` (cargo-rayo/tests/user.rs, inside `cargo test --workspace`); the crates as
-#   they would be published; the embedding function (zips, reproducibility, the float64
-#   reference, cargo-lambda).
+#   formatting, lints and Markdown links; the workspace's unit and integration tests (the
+#   runtime against the emulator, the kernels' backends, the compute API, deploy and bench
+#   against a moto server on loopback); the size budget of every build tier on both
+#   architectures, each build invoked once through the emulator; reproducible zips; the
+#   arm64 tests under qemu; interoperability with cargo-lambda's Runtime API emulator; a new
+#   user's walk through `cargo rayo` (cargo-rayo/tests/user.rs, inside `cargo test
+#   --workspace`); the crates as they would be published; the embedding function (zips,
+#   reproducibility, the float64 reference, cargo-lambda).
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -43,6 +43,8 @@ export PATH="$RAYO_VENV/bin:$PATH"
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)" \
     cargo clippy --workspace --all-targets --quiet -- -D warnings
+step "Markdown links: every relative link and #anchor resolves (no network)" \
+    sh -c 'python3 scripts/check-links.py --self-test && python3 scripts/check-links.py'
 step "cargo test --workspace" cargo test --workspace
 step "cargo test: streamed Function URL responses of typed HTTP events (feature http-events)" \
     cargo test -p rayo-bootstrap --features http-events --test streaming

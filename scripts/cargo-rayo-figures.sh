@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The figures issue 18 asks for, measured again on this machine:
+# The figures behind cargo-rayo/README.md's claims, measured again on this machine:
 #   1. the typed hello world of `cargo rayo new` (the default template): stripped size per tier
 #      and architecture beside rayo's own echo bootstrap in the same tier (goal: within 2%);
 #      with RAYO_BEFORE=COMMIT also the size cost of the InvalidEvent explanations (the
@@ -10,7 +10,8 @@
 #   3. the commands a new user types, counted in the README's "Your own function".
 #
 # usage: scripts/cargo-rayo-figures.sh [sizes] [time] [commands]     (default: all three)
-#        RAYO_BEFORE=5ab1329^ scripts/cargo-rayo-figures.sh sizes
+#        RAYO_BEFORE="$(git log -1 --format=%H --grep='InvalidEvent messages')^" \
+#          scripts/cargo-rayo-figures.sh sizes
 # Prints Markdown tables; every line names the load average when it was taken. Work files
 # go to target/figures/ (removed and rewritten each run).
 set -euo pipefail

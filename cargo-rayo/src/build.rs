@@ -460,7 +460,7 @@ const PROFILE_CONFIG: [&str; 9] = [
 ];
 
 /// rayo's kernels at opt-level 3 inside release-ultra (at "z" `sum` 1K ran at 1.45x trueno
-/// instead of 2.69x: kernels/README.md). Passed only to a crate that uses them: cargo warns
+/// instead of 2.69x: docs/measurements/kernels.md). Passed only to a crate that uses them: cargo warns
 /// about a profile override for a package that is not in the build.
 const KERNELS_CONFIG: &str = "profile.release-ultra.package.rayo-kernels.opt-level=3";
 

@@ -1,4 +1,4 @@
-"""One table from benches/gemm.sh's runs, with the goals of issue 16 checked.
+"""One table from benches/gemm.sh's runs, with the goals it was written against checked.
 
 usage: gemm_table.py [--stat median|p10] target/gemm-bench/run-*.txt
 
@@ -157,7 +157,7 @@ def main(args):
     dram = lambda w: over(lambda r: None if r.t(f"dram-256MiB/{w}") is None else (256 << 20) / r.t(f"dram-256MiB/{w}"))
     print(f"  DRAM, 256 MiB read: 1 stream {f1(dram('read1'))}, 4 streams {f1(dram('read4'))} GB/s")
 
-    print(f"\nGoals (issue 16; {stat}):")
+    print(f"\nGoals ({stat}):")
     goals = []
     for s in ["128x384x384", "128x384x1536", "128x1536x384", "512x512x512"]:
         goals += [(f"{s}: packed f32 >= OpenBLAS", results[s]["blas"], 1.0),

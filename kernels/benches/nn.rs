@@ -23,8 +23,8 @@
 //! 3 x 384): `rayo` (`rayo_kernels::attention`, its own tiled loop), `rayo composed` (the
 //! same maths from rayo's public vector ops: a `dot` per score, `softmax_rows`, an `axpy`
 //! per weighted value row: what the tiles buy) and `trueno decode`. Its throughput is
-//! counted as 4 * tokens^2 * hidden flops (two products of 2 * tokens^2 * hidden). After
-//! the gemm merge, add the gemm route (Q Kt and P V per head with strided A/C over the
+//! counted as 4 * tokens^2 * hidden flops (two products of 2 * tokens^2 * hidden). Still to
+//! do: add the gemm route (Q Kt and P V per head with strided A/C over the
 //! fused rows) as a fourth contender in `attention` and compare: that decides which route
 //! `attention` takes.
 

@@ -586,7 +586,7 @@ mod x86 {
         }
     }
 
-    /// `dot` at 1K for every start alignment (issue 16: an independent check found rayo
+    /// `dot` at 1K for every start alignment (an independent check had found rayo
     /// slower at 64-byte-aligned starts and on `Vec`'s own buffers, which the table above,
     /// all buffers at one offset, never showed): both inputs 0, 4, ..., 60 bytes past a
     /// 64-byte boundary; the first aligned and the second 16 bytes past (two `Vec`s as

@@ -1,6 +1,6 @@
 //! A stand-alone check of `rayo_kernels::dot` against trueno's AVX2 `dot` at 1,024 floats,
-//! for every start alignment, outside `benches/versus.rs` (issue 16: an independent
-//! measurement found rayo slower at 64-byte-aligned starts and on `Vec`'s own buffers).
+//! for every start alignment, outside `benches/versus.rs` (an independent
+//! measurement had found rayo slower at 64-byte-aligned starts and on `Vec`'s own buffers).
 //!
 //! Both inputs start `off` bytes past a 64-byte boundary, `off` = 0, 4, ..., 60, then on two
 //! freshly allocated `Vec<f32>`s (wherever malloc puts them; the offsets are printed). Each

@@ -6,9 +6,8 @@
 //! crate root documents, then runs the same kernel on the active backend.
 
 use crate::{Backend, Error};
-// ---- gemm ----
+// Matrix multiply and f16.
 use crate::{Mat, MatMut, Rhs};
-// ---- end gemm ----
 
 /// [`crate::dot`] without the panic.
 #[inline]
@@ -98,13 +97,11 @@ pub fn matvec(
     Backend::current().matvec(m, rows, cols, x, out)
 }
 
-// ---- transformer ops ----
+// The transformer ops.
 pub use crate::nn::checked::{
     add_bias, attention, gelu, layer_norm, layer_norm_in_place, mean_rows_masked, normalize_l2,
     normalize_l2_in_place, softmax_rows, softmax_rows_in_place,
 };
-// ---- end transformer ops ----
-// ---- gemm ----
 /// [`crate::gemm`] without the panic.
 pub fn gemm(a: Mat<'_>, b: Rhs<'_>, bias: Option<&[f32]>, c: MatMut<'_>) -> Result<(), Error> {
     crate::gemm::gemm_active(a, b, bias, c, false)
@@ -138,4 +135,3 @@ pub fn f32_to_f16_slice(src: &[f32], dst: &mut [u16]) -> Result<(), Error> {
     }
     Ok(())
 }
-// ---- end gemm ----

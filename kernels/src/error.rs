@@ -29,7 +29,6 @@ pub enum Error {
         /// Actual `m.len()`.
         len: usize,
     },
-    // ---- transformer ops ----
     /// A matrix's length is not a whole number of rows (`left_len % right_len != 0`, or
     /// `right_len` is 0 while `left_len` is not).
     NotWholeRows {
@@ -57,7 +56,6 @@ pub enum Error {
         /// How `need` is made up, e.g. `"(tokens - 1) * k_stride + heads * head_dim"`.
         rule: &'static str,
     },
-    // ---- end transformer ops ----
 }
 
 impl fmt::Display for Error {
@@ -83,7 +81,7 @@ impl fmt::Display for Error {
                     "rayo_kernels::matvec: shape mismatch: rows * cols = {rows} * {cols} overflows usize (m.len() is {len})"
                 ),
             },
-            // ---- transformer ops ----
+            // The transformer ops.
             Error::NotWholeRows {
                 op,
                 left,
@@ -104,7 +102,6 @@ impl fmt::Display for Error {
                 f,
                 "rayo_kernels::{op}: {what} is {value} but the shape needs at least {need} ({rule})"
             ),
-            // ---- end transformer ops ----
         }
     }
 }

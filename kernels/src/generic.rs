@@ -14,11 +14,9 @@ const BLOCK_ITERS: usize = 64;
 /// From this many bytes touched per call (inputs plus output) on,
 /// element-wise ops write with non-temporal stores: the arrays no longer stay
 /// in cache between calls, so reading each output line in before writing it
-/// (read-for-ownership) only costs bandwidth. Measured with `benches/versus.rs`
-/// on a 32 MiB-L3 EPYC guest (plain loops, GB/s regular vs non-temporal):
-/// copy 81 vs 57 at 8 MiB, 45 vs 54 at 16 MiB; 2-in-1-out 43 vs 84 at 12 MiB,
-/// 43 vs 57 at 48 MiB. In-place calls (`axpy`) never stream: the line was
-/// just read, so there is nothing to save.
+/// (read-for-ownership) only costs bandwidth. In-place calls (`axpy`) never
+/// stream: the line was just read. Figures: docs/measurements/kernels.md,
+/// "Non-temporal stores from 12 MiB touched".
 pub(crate) const STREAM_MIN_BYTES: usize = 12 << 20;
 /// Block length of the arg-reductions: the winning block is scanned again.
 const ARG_BLOCK: usize = 4096;
@@ -108,9 +106,8 @@ pub(crate) fn streams<V: Vector, const N: usize>(
 /// and the Lambda binary pays for every byte.
 ///
 /// The streaming decision comes first, each way with its own copy of the
-/// rest: LLVM then saves the registers the streaming loop needs on that path
-/// only. Decided inside one copy, every call saved and restored five, and
-/// 1K-element `add`/`sub`/`mul` ran 0.98-0.99x trueno instead of 1.00-1.01x.
+/// rest, so LLVM saves the registers the streaming loop needs on that path
+/// only (docs/measurements/kernels.md, "The streaming decision before the loops").
 #[inline(always)]
 pub(crate) unsafe fn map<V: Vector, const N: usize, O: Map<V, N>>(
     op: &O,
@@ -138,10 +135,9 @@ unsafe fn map_with<V: Vector, const N: usize, O: Map<V, N>>(
     // Align the stores; the ragged head is done with the tail below.
     let head = if n >= 2 * l { head_len::<V>(out) } else { 0 };
     // An already aligned output gets its own copy of the loop with the head
-    // known to be 0 (cheap ops only: the activations' loops are large). With
-    // the head computed at run time, aligned 256-element adds ran ~15% slower
-    // than a plain loop (benches/versus.rs): the first addresses wait for it.
-    // A streamed call is 12 MiB or more: the copy would not pay there.
+    // known to be 0, so the first addresses need not wait for it (cheap ops
+    // only: the activations' loops are large; not when streaming, 12 MiB or
+    // more, where it would not pay). docs/measurements/kernels.md.
     if O::UNROLL && head == 0 && !stream {
         map_from(op, ins, out, n, 0, false)
     } else {
@@ -165,12 +161,9 @@ unsafe fn map_from<V: Vector, const N: usize, O: Map<V, N>>(
     let mut i = head;
     let end = head + body;
     if O::UNROLL {
-        // Streaming too: a one-register streaming loop ran 2-4% faster or
-        // slower at 4M depending on whether its ~30 bytes of code crossed a
-        // 64-byte line (that is, on where the linker put it). Unrolled 4x
-        // (hand-placed in a test: the same at every offset tried) and with
-        // moving pointers (see `map4`), it has measured 1.00-1.02x trueno
-        // in every build since.
+        // Streaming too: a one-register loop's speed depended on whether its
+        // code crossed a 64-byte line, that is, on where the linker put it;
+        // unrolled 4x it does not (docs/measurements/kernels.md).
         let end4 = head + body / (4 * l) * (4 * l);
         i = if stream {
             map4::<V, N, O, true>(op, &ins, out, i, end4)
@@ -511,9 +504,8 @@ pub(crate) unsafe fn reduce<V: Vector, const N: usize, const M: usize>(
     // Skip to an aligned first input for the blocks; what is skipped, and
     // what is left after them, is folded into `s` below. Only if that leaves
     // fewer inputs straddling cache lines: when all share its offset, or none
-    // was aligned. With `a` 16 bytes past a 32-byte boundary and `b` on one,
-    // aligning `a` only moves the split loads to `b`, and the head and tail
-    // cost (`dot` 1K: 0.77x trueno).
+    // was aligned (otherwise the split loads only move to another input and
+    // the head and tail cost; docs/measurements/kernels.md).
     let head = if n >= 2 * step && (same_offset::<V, N>(&ins) || all_misaligned::<V, N>(&ins)) {
         head_len::<V>(ins[0])
     } else {
@@ -527,9 +519,9 @@ pub(crate) unsafe fn reduce<V: Vector, const N: usize, const M: usize>(
         let mut s2 = s0;
         let mut s3 = s0;
         // Pointers that move, not one index: LLVM then addresses the four
-        // loads at +0..+3 registers from them (with an index it counted
-        // from the end of the step, at negative offsets, which streamed
-        // ~5% slower from L3 on Zen 4).
+        // loads at +0..+3 registers from them, not at negative offsets from
+        // the end of the step, which streamed slower from L3
+        // (docs/measurements/kernels.md).
         let mut p = ins;
         for x in p.iter_mut() {
             *x = x.add(i);
@@ -544,9 +536,8 @@ pub(crate) unsafe fn reduce<V: Vector, const N: usize, const M: usize>(
             }
         } else {
             // A `while` on the pointer, not a counted `for`: LLVM unrolls the
-            // latter 2x, which for two inputs ran `dot` 1K 5-7% slower
-            // whenever one straddled cache lines (Zen 3, AVX2); one input
-            // gains from the unrolled loop (`norm_l2` 1K: 0.91x vs 0.84x).
+            // latter 2x, which is slower for two inputs when one straddles
+            // cache lines and faster for one (docs/measurements/kernels.md).
             let end = p[0].add(rounds * step);
             while p[0] < end {
                 s0 = op.step(s0, load_n(&p, 0));
@@ -675,9 +666,8 @@ pub(crate) unsafe fn matvec<V: Vector>(
     let l = V::LANES;
     let mut r = 0;
     // A matrix that comes from DRAM is read one row at a time: four rows at
-    // once are four streams 'cols' apart, and measured 0.80x of a row-by-row
-    // dot (trueno) on a 16 MiB matrix; in cache, sharing the loads of `x`
-    // wins (1.16x-1.45x at 4-1024 KiB).
+    // once are four streams `cols` apart, slower than one; in cache, sharing
+    // the loads of `x` wins (docs/measurements/kernels.md).
     let quads = if rows * cols * 4 >= MATVEC_ROWWISE_BYTES {
         0
     } else {

@@ -1,4 +1,4 @@
-//! The transformer ops (issue 16), written once over [`Vector`] and instantiated per ISA by
+//! The transformer ops, written once over [`Vector`] and instantiated per ISA by
 //! `arch/nn.rs`. Like [`crate::generic`], everything is `#[inline(always)]` so it compiles
 //! inside each backend's `#[target_feature]` wrapper.
 //!

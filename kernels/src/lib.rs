@@ -108,12 +108,11 @@ mod generic;
 ))]
 mod scalar;
 mod vector;
-// ---- gemm ----
+// Matrix multiply and f16.
 pub mod f16;
 mod gemm;
-// ---- end gemm ----
 
-// ---- transformer ops ----
+// The transformer ops.
 mod generic_nn;
 mod nn;
 mod nn_dispatch;
@@ -129,14 +128,12 @@ pub use nn::{
     add_bias, attention, gelu, layer_norm, layer_norm_in_place, mean_rows_masked, normalize_l2,
     normalize_l2_in_place, softmax_rows, softmax_rows_in_place, AttentionShape,
 };
-// ---- end transformer ops ----
 
 pub use backend::Backend;
 pub use error::Error;
-// ---- gemm ----
+// Matrix multiply and f16.
 pub use f16::{f16_to_f32, f32_to_f16};
 pub use gemm::{Element, Layout, Mat, MatMut, PackedB, PackedElement, Rhs};
-// ---- end gemm ----
 
 /// Unwraps a `checked` result, panicking with the error's message.
 #[inline]
@@ -440,8 +437,6 @@ pub fn matvec(m: &[f32], rows: usize, cols: usize, x: &[f32], out: &mut [f32]) {
     ok(checked::matvec(m, rows, cols, x, out))
 }
 
-// ---- gemm ----
-
 /// Matrix multiply `C = A · B + bias`: A is `m × k` (`f32`), B is `k × n` in
 /// any of the forms of [`Rhs`] (`f32` or f16, stored `k × n` or transposed
 /// `n × k`, or packed once with [`PackedB`]), C is `m × n`; `bias`, if given,
@@ -509,4 +504,3 @@ pub fn f16_to_f32_slice(src: &[u16], dst: &mut [f32]) {
 pub fn f32_to_f16_slice(src: &[f32], dst: &mut [u16]) {
     ok(checked::f32_to_f16_slice(src, dst))
 }
-// ---- end gemm ----

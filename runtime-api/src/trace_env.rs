@@ -1,12 +1,11 @@
 //! `_X_AMZN_TRACE_ID`, set for each invocation without leaking memory.
 //!
 //! glibc's `setenv` (behind `std::env::set_var`) never frees a value it replaces: it cannot
-//! know whether someone still holds the old pointer. With a fresh trace id per invocation
-//! that leaked about 140 bytes per invocation on glibc builds (the soak run: VmHWM 3.0 MiB
-//! -> 5.6 MiB over 19,000 invocations). On glibc the variable is therefore `putenv`'d from
-//! one of two buffers the runtime owns: each invocation fills the buffer that is not in the
-//! environment and swaps it in, so a pointer read during the previous invocation stays valid
-//! until the next one. musl's `setenv` frees what it replaces, so the Lambda (musl) build
+//! know whether someone still holds the old pointer, so a fresh trace id per invocation
+//! leaked on glibc builds (docs/measurements/runtime.md). On glibc the variable is therefore
+//! `putenv`'d from one of two buffers the runtime owns: each invocation fills the buffer that
+//! is not in the environment and swaps it in, so a pointer read during the previous
+//! invocation stays valid until the next one. musl's `setenv` frees what it replaces, so the Lambda (musl) build
 //! keeps plain `set_var` and its size.
 
 const NAME: &str = "_X_AMZN_TRACE_ID";

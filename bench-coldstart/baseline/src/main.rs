@@ -1,4 +1,4 @@
-//! The cold-start floor (issue 2's reference): connect to the Runtime API, send one
+//! The cold-start floor, the reference every bootstrap is compared with: connect to the Runtime API, send one
 //! `GET /next`, then wait (`park.rs`). Whatever a real runtime costs on top of this is its
 //! own overhead. It never answers an event, so bench-coldstart measures it with
 //! `--init-only`.

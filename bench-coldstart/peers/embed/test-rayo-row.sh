@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A stand-in test of embed-peers.sh's rayo row, until rayo's embed function is merged: the
+# A stand-in test of embed-peers.sh's rayo row that needs no model build or weights: the
 # candle peer's package plays rayo (its own folder, a bootstrap.zip beside it), so every step
 # the real row takes runs for real: RAYO_EMBED, cwd and LAMBDA_TASK_ROOT = its folder, the
 # package counted as bootstrap.zip, verify.py comparing it, summary.py taking it as the ratio

@@ -12,7 +12,8 @@
 # slice, copied first) and, given BASE_REV, that revision's from_vocab_txt on a slice.
 #
 # usage: bootstrap/embed/tokenizer-check/load_cost.sh [RUNS [BASE_REV]]   (default 21 runs)
-#   e.g. load_cost.sh 21 c740e7d   (the tokenizer before the load was reworked)
+#   e.g. load_cost.sh 21 REV   (REV: the tokenizer before the load was reworked, named in
+#   docs/measurements/embed.md)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"

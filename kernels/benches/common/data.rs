@@ -2,7 +2,7 @@
 //! `#[path]`): deterministic values in [-1, 1), no NaN or denormal to slow one side down.
 #![allow(dead_code)] // each includer uses its own part
 
-/// The sizes issue 3 measures every op at, by name.
+/// The sizes every op is measured at (L1, L2, L3 and past it on the reference machine), by name.
 pub const SIZES: [(&str, usize); 4] = [
     ("1K", 1 << 10),
     ("16K", 1 << 14),

@@ -224,6 +224,5 @@ pub(crate) mod x86_64;
 #[cfg(target_arch = "aarch64")]
 pub(crate) mod aarch64;
 
-// ---- transformer ops ----
+// The transformer ops.
 pub(crate) mod nn;
-// ---- end transformer ops ----

@@ -1,6 +1,6 @@
 //! The encoder's numeric operations, in one adapter module: plain reference implementations
 //! today (safe Rust, blocked so that the compiler vectorises them for the baseline target),
-//! the `rayo-kernels` gemm and transformer ops once they merge. Every op the encoder calls is
+//! the `rayo-kernels` gemm and transformer ops next. Every op the encoder calls is
 //! here with the signature it wants, so that switch is this file alone.
 //!
 //! Shapes are the caller's contract (the encoder sizes everything from a validated model):

@@ -3,7 +3,6 @@
 #[cfg(feature = "neon")]
 pub(crate) mod neon;
 
-// ---- gemm ----
+// Matrix multiply and f16.
 #[cfg(feature = "neon")]
 pub(crate) mod gemm_neon;
-// ---- end gemm ----

@@ -123,15 +123,12 @@ unsafe impl crate::vector::Vector for __m512 {
 }
 
 // Element-wise ops come from AVX2: they are load/store-bound, and on Zen 4
-// (512-bit ops split in two) the AVX2 versions measured as fast or faster.
-// Reductions over large inputs too: from L3/DRAM the AVX2 loops were 5-10%
-// faster on Zen 4 at 16 MiB per input (benches/versus.rs, KERNELS_VS_ISA),
-// level at 2-8 MiB, while 512-bit wins in L1/L2 (up to 1.36x at 1K).
+// (512-bit ops split in two) the AVX2 versions are as fast or faster. So are
+// AVX2's reductions from L3/DRAM, while 512-bit wins in L1/L2. Figures:
+// docs/measurements/kernels.md, "The AVX-512 table borrows AVX2 code".
 /// From this many input bytes on, reductions run the AVX2 code.
 const LARGE_INPUT_BYTES: usize = 8 << 20;
-/// ... and two-input reductions (`dot`, `cosine`, `euclidean`) from this
-/// many: measured interleaved (AVX-512 / AVX2 speed), 1.012-1.040x at 512 KiB
-/// and 1 MiB of input, 0.982-0.990x at 2 and 4 MiB.
+/// ... and two-input reductions (`dot`, `cosine`, `euclidean`) from this many.
 const LARGE_PAIR_BYTES: usize = 2 << 20;
 
 backend!("avx512", __m512, "avx512f", elementwise: super::avx2, large: super::avx2);

@@ -7,14 +7,13 @@ pub(crate) mod avx512;
 #[cfg(feature = "sse2")]
 pub(crate) mod sse2;
 
-// ---- gemm ----
+// Matrix multiply and f16.
 #[cfg(feature = "avx2")]
 pub(crate) mod gemm_avx2;
 #[cfg(feature = "avx512")]
 pub(crate) mod gemm_avx512;
 #[cfg(feature = "sse2")]
 pub(crate) mod gemm_sse2;
-// ---- end gemm ----
 
 #[cfg(feature = "avx2")]
 use core::arch::x86_64::{__cpuid, __cpuid_count, _xgetbv};

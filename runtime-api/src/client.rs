@@ -4,7 +4,7 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::context::{check_request_id, Config, Context};
+use crate::context::{Config, Context};
 use crate::endpoint::Endpoint;
 use crate::http::{Conn, HttpError, Response};
 use crate::{Diagnostic, Error};
@@ -18,8 +18,6 @@ pub(crate) struct Client {
     pub(crate) endpoint: Endpoint,
     conn: Option<Conn<TcpStream>>,
     path: String,
-    /// Connections opened so far (for diagnostics and tests).
-    pub connects: u32,
     /// Read/write timeout; `None` for the loop's connection, whose `GET /next` long-polls.
     io_timeout: Option<Duration>,
 }
@@ -38,7 +36,6 @@ impl Client {
             endpoint,
             conn: None,
             path: String::with_capacity(128),
-            connects: 0,
             io_timeout: None,
         }
     }
@@ -60,7 +57,7 @@ impl Client {
         if resp.status != 200 {
             return Err(status_error(DURING, resp));
         }
-        let ctx = context_from(&resp, config)?;
+        let ctx = crate::context::from_invocation(&resp, config)?;
         Ok((ctx, resp.body))
     }
 
@@ -94,17 +91,15 @@ impl Client {
         posted("POST /init/error", resp)
     }
 
-    /// Lends the open connection, if any, to a streamed post, which writes its request as the
-    /// handler produces it; [`Client::give_back`] returns it when the post is done. (The
-    /// stream opens its own when there is none, so `open` keeps its single caller.)
+    /// Lends the open connection (a new one if the server closed the last) to a streamed
+    /// post, which writes its request as the handler produces it; [`Client::give_back`]
+    /// returns it when the post is done.
     #[cfg(feature = "streaming")]
-    pub(crate) fn lend(&mut self) -> Option<Conn<TcpStream>> {
-        self.conn.take()
-    }
-
-    #[cfg(feature = "streaming")]
-    pub(crate) fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
+    pub(crate) fn lend(&mut self) -> Result<Conn<TcpStream>, Error> {
+        match self.conn.take() {
+            Some(conn) => Ok(conn),
+            None => Ok(Conn::new(connect(&self.endpoint, self.io_timeout)?)),
+        }
     }
 
     /// Takes back a lent connection that is still in step (a whole response was read).
@@ -178,8 +173,7 @@ impl Client {
         let conn = match &mut self.conn {
             Some(conn) => conn,
             slot => {
-                let stream = open(&self.endpoint, self.io_timeout)?;
-                self.connects += 1;
+                let stream = connect(&self.endpoint, self.io_timeout).map_err(Attempt::Fatal)?;
                 slot.insert(Conn::new(stream))
             }
         };
@@ -214,32 +208,22 @@ impl Client {
         self.set_path(parts);
         let conn = match &mut self.conn {
             Some(conn) => conn,
-            slot => match open(&self.endpoint, self.io_timeout) {
-                Ok(stream) => slot.insert(Conn::new(stream)),
-                Err(Attempt::Fatal(e)) => return Err(e),
-                Err(Attempt::Stale) => {
-                    return Err(Error::Http {
-                        during,
-                        detail: "the connection closed at once".into(),
-                    })
-                }
-            },
+            slot => slot.insert(Conn::new(connect(&self.endpoint, self.io_timeout)?)),
         };
         conn.send("GET", &self.path, &self.endpoint.authority, extra, b"")
             .map_err(|source| Error::Io { during, source })
     }
 }
 
-fn open(endpoint: &Endpoint, io_timeout: Option<Duration>) -> Result<TcpStream, Attempt> {
+/// A new connection to the Runtime API; reads and writes give up after `io_timeout`, if any.
+fn connect(endpoint: &Endpoint, io_timeout: Option<Duration>) -> Result<TcpStream, Error> {
     let connected = match endpoint.addr {
         Some(addr) => TcpStream::connect(addr),
         None => connect_by_name(&endpoint.authority),
     };
-    let stream = connected.map_err(|source| {
-        Attempt::Fatal(Error::Io {
-            during: "connecting to the Runtime API",
-            source,
-        })
+    let stream = connected.map_err(|source| Error::Io {
+        during: "connecting to the Runtime API",
+        source,
     })?;
     // Requests are written whole; never wait for an ACK before sending.
     let _ = stream.set_nodelay(true);
@@ -321,55 +305,6 @@ pub(crate) fn header_safe(s: &str) -> String {
     } else {
         cleaned
     }
-}
-
-pub(crate) fn context_from(resp: &Response, config: &Arc<Config>) -> Result<Context, Error> {
-    fn text<'a>(resp: &'a Response, header: &'static str) -> Result<Option<&'a str>, Error> {
-        match resp.header(header) {
-            None => Ok(None),
-            Some(v) => std::str::from_utf8(v)
-                .map(Some)
-                .map_err(|_| Error::Invocation {
-                    header,
-                    value: Some(String::from_utf8_lossy(v).into_owned()),
-                    reason: "not valid UTF-8",
-                }),
-        }
-    }
-    fn required<'a>(resp: &'a Response, header: &'static str) -> Result<&'a str, Error> {
-        text(resp, header)?.ok_or(Error::Invocation {
-            header,
-            value: None,
-            reason: "Lambda always sends it",
-        })
-    }
-    let id_header = "Lambda-Runtime-Aws-Request-Id";
-    let request_id = required(resp, id_header)?;
-    check_request_id(request_id).map_err(|reason| Error::Invocation {
-        header: id_header,
-        value: Some(request_id.to_string()),
-        reason,
-    })?;
-    let deadline_header = "Lambda-Runtime-Deadline-Ms";
-    let deadline = required(resp, deadline_header)?;
-    let deadline_ms = deadline.parse::<u64>().map_err(|_| Error::Invocation {
-        header: deadline_header,
-        value: Some(deadline.to_string()),
-        reason: "expected milliseconds since the epoch",
-    })?;
-    let optional = |h| Ok::<_, Error>(text(resp, h)?.filter(|s| !s.is_empty()).map(String::from));
-    Ok(Context {
-        request_id: request_id.to_string(),
-        deadline_ms,
-        invoked_function_arn: text(resp, "Lambda-Runtime-Invoked-Function-Arn")?
-            .unwrap_or_default()
-            .to_string(),
-        xray_trace_id: optional("Lambda-Runtime-Trace-Id")?,
-        client_context: optional("Lambda-Runtime-Client-Context")?,
-        identity: optional("Lambda-Runtime-Cognito-Identity")?,
-        tenant_id: optional("Lambda-Runtime-Aws-Tenant-Id")?,
-        env_config: Arc::clone(config),
-    })
 }
 
 #[cfg(test)]

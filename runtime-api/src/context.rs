@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::http::Response;
 use crate::Error;
 
 /// The function's own settings, read once from the environment Lambda gives the bootstrap.
@@ -176,6 +177,57 @@ impl Context {
             .duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO)
     }
+}
+
+/// The context of the invocation `GET /next` answered with `resp`: its headers checked
+/// (the request id goes into URL paths) and read.
+pub(crate) fn from_invocation(resp: &Response, config: &Arc<Config>) -> Result<Context, Error> {
+    fn text<'a>(resp: &'a Response, header: &'static str) -> Result<Option<&'a str>, Error> {
+        match resp.header(header) {
+            None => Ok(None),
+            Some(v) => std::str::from_utf8(v)
+                .map(Some)
+                .map_err(|_| Error::Invocation {
+                    header,
+                    value: Some(String::from_utf8_lossy(v).into_owned()),
+                    reason: "not valid UTF-8",
+                }),
+        }
+    }
+    fn required<'a>(resp: &'a Response, header: &'static str) -> Result<&'a str, Error> {
+        text(resp, header)?.ok_or(Error::Invocation {
+            header,
+            value: None,
+            reason: "Lambda always sends it",
+        })
+    }
+    let id_header = "Lambda-Runtime-Aws-Request-Id";
+    let request_id = required(resp, id_header)?;
+    check_request_id(request_id).map_err(|reason| Error::Invocation {
+        header: id_header,
+        value: Some(request_id.to_string()),
+        reason,
+    })?;
+    let deadline_header = "Lambda-Runtime-Deadline-Ms";
+    let deadline = required(resp, deadline_header)?;
+    let deadline_ms = deadline.parse::<u64>().map_err(|_| Error::Invocation {
+        header: deadline_header,
+        value: Some(deadline.to_string()),
+        reason: "expected milliseconds since the epoch",
+    })?;
+    let optional = |h| Ok::<_, Error>(text(resp, h)?.filter(|s| !s.is_empty()).map(String::from));
+    Ok(Context {
+        request_id: request_id.to_string(),
+        deadline_ms,
+        invoked_function_arn: text(resp, "Lambda-Runtime-Invoked-Function-Arn")?
+            .unwrap_or_default()
+            .to_string(),
+        xray_trace_id: optional("Lambda-Runtime-Trace-Id")?,
+        client_context: optional("Lambda-Runtime-Client-Context")?,
+        identity: optional("Lambda-Runtime-Cognito-Identity")?,
+        tenant_id: optional("Lambda-Runtime-Aws-Tenant-Id")?,
+        env_config: Arc::clone(config),
+    })
 }
 
 /// A request id goes into a URL path: accept only a plain token, so no header or path can be

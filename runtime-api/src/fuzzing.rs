@@ -7,8 +7,7 @@
 use std::io::{self, Cursor, Read, Write};
 use std::sync::Arc;
 
-use crate::client::context_from;
-use crate::context::{check_request_id, Config};
+use crate::context::{check_request_id, from_invocation, Config};
 use crate::http::{Conn, HttpError, Response, MAX_BODY};
 
 /// A stream that hands out its input `step` bytes per read and swallows writes.
@@ -125,7 +124,7 @@ pub fn context(data: &[u8]) {
         return;
     };
     let config = Arc::new(Config::default());
-    if let Ok(ctx) = context_from(&resp, &config) {
+    if let Ok(ctx) = from_invocation(&resp, &config) {
         // The id goes into a URL path: whatever was accepted must be a safe token.
         assert!(check_request_id(&ctx.request_id).is_ok());
         assert!(!ctx

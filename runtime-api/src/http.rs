@@ -57,6 +57,35 @@ impl Response {
     }
 }
 
+/// A request's line, `Host`, `User-Agent` and `extra` headers, each ending in CRLF; the
+/// caller adds any framing header and the blank line that ends the head.
+pub(crate) fn push_head(
+    h: &mut Vec<u8>,
+    method: &str,
+    path: &str,
+    host: &str,
+    extra: &[(&str, &[u8])],
+) {
+    for part in [
+        method,
+        " ",
+        path,
+        " HTTP/1.1\r\nHost: ",
+        host,
+        "\r\nUser-Agent: rayo/",
+        env!("CARGO_PKG_VERSION"),
+        "\r\n",
+    ] {
+        h.extend_from_slice(part.as_bytes());
+    }
+    for (name, value) in extra {
+        h.extend_from_slice(name.as_bytes());
+        h.extend_from_slice(b": ");
+        h.extend_from_slice(value);
+        h.extend_from_slice(b"\r\n");
+    }
+}
+
 pub(crate) struct Conn<S> {
     stream: S,
     buf: Box<[u8]>,
@@ -90,24 +119,7 @@ impl<S: Read + Write> Conn<S> {
     ) -> io::Result<()> {
         let h = &mut self.head;
         h.clear();
-        for part in [
-            method,
-            " ",
-            path,
-            " HTTP/1.1\r\nHost: ",
-            host,
-            "\r\nUser-Agent: rayo/",
-            env!("CARGO_PKG_VERSION"),
-            "\r\n",
-        ] {
-            h.extend_from_slice(part.as_bytes());
-        }
-        for (name, value) in extra {
-            h.extend_from_slice(name.as_bytes());
-            h.extend_from_slice(b": ");
-            h.extend_from_slice(value);
-            h.extend_from_slice(b"\r\n");
-        }
+        push_head(h, method, path, host, extra);
         if method != "GET" {
             h.extend_from_slice(b"Content-Length: ");
             push_decimal(h, body.len());

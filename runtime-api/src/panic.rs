@@ -84,7 +84,10 @@ fn report(d: Diagnostic) {
         return;
     };
     if let Err(e) = result {
-        eprintln!("rayo: could not report the panic to the Runtime API: {e}");
+        crate::log::write(
+            crate::log::Level::Error,
+            format_args!("rayo: could not report the panic to the Runtime API: {e}"),
+        );
     }
 }
 

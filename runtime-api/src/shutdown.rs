@@ -1,6 +1,6 @@
 //! Graceful shutdown. Lambda sends SIGTERM before it stops an environment only when an
 //! extension is registered; otherwise the process just gets SIGKILL. So, on request
-//! ([`Runtime::on_shutdown`]), rayo registers an internal extension that subscribes to no
+//! ([`Runtime::on_shutdown`](crate::Runtime::on_shutdown)), rayo registers an internal extension that subscribes to no
 //! events, and waits for SIGTERM in a thread of its own: the hooks run there, then the
 //! process exits. Lambda gives the runtime about 500 ms for this (300 ms when only external
 //! extensions are registered) before SIGKILL.
@@ -12,12 +12,13 @@
 //! Nothing of this is linked into a binary that never calls `on_shutdown`.
 
 use std::ffi::c_int;
-use std::io::Write as _;
 use std::sync::Mutex;
 
 use crate::client::Client;
 use crate::context::check_request_id;
-use crate::{Error, Runtime};
+use crate::endpoint::Endpoint;
+use crate::log::Level;
+use crate::Error;
 
 /// The internal extension's name, as Lambda lists it.
 pub const SHUTDOWN_EXTENSION_NAME: &str = "rayo-shutdown";
@@ -25,58 +26,42 @@ pub const SHUTDOWN_EXTENSION_NAME: &str = "rayo-shutdown";
 const REGISTER: &str = "/2020-01-01/extension/register";
 const EVENT_NEXT: &str = "/2020-01-01/extension/event/next";
 
-type Hook = Box<dyn FnOnce() + Send>;
+pub(crate) type Hook = Box<dyn FnOnce() + Send>;
 
 /// The hooks to run, in registration order; `None` until the extension is registered.
 static HOOKS: Mutex<Option<Vec<Hook>>> = Mutex::new(None);
 
-impl Runtime {
-    /// Runs `hook` when Lambda shuts this environment down (SIGTERM), then exits with
-    /// status 0. The first call registers the internal extension with the Extensions API
-    /// (one round trip, during init) and starts the thread that waits for the signal;
-    /// later calls add hooks, run in the order given.
-    ///
-    /// Call it before [`run`](Runtime::run) or [`run_concurrent`](Runtime::run_concurrent),
-    /// and before the function starts threads of its own: SIGTERM is blocked in the calling
-    /// thread and in the threads it starts from then on, and a thread started earlier
-    /// would receive it and end the process without the hooks.
-    ///
-    /// ```no_run
-    /// let rt = rayo_runtime::Runtime::from_env()?;
-    /// rt.on_shutdown(|| rayo_runtime::info!("flushing metrics before shutdown"))?;
-    /// rt.run(|event: &[u8], _: &rayo_runtime::Context| Ok(event.to_vec()))
-    /// # ; Ok::<(), rayo_runtime::Error>(())
-    /// ```
-    pub fn on_shutdown<F: FnOnce() + Send + 'static>(&self, hook: F) -> Result<(), Error> {
-        let mut hooks = HOOKS.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(list) = hooks.as_mut() {
-            list.push(Box::new(hook));
-            return Ok(());
+/// Adds `hook`; the first call registers the extension and starts the thread that waits
+/// for SIGTERM ([`Runtime::on_shutdown`](crate::Runtime::on_shutdown)).
+pub(crate) fn add_hook(endpoint: &Endpoint, hook: Hook) -> Result<(), Error> {
+    let mut hooks = HOOKS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(list) = hooks.as_mut() {
+        list.push(hook);
+        return Ok(());
+    }
+    let old = block_sigterm()?;
+    match register(endpoint) {
+        Ok((extension, id)) => {
+            *hooks = Some(vec![hook]);
+            drop(hooks);
+            crate::thread::spawn(Box::new(move || wait_then_shut_down(extension, &id))).map_err(
+                |source| Error::Io {
+                    during: "starting the shutdown thread",
+                    source,
+                },
+            )
         }
-        let old = block_sigterm()?;
-        match register(&self.client.endpoint) {
-            Ok((extension, id)) => {
-                *hooks = Some(vec![Box::new(hook)]);
-                drop(hooks);
-                crate::thread::spawn(Box::new(move || wait_then_shut_down(extension, &id))).map_err(
-                    |source| Error::Io {
-                        during: "starting the shutdown thread",
-                        source,
-                    },
-                )
-            }
-            Err(e) => {
-                // Without the extension Lambda sends no SIGTERM: leave things as they were.
-                set_mask(&old);
-                Err(e)
-            }
+        Err(e) => {
+            // Without the extension Lambda sends no SIGTERM: leave things as they were.
+            set_mask(&old);
+            Err(e)
         }
     }
 }
 
 /// Registers the extension; returns the client (its connection is reused for `event/next`)
 /// and the extension's identifier.
-fn register(endpoint: &crate::Endpoint) -> Result<(Client, String), Error> {
+fn register(endpoint: &Endpoint) -> Result<(Client, String), Error> {
     const DURING: &str = "POST /extension/register";
     let mut client = Client::with_timeout(endpoint.clone(), std::time::Duration::from_secs(5));
     let resp = client.call(
@@ -124,9 +109,9 @@ fn wait_then_shut_down(mut extension: Client, id: &str) {
         &[("Lambda-Extension-Identifier", id.as_bytes())],
     ) {
         // Lambda will see an extension that never became ready and fail the init.
-        let _ = writeln!(
-            std::io::stderr(),
-            "rayo: the shutdown extension could not tell Lambda it is ready: {e}"
+        crate::log::write(
+            Level::Error,
+            format_args!("rayo: the shutdown extension could not tell Lambda it is ready: {e}"),
         );
     }
     let set = sigterm_set();

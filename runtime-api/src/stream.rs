@@ -32,12 +32,12 @@ use std::io::{self, IoSlice, Read, Write};
 use std::net::TcpStream;
 
 use crate::b64::push_base64;
-use crate::client::{header_safe, posted, Posted};
-use crate::http::{push_decimal, Conn, HttpError};
-use crate::{
-    panic, set_trace_id, write_json_string, Context, Diagnostic, Endpoint, Error, LambdaEvent,
-    Runtime,
-};
+use crate::client::{header_safe, posted, Client, Posted};
+use crate::error::write_json_string;
+use crate::handler::StreamHandler;
+use crate::http::{push_decimal, push_head, Conn, HttpError};
+use crate::runtime::Respond;
+use crate::{Context, Diagnostic, Error};
 
 /// The trailer that carries a mid-stream error's type.
 pub const ERROR_TYPE_TRAILER: &str = "Lambda-Runtime-Function-Error-Type";
@@ -58,127 +58,45 @@ pub const MAX_TRAILER_MESSAGE: usize = 2048;
 const PRELUDE_DELIMITER: [u8; 8] = [0; 8];
 const DURING: &str = "POST /response (streaming)";
 
-/// A streaming handler: the event and its context in, the answer written to `out`.
-/// Every `FnMut(&[u8], &Context, &mut ResponseStream) -> Result<(), Diagnostic>` is one.
-pub trait StreamHandler {
-    /// Handles one event, writing the response to `out` as it goes.
+/// A streaming handler's answer: written to the Runtime API while the handler runs, on the
+/// loop's connection (a handler error before any byte went out is posted to `/error`).
+pub(crate) struct Streamed<H>(pub(crate) H);
+
+impl<H: StreamHandler> Respond for Streamed<H> {
+    type Outcome = (ResponseStream, Result<(), Diagnostic>);
+
     fn call(
         &mut self,
+        client: &mut Client,
         event: &[u8],
         ctx: &Context,
-        out: &mut ResponseStream,
-    ) -> Result<(), Diagnostic>;
-}
-
-impl<F> StreamHandler for F
-where
-    F: FnMut(&[u8], &Context, &mut ResponseStream) -> Result<(), Diagnostic>,
-{
-    fn call(
-        &mut self,
-        event: &[u8],
-        ctx: &Context,
-        out: &mut ResponseStream,
-    ) -> Result<(), Diagnostic> {
-        self(event, ctx, out)
+    ) -> Result<Self::Outcome, Error> {
+        let conn = client.lend()?;
+        let (path, host) = client.response_target(&ctx.request_id);
+        let mut out = ResponseStream::new(conn, path, host);
+        let outcome = self.0.call(event, ctx, &mut out);
+        Ok((out, outcome))
     }
-}
 
-/// Wraps a typed streaming handler: the event is decoded from JSON with miniserde (a bad
-/// event is answered with an `InvalidEvent` error, before any byte is streamed), then the
-/// handler writes its answer to the stream.
-///
-/// ```no_run
-/// use std::io::Write;
-/// use rayo_runtime::{stream_fn, Diagnostic, LambdaEvent, ResponseStream};
-///
-/// #[derive(miniserde::Deserialize)]
-/// struct Request { lines: u32 }
-///
-/// fn count(e: LambdaEvent<Request>, out: &mut ResponseStream) -> Result<(), Diagnostic> {
-///     for i in 0..e.payload.lines {
-///         writeln!(out, "line {i}")?;
-///     }
-///     Ok(())
-/// }
-///
-/// fn main() -> Result<(), rayo_runtime::Error> {
-///     rayo_runtime::run_streaming(stream_fn(count))
-/// }
-/// ```
-pub fn stream_fn<T, F, S>(
-    mut f: F,
-) -> impl FnMut(&[u8], &Context, &mut ResponseStream<S>) -> Result<(), Diagnostic>
-where
-    T: miniserde::Deserialize,
-    F: FnMut(LambdaEvent<T>, &mut ResponseStream<S>) -> Result<(), Diagnostic>,
-{
-    move |event: &[u8], ctx: &Context, out: &mut ResponseStream<S>| {
-        f(crate::typed::event(event, ctx)?, out)
-    }
-}
-
-/// Reads the environment and serves events with a streaming handler until the Runtime API
-/// fails (see [`Runtime::run_streaming`]).
-///
-/// ```no_run
-/// use std::io::Write;
-/// use rayo_runtime::{Context, Diagnostic, ResponseStream};
-///
-/// fn main() -> Result<(), rayo_runtime::Error> {
-///     rayo_runtime::run_streaming(|event: &[u8], _: &Context, out: &mut ResponseStream| {
-///         for line in event.split(|&b| b == b'\n') {
-///             out.write_all(line)?;
-///             out.write_all(b"\n")?;
-///             out.flush()?; // each line reaches the caller now
-///         }
-///         Ok::<(), Diagnostic>(())
-///     })
-/// }
-/// ```
-pub fn run_streaming<H: StreamHandler>(handler: H) -> Result<(), Error> {
-    Runtime::from_env()?.run_streaming(handler)
-}
-
-impl Runtime {
-    /// Serves events forever with a streaming handler; returns only with the error that
-    /// stopped it. Each answer is a chunked streamed response; a handler error before any
-    /// byte went out is posted to `/error`, one after is sent as trailers.
-    pub fn run_streaming<H: StreamHandler>(mut self, mut handler: H) -> Result<(), Error> {
-        panic::initialised();
-        loop {
-            let (ctx, event) = self.client.next(&self.config)?;
-            set_trace_id(ctx.xray_trace_id.as_deref());
-            panic::set_in_flight(&ctx.request_id);
-            let conn = match self.client.lend() {
-                Some(conn) => conn,
-                None => Conn::new(connect(self.client.endpoint())?),
-            };
-            let (path, host) = self.client.response_target(&ctx.request_id);
-            let mut out = ResponseStream::new(conn, path, host);
-            let outcome = handler.call(&event, &ctx, &mut out);
-            panic::clear_in_flight();
-            let posted = match outcome {
-                Err(d) if !out.started() => {
-                    // Nothing reached the caller: a plain error says it best.
-                    if let Some(conn) = out.conn.take() {
-                        self.client.give_back(conn);
-                    }
-                    self.client.error(&ctx.request_id, &d)?
+    fn post(
+        client: &mut Client,
+        request_id: &str,
+        (mut out, outcome): Self::Outcome,
+    ) -> Result<(&'static str, Posted), Error> {
+        match outcome {
+            Err(d) if !out.started() => {
+                // Nothing reached the caller: a plain error says it best.
+                if let Some(conn) = out.conn.take() {
+                    client.give_back(conn);
                 }
-                outcome => {
-                    let (conn, posted) = out.finish(outcome.err().as_ref())?;
-                    if let Some(conn) = conn {
-                        self.client.give_back(conn);
-                    }
-                    posted
+                Ok(("error", client.error(request_id, &d)?))
+            }
+            outcome => {
+                let (conn, posted) = out.finish(outcome.err().as_ref())?;
+                if let Some(conn) = conn {
+                    client.give_back(conn);
                 }
-            };
-            if let Posted::Refused(status) = posted {
-                eprintln!(
-                    "rayo: the Runtime API refused the streamed response for request {} with status {status}; going on",
-                    ctx.request_id
-                );
+                Ok(("streamed response", posted))
             }
         }
     }
@@ -287,19 +205,20 @@ pub struct ResponseStream<S = TcpStream> {
 impl<S: Read + Write> ResponseStream<S> {
     pub(crate) fn new(conn: Conn<S>, path: &str, host: &str) -> ResponseStream<S> {
         let mut head = Vec::with_capacity(256 + path.len());
-        for part in [
-            "POST ",
+        push_head(
+            &mut head,
+            "POST",
             path,
-            " HTTP/1.1\r\nHost: ",
             host,
-            "\r\nUser-Agent: rayo/",
-            env!("CARGO_PKG_VERSION"),
-            "\r\nLambda-Runtime-Function-Response-Mode: streaming\r\n\
-             Transfer-Encoding: chunked\r\n\
-             Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n",
-        ] {
-            head.extend_from_slice(part.as_bytes());
-        }
+            &[
+                ("Lambda-Runtime-Function-Response-Mode", b"streaming"),
+                ("Transfer-Encoding", b"chunked"),
+                (
+                    "Trailer",
+                    b"Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+                ),
+            ],
+        );
         ResponseStream {
             conn: Some(conn),
             head,
@@ -476,37 +395,6 @@ impl<S: Read + Write> Write for ResponseStream<S> {
     }
 }
 
-/// A fresh connection, when the server closed the last one after `GET /next`.
-#[inline]
-fn connect(endpoint: &Endpoint) -> Result<TcpStream, Error> {
-    let stream = match endpoint.addr {
-        Some(addr) => TcpStream::connect(addr),
-        None => connect_by_name(&endpoint.authority),
-    }
-    .map_err(|source| Error::Io {
-        during: "connecting to the Runtime API",
-        source,
-    })?;
-    // Chunks are written whole; never wait for an ACK before sending.
-    let _ = stream.set_nodelay(true);
-    Ok(stream)
-}
-
-#[cfg(feature = "dns")]
-#[inline]
-fn connect_by_name(authority: &str) -> io::Result<TcpStream> {
-    TcpStream::connect(authority)
-}
-
-#[cfg(not(feature = "dns"))]
-#[inline]
-fn connect_by_name(authority: &str) -> io::Result<TcpStream> {
-    // Endpoint::parse refuses host names without the feature: not reached.
-    Err(io::Error::other(format!(
-        "{authority}: host names need runtime-api's `dns` feature"
-    )))
-}
-
 /// The two error trailer lines, the message cut to [`MAX_TRAILER_MESSAGE`] bytes.
 #[inline]
 fn push_error_trailers(out: &mut Vec<u8>, d: &Diagnostic) {
@@ -575,6 +463,8 @@ fn write_all_parts<W: Write>(w: &mut W, parts: &mut [&[u8]]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::handler::stream_fn;
+    use crate::LambdaEvent;
     use std::io::Cursor;
 
     /// A socket stand-in: replays `input`, records writes (one entry per write call).

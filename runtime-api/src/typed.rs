@@ -8,47 +8,7 @@
 use miniserde::de::Visitor;
 use miniserde::json::{Number, Value};
 
-use crate::{Context, Diagnostic};
-
-/// A decoded event and its context, the argument of a [`service_fn`] handler.
-#[derive(Clone, Debug)]
-pub struct LambdaEvent<T> {
-    /// The event, decoded from JSON.
-    pub payload: T,
-    /// The invocation's context.
-    pub context: Context,
-}
-
-/// Wraps a typed handler: the event is decoded from JSON with miniserde (a bad event is
-/// answered with an `InvalidEvent` error naming the type, where in the event the problem
-/// is and what it is) and the result encoded back to JSON.
-///
-/// ```
-/// use rayo_runtime::miniserde::{self, Deserialize, Serialize};
-/// use rayo_runtime::{service_fn, Context, Diagnostic, Handler, LambdaEvent};
-///
-/// #[derive(Deserialize)]
-/// struct Request { times: u32 }
-/// #[derive(Serialize)]
-/// struct Response { doubled: u32 }
-///
-/// let mut handler = service_fn(|e: LambdaEvent<Request>| {
-///     Ok::<_, Diagnostic>(Response { doubled: 2 * e.payload.times })
-/// });
-/// let ctx = Context::for_test();
-/// assert_eq!(handler.call(br#"{"times":2}"#, &ctx).unwrap(), br#"{"doubled":4}"#);
-/// let bad = handler.call(br#"{"times":"two"}"#, &ctx).unwrap_err();
-/// assert_eq!(bad.error_type, "InvalidEvent");
-/// assert!(bad.error_message.ends_with(r#"at $.times: expected a whole number, got the string "two""#));
-/// ```
-pub fn service_fn<T, R, F>(mut f: F) -> impl FnMut(&[u8], &Context) -> Result<Vec<u8>, Diagnostic>
-where
-    T: miniserde::Deserialize,
-    R: miniserde::Serialize,
-    F: FnMut(LambdaEvent<T>) -> Result<R, Diagnostic>,
-{
-    move |event: &[u8], ctx: &Context| call_typed(&mut f, event, ctx)
-}
+use crate::{Context, Diagnostic, LambdaEvent};
 
 /// The body of every typed handler form: decode the event, call, encode the result.
 pub(crate) fn call_typed<T, R>(

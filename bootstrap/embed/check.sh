@@ -13,9 +13,9 @@
 #   6. the arm64 release bootstrap (./build.sh --bin embed) under qemu against the x86_64 one
 #      on the model card's sentences (cosine >= 0.999999; arm64 speed is not measured).
 #
-# The sentence-level comparison (rayo's own tokenizer must give tokenizers' ids, then the same
-# bound) and the model card through the function need the HF-exact tokenizer: they run with
-# RAYO_EMBED_SENTENCE_LEVEL=1 and say NOT RUN otherwise.
+# Step 4 also runs at sentence level (rayo's own tokenizer must give tokenizers' ids, then the
+# same bound) and step 5 the model card through the function; RAYO_EMBED_SENTENCE_LEVEL=0
+# turns both off (ids from tokenizers only), and they then say NOT RUN.
 #
 # usage: bootstrap/embed/check.sh          Prints "embed check: N passed, M failed" last.
 set -uo pipefail
@@ -26,7 +26,7 @@ WORK="$TARGET/embed-check"
 VENV="$TARGET/embed-venv"
 # The reference's Python packages (PyPI wheels; nothing from a model hub).
 PY_PACKAGES=(numpy==2.2.6 scipy==1.15.3 tokenizers==0.21.1)
-SENTENCE_LEVEL="${RAYO_EMBED_SENTENCE_LEVEL:-0}"
+SENTENCE_LEVEL="${RAYO_EMBED_SENTENCE_LEVEL:-1}"
 mkdir -p "$WORK"
 
 passed=0
@@ -103,7 +103,7 @@ if [ "$SENTENCE_LEVEL" = 1 ]; then
     tests+=(real_model_gives_the_model_card_similarities)
 else
     echo "NOT RUN: real_model_gives_the_model_card_similarities (the model card through the function" \
-        "needs the HF-exact tokenizer: RAYO_EMBED_SENTENCE_LEVEL=1 once it has merged)"
+        "was turned off: RAYO_EMBED_SENTENCE_LEVEL=0)"
 fi
 for t in "${tests[@]}"; do
     if RAYO_EMBED_TEST_WEIGHTS="$F16" cargo test --locked --release -q -p rayo-embed --test function \
@@ -118,9 +118,9 @@ step "6/6 arm64: the arm64 bootstrap under qemu gives the x86_64 bootstrap's vec
 ARM="$TARGET/lambda/embed/arm64/bootstrap"
 X86="$TARGET/lambda/embed/x86_64/bootstrap"
 if [ ! -x "$ARM" ] || [ ! -x "$X86" ]; then
-    echo "NOT RUN: $ARM or $X86 missing (./build.sh --bin embed makes them; test.sh runs it first)"
+    bad "arm64 vs x86_64: $ARM or $X86 missing (./build.sh --bin embed makes them; test.sh runs it first)"
 elif ! command -v qemu-aarch64-static >/dev/null; then
-    echo "NOT RUN: qemu-aarch64-static is not installed (apt-get install -y qemu-user-static)"
+    bad "arm64 vs x86_64: qemu-aarch64-static is not installed (apt-get install -y qemu-user-static)"
 else
     cargo build --locked --release -q -p rayo-emulator --bin emulator
     event='{"inputs": ["The weather is lovely today.", "It'"'"'s so sunny outside!", "He drove to the stadium."], "encoding": "b64"}'

@@ -11,8 +11,9 @@
 # test suite; `cargo test` replays the committed seeds and regressions (tests/fuzz_replay.rs).
 # A crash leaves its input in fuzz/artifacts/<target>/: fix it, then copy the input to
 # fuzz/regressions/<target>/ so the replay test keeps it covered. To refresh the committed
-# corpus after a run: `cargo +nightly fuzz cmin -O T corpus/T` (for tokenizer and vocab add
-# `-s none --target-dir target/no-asan`, see below) and copy corpus/T to minimized/T.
+# corpus after a run: `cargo +nightly fuzz cmin -O T corpus/T` (for tokenizer, vocab and
+# weight_file add `-s none --target-dir target/no-asan`, see below) and copy corpus/T to
+# minimized/T.
 set -uo pipefail
 cd "$(dirname "$0")/../fuzz"
 
@@ -38,7 +39,9 @@ summary=logs/summary.tsv
 # Targets over safe code (rayo-embed's tokenizer and weight-file reader) run without AddressSanitizer:
 # it checks memory accesses that safe Rust already bounds-checks, and cost them 3.7x their
 # executions (1,290 vs 4,850 per CPU-second, Dec 2026). Built in their own target dir, so the
-# ASan builds of the others stay. RAYO_FUZZ_ASAN_ALL=1 puts them back under ASan.
+# ASan builds of the others stay. RAYO_FUZZ_ASAN_ALL=1 puts them back under ASan. weight_file
+# also reaches the kernels' `unsafe` SIMD code (a loaded file is embedded): replay its corpus
+# under ASan after a run, `cargo +nightly fuzz run -O weight_file minimized/weight_file -- -runs=0`.
 no_asan=" tokenizer vocab weight_file "
 [ "${RAYO_FUZZ_ASAN_ALL:-0}" = 1 ] && no_asan=" "
 # Inputs up to 8 KiB, but texts for the tokenizer up to 1 KiB: enough for every state it has

@@ -33,7 +33,7 @@ fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
-pub fn replay(target: &str, entry: fn(&[u8])) {
+pub(crate) fn replay(target: &str, entry: fn(&[u8])) {
     for (path, bytes) in inputs(target) {
         // A panic names the file that caused it.
         eprintln!("{target}: {}", path.display());

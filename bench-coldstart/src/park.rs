@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 /// Connects, asks for the next event and waits until killed or until the server closes;
 /// errors are reported on stderr as `who: ...`.
-pub fn get_next_and_wait(who: &str) -> ExitCode {
+pub(crate) fn get_next_and_wait(who: &str) -> ExitCode {
     let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
         eprintln!("{who}: AWS_LAMBDA_RUNTIME_API is not set");
         return ExitCode::FAILURE;

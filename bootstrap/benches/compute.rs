@@ -8,6 +8,8 @@
 //! `DECODE_LOOP=rayo DECODE_EVENT=f32text/1024 DECODE_ITERS=10 valgrind --tool=callgrind
 //! target/release/deps/compute-<hash>`, minus the same with `DECODE_ITERS=0` (building the
 //! event), divided by 10; and `DECODE_LOOP=serde_json` for the other side.
+// criterion_group! declares a `pub fn` it gives no doc comment.
+#![allow(missing_docs)]
 
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use serde::Deserialize;

@@ -7,6 +7,7 @@
 //! assert_eq!(err.error_type(), "InvalidRequest");
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 pub mod compute;
 
 #[cfg(feature = "fuzzing")]

@@ -1,5 +1,6 @@
 //! rayo's Lambda function: the kernels as a compute service. The request and response
 //! formats are in bootstrap/README.md.
+#![forbid(unsafe_code)]
 
 use rayo_runtime::{Context, Diagnostic};
 

@@ -14,11 +14,11 @@ use crate::project::{self, Target};
 use crate::{pins, tools, zip};
 
 /// The tier names `--tier` and `[package.metadata.rayo] budget` take.
-pub const TIER_NAMES: [&str; 3] = ["default", "tiny", "tiniest"];
+pub(crate) const TIER_NAMES: [&str; 3] = ["default", "tiny", "tiniest"];
 
 /// A size tier: how std is built and how a panic ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tier {
+pub(crate) enum Tier {
     /// Stable Rust, the release-ultra profile: a panic runs rayo's hook (posts it) and aborts.
     Default,
     /// Pinned nightly, `-Zbuild-std` without std's backtrace, `optimize_for_size`, no
@@ -30,7 +30,7 @@ pub enum Tier {
 
 impl Tier {
     /// `default`, `tiny` or `tiniest`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Tier::Default => "default",
             Tier::Tiny => "tiny",
@@ -39,7 +39,7 @@ impl Tier {
     }
 
     /// The name in directories and `.info` files (build.sh's: `stable` for the default).
-    pub fn dir_name(self) -> &'static str {
+    pub(crate) fn dir_name(self) -> &'static str {
         match self {
             Tier::Default => "stable",
             other => other.name(),
@@ -47,7 +47,7 @@ impl Tier {
     }
 
     /// The budget for the stripped binary, both architectures.
-    pub fn default_budget(self) -> u64 {
+    pub(crate) fn default_budget(self) -> u64 {
         match self {
             Tier::Default => 500_000,
             Tier::Tiny => 262_144,
@@ -56,7 +56,7 @@ impl Tier {
     }
 
     /// Parses `default` (or `stable`), `tiny`, `tiniest`.
-    pub fn parse(s: &str) -> Option<Tier> {
+    pub(crate) fn parse(s: &str) -> Option<Tier> {
         match s {
             "default" | "stable" => Some(Tier::Default),
             "tiny" => Some(Tier::Tiny),
@@ -68,7 +68,7 @@ impl Tier {
 
 /// A Lambda architecture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Arch {
+pub(crate) enum Arch {
     /// x86_64 (`x86_64-unknown-linux-musl`).
     X86_64,
     /// Graviton (`aarch64-unknown-linux-musl`).
@@ -77,7 +77,7 @@ pub enum Arch {
 
 impl Arch {
     /// `x86_64` or `arm64`, as Lambda says it.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Arch::X86_64 => "x86_64",
             Arch::Arm64 => "arm64",
@@ -85,7 +85,7 @@ impl Arch {
     }
 
     /// The Rust target triple.
-    pub fn triple(self) -> &'static str {
+    pub(crate) fn triple(self) -> &'static str {
         match self {
             Arch::X86_64 => "x86_64-unknown-linux-musl",
             Arch::Arm64 => "aarch64-unknown-linux-musl",
@@ -93,7 +93,7 @@ impl Arch {
     }
 
     /// Parses `x86_64`/`amd64`, `arm64`/`aarch64`.
-    pub fn parse(s: &str) -> Option<Arch> {
+    pub(crate) fn parse(s: &str) -> Option<Arch> {
         match s {
             "x86_64" | "amd64" => Some(Arch::X86_64),
             "arm64" | "aarch64" => Some(Arch::Arm64),
@@ -104,7 +104,7 @@ impl Arch {
 
 /// How a build is linked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Linker {
+pub(crate) enum Linker {
     /// cargo-zigbuild: zig's musl, crt and LLVM libunwind, a static non-PIE executable
     /// (the default: 35 KB smaller libunwind than rustup's; see docs/size.md).
     Zig,
@@ -114,7 +114,7 @@ pub enum Linker {
 
 /// What `cargo rayo build` was asked for.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     /// Architectures, in order.
     pub arches: Vec<Arch>,
     /// Tiers, in order.
@@ -133,7 +133,7 @@ pub struct Options {
 
 /// One built tier/architecture.
 #[derive(Debug, Clone)]
-pub struct Built {
+pub(crate) struct Built {
     /// Its tier.
     pub tier: Tier,
     /// Its architecture.
@@ -159,7 +159,13 @@ pub struct Built {
 
 /// Where `build` writes a tier/arch: `TARGET/lambda[/BIN][/tiers/TIER]/ARCH`, the binary
 /// `bootstrap` without the `BIN` level (build.sh's layout).
-pub fn out_dir(target_dir: &Path, bin: &str, tier: Tier, arch: Arch, all_tiers: bool) -> PathBuf {
+pub(crate) fn out_dir(
+    target_dir: &Path,
+    bin: &str,
+    tier: Tier,
+    arch: Arch,
+    all_tiers: bool,
+) -> PathBuf {
     let mut d = target_dir.join("lambda");
     if bin != "bootstrap" {
         d.push(bin);
@@ -174,7 +180,7 @@ pub fn out_dir(target_dir: &Path, bin: &str, tier: Tier, arch: Arch, all_tiers: 
 
 /// The folder holding the last build of `tier`/`arch`: `ARCH/` when its `.info` says that
 /// tier, else `tiers/TIER/ARCH/` (`--tier all`) when built.
-pub fn built_dir(target_dir: &Path, bin: &str, tier: Tier, arch: Arch) -> Option<PathBuf> {
+pub(crate) fn built_dir(target_dir: &Path, bin: &str, tier: Tier, arch: Arch) -> Option<PathBuf> {
     let tier_line = format!("tier={}", tier.dir_name());
     [false, true]
         .into_iter()
@@ -198,7 +204,7 @@ fn linker_for(opts: &Options, tier: Tier, arch: Arch) -> Linker {
 
 /// Builds, packs and reports; returns every row (also when some are over budget, which is
 /// then the `Err`, after the report is printed).
-pub fn run(t: &Target, opts: &Options) -> Result<Vec<Built>> {
+pub(crate) fn run(t: &Target, opts: &Options) -> Result<Vec<Built>> {
     // ---- tools ----
     let stable = pins::stable();
     let nightly = pins::nightly();
@@ -726,7 +732,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// `262144` -> `262,144`.
-pub fn commas(n: u64) -> String {
+pub(crate) fn commas(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

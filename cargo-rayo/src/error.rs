@@ -5,7 +5,7 @@ use std::fmt;
 
 /// Everything that stops a `cargo rayo` command.
 #[derive(Debug)]
-pub enum Error {
+pub(crate) enum Error {
     /// A bad command line (exit 2).
     Usage(String),
     /// A tool is missing or could not be installed (exit 3).
@@ -29,7 +29,7 @@ pub enum Error {
 
 impl Error {
     /// An `Io` error for `what` (a sentence naming the path).
-    pub fn io(what: impl Into<String>, source: std::io::Error) -> Error {
+    pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Error {
         Error::Io {
             what: what.into(),
             source,
@@ -37,7 +37,7 @@ impl Error {
     }
 
     /// The process exit status for this error.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) => 2,
             Error::OverBudget(_) => 1,
@@ -70,4 +70,4 @@ impl std::error::Error for Error {
 }
 
 /// The crate's result type.
-pub type Result<T> = std::result::Result<T, Error>;
+pub(crate) type Result<T> = std::result::Result<T, Error>;

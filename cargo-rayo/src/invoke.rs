@@ -6,10 +6,10 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 
 /// The invoke endpoint's path (AWS's Runtime Interface Emulator's, which `watch` serves).
-pub const PATH: &str = "/2015-03-31/functions/function/invocations";
+pub(crate) const PATH: &str = "/2015-03-31/functions/function/invocations";
 
 /// Posts `event` to 127.0.0.1:`port`; prints the body; `Err(Function)` on a function error.
-pub fn run(port: u16, event: Vec<u8>, timeout: Duration) -> Result<()> {
+pub(crate) fn run(port: u16, event: Vec<u8>, timeout: Duration) -> Result<()> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(timeout))

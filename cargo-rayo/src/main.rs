@@ -1,5 +1,6 @@
 //! `cargo rayo`: new, build, watch, invoke, deploy and bench for rayo Lambda functions.
 //! See cargo-rayo/README.md; every subcommand has `--help` with an example.
+#![forbid(unsafe_code)]
 
 mod build;
 mod error;

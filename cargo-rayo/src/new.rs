@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// The templates `--template` takes.
-pub const TEMPLATES: [&str; 6] = ["echo", "typed", "http", "stream", "concurrent", "embed"];
+pub(crate) const TEMPLATES: [&str; 6] = ["echo", "typed", "http", "stream", "concurrent", "embed"];
 
 /// Where the new crate's rayo dependencies come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// A checkout on this machine (`--rayo-path`; default: the one cargo-rayo was built from).
     Path(PathBuf),
     /// A git repository (`--rayo-git URL`), optionally at `--rayo-rev`.
@@ -52,7 +52,7 @@ impl Source {
 }
 
 /// The checkout cargo-rayo was built from, when it is still there.
-pub fn own_checkout() -> Option<PathBuf> {
+pub(crate) fn own_checkout() -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()?
         .to_path_buf();
@@ -83,7 +83,12 @@ fn check_name(name: &str) -> Result<()> {
 }
 
 /// Writes the crate `name` under `parent` from `template`; returns its directory.
-pub fn create(parent: &Path, name: &str, template: &str, source: &Source) -> Result<PathBuf> {
+pub(crate) fn create(
+    parent: &Path,
+    name: &str,
+    template: &str,
+    source: &Source,
+) -> Result<PathBuf> {
     check_name(name)?;
     let (main_rs, test_rs, runtime_features, sample) = match template {
         "typed" => (TYPED, TYPED_TEST, vec![], r#"{"name":"rayo"}"#),

@@ -2,23 +2,23 @@
 //! `scripts/pins.sh` holds the same values for the shell scripts; a test checks they agree.
 
 /// The default tier's toolchain (`RAYO_STABLE_TOOLCHAIN` overrides it).
-pub const STABLE_TOOLCHAIN: &str = "1.95.0";
+pub(crate) const STABLE_TOOLCHAIN: &str = "1.95.0";
 /// `--tier tiny|tiniest`: rustc 1.97.0-nightly (e50aa6fba 2026-05-19); its
 /// `-Zunstable-options -Cpanic=immediate-abort` makes a panic trap without the hook
 /// (`RAYO_NIGHTLY_TOOLCHAIN` overrides it).
-pub const NIGHTLY_TOOLCHAIN: &str = "nightly-2026-05-20";
+pub(crate) const NIGHTLY_TOOLCHAIN: &str = "nightly-2026-05-20";
 /// zig (PyPI `ziglang`): its musl, crt and LLVM libunwind link every build.
-pub const ZIGLANG_VERSION: &str = "0.17.1";
+pub(crate) const ZIGLANG_VERSION: &str = "0.17.1";
 /// cargo-zigbuild (PyPI), which drives zig as cargo's linker.
-pub const CARGO_ZIGBUILD_VERSION: &str = "0.24.0";
+pub(crate) const CARGO_ZIGBUILD_VERSION: &str = "0.24.0";
 
 /// The toolchain for the default tier, honouring `RAYO_STABLE_TOOLCHAIN`.
-pub fn stable() -> String {
+pub(crate) fn stable() -> String {
     std::env::var("RAYO_STABLE_TOOLCHAIN").unwrap_or_else(|_| STABLE_TOOLCHAIN.to_string())
 }
 
 /// The toolchain for `tiny` and `tiniest`, honouring `RAYO_NIGHTLY_TOOLCHAIN`.
-pub fn nightly() -> String {
+pub(crate) fn nightly() -> String {
     std::env::var("RAYO_NIGHTLY_TOOLCHAIN").unwrap_or_else(|_| NIGHTLY_TOOLCHAIN.to_string())
 }
 

@@ -11,7 +11,7 @@ use crate::tools;
 
 /// The workspace `cargo metadata` describes.
 #[derive(Debug)]
-pub struct Workspace {
+pub(crate) struct Workspace {
     /// Its root directory.
     pub root: PathBuf,
     /// Where cargo builds (`CARGO_TARGET_DIR` or `ROOT/target`).
@@ -26,7 +26,7 @@ pub struct Workspace {
 
 /// One member package.
 #[derive(Debug, Clone)]
-pub struct Package {
+pub(crate) struct Package {
     /// Its name.
     pub name: String,
     /// Its directory.
@@ -43,7 +43,7 @@ pub struct Package {
 
 /// A binary target.
 #[derive(Debug, Clone)]
-pub struct Bin {
+pub(crate) struct Bin {
     /// Its name.
     pub name: String,
     /// `required-features`.
@@ -52,7 +52,7 @@ pub struct Bin {
 
 /// `[package.metadata.rayo]`: every key is optional. See cargo-rayo/README.md.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Metadata {
+pub(crate) struct Metadata {
     /// `budget`: bytes for the stripped binary, one number for every tier or a table
     /// `{ default = N, tiny = N, tiniest = N }`; a tier left out keeps its default.
     pub budget: BTreeMap<String, u64>,
@@ -68,7 +68,7 @@ pub struct Metadata {
 
 /// One `[[package.metadata.rayo.prepare]]` step.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Prepare {
+pub(crate) struct Prepare {
     /// `run`: the program and its arguments (no shell); `{target}` and `{package}` expand.
     pub run: Vec<String>,
     /// `creates`: when every one of these exists, the step is skipped.
@@ -77,7 +77,7 @@ pub struct Prepare {
 
 /// `tiniest = { default-features = false, features = [...] }`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TierFeatures {
+pub(crate) struct TierFeatures {
     /// Build with the package's default features.
     pub default_features: bool,
     /// Features to add.
@@ -86,7 +86,7 @@ pub struct TierFeatures {
 
 /// What `build`, `watch` and `bench` act on: one binary of one package.
 #[derive(Debug)]
-pub struct Target {
+pub(crate) struct Target {
     /// The workspace.
     pub ws: Workspace,
     /// Index of the package in `ws.packages`.
@@ -99,18 +99,18 @@ pub struct Target {
 
 impl Target {
     /// The package.
-    pub fn pkg(&self) -> &Package {
+    pub(crate) fn pkg(&self) -> &Package {
         &self.ws.packages[self.package]
     }
 
     /// The binary's package depends on `name` (directly, or through a workspace member).
-    pub fn depends_on(&self, name: &str) -> bool {
+    pub(crate) fn depends_on(&self, name: &str) -> bool {
         depends_on(&self.ws, self.package, name, &mut Vec::new())
     }
 }
 
 /// Reads the workspace of `manifest` (or of the current directory) with `cargo metadata`.
-pub fn load(manifest: Option<&Path>) -> Result<Workspace> {
+pub(crate) fn load(manifest: Option<&Path>) -> Result<Workspace> {
     let mut cmd = tools::cargo();
     cmd.args(["metadata", "--format-version", "1", "--no-deps"]);
     if let Some(m) = manifest {
@@ -214,7 +214,7 @@ fn package(p: &Value) -> Result<Package> {
 }
 
 /// Parses `[package.metadata.rayo]`; the `Err` names the key and what is wrong.
-pub fn metadata(v: &Value) -> std::result::Result<Metadata, String> {
+pub(crate) fn metadata(v: &Value) -> std::result::Result<Metadata, String> {
     let Value::Object(keys) = v else {
         return Err("expected a table".into());
     };
@@ -352,7 +352,7 @@ fn check_zip_path(p: &str) -> std::result::Result<(), String> {
 
 /// Finds the binary to build: `--bin` (in any member), else `-p`'s or the current
 /// package's only binary; checks its package depends on rayo-runtime.
-pub fn target(ws: Workspace, bin: Option<&str>, package: Option<&str>) -> Result<Target> {
+pub(crate) fn target(ws: Workspace, bin: Option<&str>, package: Option<&str>) -> Result<Target> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let all_bins = || {
         let mut names: Vec<String> = ws
@@ -474,7 +474,7 @@ fn depends_on(ws: &Workspace, i: usize, name: &str, seen: &mut Vec<usize>) -> bo
 }
 
 /// `{target}` and `{package}` in a metadata path or argument.
-pub fn expand(s: &str, ws: &Workspace, pkg: &Package) -> String {
+pub(crate) fn expand(s: &str, ws: &Workspace, pkg: &Package) -> String {
     s.replace("{target}", &ws.target_dir.to_string_lossy())
         .replace("{package}", &pkg.dir.to_string_lossy())
 }

@@ -11,12 +11,12 @@ use crate::error::{Error, Result};
 use crate::pins;
 
 /// Prints `cargo rayo: MESSAGE` on stderr.
-pub fn say(message: &str) {
+pub(crate) fn say(message: &str) {
     eprintln!("cargo rayo: {message}");
 }
 
 /// A spinner on stderr while `f` runs (hidden when stderr is not a terminal).
-pub fn with_spinner<T>(message: &str, f: impl FnOnce() -> T) -> T {
+pub(crate) fn with_spinner<T>(message: &str, f: impl FnOnce() -> T) -> T {
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_message(message.to_string());
     bar.enable_steady_tick(Duration::from_millis(120));
@@ -45,7 +45,7 @@ fn run_quiet(cmd: &mut Command, what: &str) -> Result<()> {
 }
 
 /// rustup must exist: everything else is installed through it.
-pub fn require_rustup() -> Result<()> {
+pub(crate) fn require_rustup() -> Result<()> {
     match Command::new("rustup")
         .arg("--version")
         .stdout(Stdio::null())
@@ -61,7 +61,7 @@ pub fn require_rustup() -> Result<()> {
 
 /// Installs `toolchain` (profile minimal), its `targets` and, with `rust_src`, the std
 /// sources `-Zbuild-std` compiles, each only when missing.
-pub fn ensure_toolchain(toolchain: &str, targets: &[&str], rust_src: bool) -> Result<()> {
+pub(crate) fn ensure_toolchain(toolchain: &str, targets: &[&str], rust_src: bool) -> Result<()> {
     require_rustup()?;
     let present = Command::new("rustup")
         .args(["run", toolchain, "rustc", "-V"])
@@ -125,7 +125,7 @@ pub fn ensure_toolchain(toolchain: &str, targets: &[&str], rust_src: bool) -> Re
 }
 
 /// `rustc --print sysroot` of `toolchain`.
-pub fn sysroot(toolchain: &str) -> Result<PathBuf> {
+pub(crate) fn sysroot(toolchain: &str) -> Result<PathBuf> {
     let out = Command::new("rustup")
         .args(["run", toolchain, "rustc", "--print", "sysroot"])
         .output()
@@ -140,7 +140,7 @@ pub fn sysroot(toolchain: &str) -> Result<PathBuf> {
 }
 
 /// The project's virtual environment: `$RAYO_VENV`, else `TARGET_DIR/venv`.
-pub fn venv_dir(target_dir: &Path) -> PathBuf {
+pub(crate) fn venv_dir(target_dir: &Path) -> PathBuf {
     match std::env::var_os("RAYO_VENV") {
         Some(v) if !v.is_empty() => PathBuf::from(v),
         _ => target_dir.join("venv"),
@@ -149,7 +149,7 @@ pub fn venv_dir(target_dir: &Path) -> PathBuf {
 
 /// zig and cargo-zigbuild in the virtual environment at `venv`, installed when missing;
 /// returns the `PATH` to build with (the venv's bin first). zig 0.17.1 is 411 MB on disk.
-pub fn ensure_zigbuild(venv: &Path) -> Result<std::ffi::OsString> {
+pub(crate) fn ensure_zigbuild(venv: &Path) -> Result<std::ffi::OsString> {
     let bin = venv.join("bin");
     if !bin.join("python3").is_file() {
         let msg = format!(
@@ -224,7 +224,7 @@ fn zig_version_in(bin: &Path) -> Option<String> {
 }
 
 /// `qemu-aarch64-static` on PATH, for running arm64 binaries on an x86_64 host.
-pub fn qemu_aarch64() -> Option<PathBuf> {
+pub(crate) fn qemu_aarch64() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|d| d.join("qemu-aarch64-static"))
@@ -232,7 +232,7 @@ pub fn qemu_aarch64() -> Option<PathBuf> {
 }
 
 /// The host's architecture in Lambda's words.
-pub fn host_arch() -> Option<&'static str> {
+pub(crate) fn host_arch() -> Option<&'static str> {
     match std::env::consts::ARCH {
         "x86_64" => Some("x86_64"),
         "aarch64" => Some("arm64"),
@@ -241,6 +241,6 @@ pub fn host_arch() -> Option<&'static str> {
 }
 
 /// `cargo` (or `$CARGO`, which cargo sets for its subcommands).
-pub fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }

@@ -15,7 +15,7 @@ use crate::tools;
 
 /// What `watch` was asked for.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     /// The invoke endpoint's port on 127.0.0.1.
     pub port: u16,
     /// The function timeout: each invocation's deadline, and how long the endpoint waits.
@@ -155,7 +155,7 @@ fn clock() -> String {
 }
 
 /// Serves until interrupted (Ctrl-C ends the process and the function with it).
-pub fn run(t: &Target, o: &Options) -> Result<()> {
+pub(crate) fn run(t: &Target, o: &Options) -> Result<()> {
     let mut generation = 0;
     // What the build needs before it (a model to fetch and convert, say), as `build` does.
     crate::build::prepare(t)?;

@@ -13,7 +13,7 @@ use flate2::write::DeflateEncoder;
 use flate2::{Compression, Crc};
 
 /// One file in a zip.
-pub struct Entry<'a> {
+pub(crate) struct Entry<'a> {
     /// Its path inside the zip (`/`-separated, relative).
     pub name: &'a str,
     /// Unix mode bits, e.g. `0o755`.
@@ -23,7 +23,7 @@ pub struct Entry<'a> {
 }
 
 /// The zip's bytes for `entries`, in the order given.
-pub fn write(entries: &[Entry<'_>]) -> std::io::Result<Vec<u8>> {
+pub(crate) fn write(entries: &[Entry<'_>]) -> std::io::Result<Vec<u8>> {
     const VERSION: u16 = 20; // 2.0: deflate
     const DOS_DATE: u16 = 1 << 5 | 1; // 1980-01-01
     let mut out = Vec::new();
@@ -96,7 +96,7 @@ pub fn write(entries: &[Entry<'_>]) -> std::io::Result<Vec<u8>> {
 }
 
 /// Hex SHA-256 and Lambda's `CodeSha256` (base64 of the same digest) of `bytes`.
-pub fn digests(bytes: &[u8]) -> (String, String) {
+pub(crate) fn digests(bytes: &[u8]) -> (String, String) {
     use sha2::Digest;
     let d = sha2::Sha256::digest(bytes);
     let hex = d.iter().map(|b| format!("{b:02x}")).collect();

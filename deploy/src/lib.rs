@@ -27,7 +27,7 @@
 //!
 //! Not done here: role assumption (`role_arn`), SSO, instance metadata credentials, S3 uploads
 //! (zips over Lambda's 50 MB inline limit), container images.
-
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod cli;

@@ -34,7 +34,7 @@ pub struct RegisteredExtension {
 }
 
 #[derive(Default)]
-pub struct Extensions {
+pub(crate) struct Extensions {
     pub registered: Vec<RegisteredExtension>,
 }
 
@@ -53,7 +53,7 @@ pub struct Stopped {
 }
 
 /// Routes `/2020-01-01/extension/{route}`; returns whether the connection stays open.
-pub fn handle(
+pub(crate) fn handle(
     shared: &Shared,
     stream: &mut TcpStream,
     req: Request,
@@ -190,7 +190,7 @@ fn event_next(shared: &Shared, stream: &mut TcpStream, req: &Request, keep: bool
 
 /// Lambda's shutdown of an execution environment: SIGTERM when an extension is registered,
 /// then up to `grace` for the process to exit, then SIGKILL; SIGKILL at once otherwise.
-pub fn stop_function(
+pub(crate) fn stop_function(
     shared: &Shared,
     child: &mut Child,
     grace: Duration,

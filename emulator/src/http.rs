@@ -9,27 +9,27 @@ use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
 /// Largest request head (request line plus headers) accepted.
-pub const MAX_HEAD: usize = 64 * 1024;
+pub(crate) const MAX_HEAD: usize = 64 * 1024;
 /// Most header lines accepted in one request.
-pub const MAX_HEADERS: usize = 128;
+pub(crate) const MAX_HEADERS: usize = 128;
 /// Longest chunk-size or trailer line accepted in a chunked body.
 const MAX_LINE: usize = 4096;
 /// How much of an oversized body is read and thrown away so the client sees the 413
 /// instead of a reset; beyond this the connection is closed.
-pub const DISCARD_CAP: u64 = 64 * 1024 * 1024;
+pub(crate) const DISCARD_CAP: u64 = 64 * 1024 * 1024;
 /// Once a request has started, the rest of it must arrive within this time (for a streamed
 /// response: each chunk within this time of the one before).
-pub const STALL_LIMIT: Duration = Duration::from_secs(10);
+pub(crate) const STALL_LIMIT: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Version {
+pub(crate) enum Version {
     Http10,
     Http11,
 }
 
 /// A parsed request head. Header names are lower-cased; values are trimmed.
 #[derive(Debug)]
-pub struct Head {
+pub(crate) struct Head {
     pub method: String,
     pub target: String,
     pub version: Version,
@@ -37,14 +37,14 @@ pub struct Head {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Framing {
+pub(crate) enum Framing {
     None,
     Length(u64),
     Chunked,
 }
 
 impl Head {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
@@ -52,7 +52,7 @@ impl Head {
     }
 
     /// The path without any query string.
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         match self.target.find('?') {
             Some(i) => &self.target[..i],
             None => &self.target,
@@ -61,7 +61,7 @@ impl Head {
 
     /// HTTP/1.1 keeps the connection unless the client says `close`; 1.0 closes unless
     /// it says `keep-alive`.
-    pub fn keep_alive(&self) -> bool {
+    pub(crate) fn keep_alive(&self) -> bool {
         let conn = self.header("connection").map(|v| v.to_ascii_lowercase());
         let has = |tok: &str| {
             conn.as_deref()
@@ -74,7 +74,7 @@ impl Head {
     }
 
     /// How the body is delimited.
-    pub fn framing(&self) -> Result<Framing, EmuError> {
+    pub(crate) fn framing(&self) -> Result<Framing, EmuError> {
         let mut length: Option<u64> = None;
         let mut chunked = false;
         for (name, value) in &self.headers {
@@ -112,7 +112,7 @@ fn parse_content_length(value: &str) -> Result<u64, EmuError> {
         .map_err(|_| bad("invalid Content-Length", value))
 }
 
-pub fn bad(what: &'static str, value: &str) -> EmuError {
+pub(crate) fn bad(what: &'static str, value: &str) -> EmuError {
     // Keep error messages short even when the offending value is huge.
     let mut v: String = value.chars().take(80).collect();
     if v.len() < value.len() {
@@ -126,7 +126,7 @@ fn is_tchar(b: u8) -> bool {
 }
 
 /// Parses a request head: everything before the blank line, without the final CRLF CRLF.
-pub fn parse_head(raw: &[u8]) -> Result<Head, EmuError> {
+pub(crate) fn parse_head(raw: &[u8]) -> Result<Head, EmuError> {
     let mut lines = CrlfLines { rest: Some(raw) };
     let request_line = lines.next().unwrap_or_default();
     let request_line = no_stray_cr_lf(request_line)?;
@@ -229,7 +229,7 @@ fn no_stray_cr_lf(line: &[u8]) -> Result<&[u8], EmuError> {
 }
 
 #[derive(Debug)]
-pub enum Body {
+pub(crate) enum Body {
     Complete(Vec<u8>),
     /// Above the limit; `drained` says whether all of it was read (the connection can be
     /// kept) or it was abandoned after `DISCARD_CAP` bytes (the connection must close).
@@ -239,7 +239,7 @@ pub enum Body {
 }
 
 #[derive(Debug)]
-pub struct Request {
+pub(crate) struct Request {
     pub head: Head,
     pub body: Body,
     /// When the read that brought the request's first bytes returned.
@@ -253,7 +253,7 @@ pub struct Request {
 
 /// What a chunked body carried besides its bytes (a streamed response's timing and error).
 #[derive(Clone, Debug, Default)]
-pub struct ChunkInfo {
+pub(crate) struct ChunkInfo {
     /// Chunks with data (the last, zero-length one not counted).
     pub chunks: usize,
     /// When the read that completed the first chunk with data returned.
@@ -263,10 +263,10 @@ pub struct ChunkInfo {
 }
 
 /// Called with each chunk's bytes as it arrives (the request's head says whose they are).
-pub type ChunkObserver<'a> = &'a mut dyn FnMut(&Head, &[u8]);
+pub(crate) type ChunkObserver<'a> = &'a mut dyn FnMut(&Head, &[u8]);
 
 /// A buffered reader of requests from one connection. Generic so tests can feed slices.
-pub struct Reader<R> {
+pub(crate) struct Reader<R> {
     inner: R,
     buf: Vec<u8>,
     pos: usize,
@@ -286,7 +286,7 @@ fn is_tick(e: &std::io::Error) -> bool {
 }
 
 impl<R: Read> Reader<R> {
-    pub fn new(inner: R) -> Reader<R> {
+    pub(crate) fn new(inner: R) -> Reader<R> {
         Reader {
             inner,
             buf: Vec::with_capacity(16 * 1024),
@@ -299,14 +299,14 @@ impl<R: Read> Reader<R> {
     }
 
     /// Sends `100 Continue` to `w` for requests that expect it.
-    pub fn with_interim(mut self, w: Box<dyn Write + Send>) -> Reader<R> {
+    pub(crate) fn with_interim(mut self, w: Box<dyn Write + Send>) -> Reader<R> {
         self.interim = Some(w);
         self
     }
 
     /// How long a started request may take to arrive in full (default `STALL_LIMIT`).
     #[cfg(test)]
-    pub fn with_stall_limit(mut self, limit: Duration) -> Reader<R> {
+    pub(crate) fn with_stall_limit(mut self, limit: Duration) -> Reader<R> {
         self.stall_limit = limit;
         self
     }
@@ -368,7 +368,7 @@ impl<R: Read> Reader<R> {
 
     /// Reads the next request. `Ok(None)` when the peer closed cleanly between requests.
     #[cfg_attr(not(test), allow(dead_code))]
-    pub fn read_request(
+    pub(crate) fn read_request(
         &mut self,
         body_limit: usize,
         stop: &dyn Fn() -> bool,
@@ -378,7 +378,7 @@ impl<R: Read> Reader<R> {
 
     /// [`Reader::read_request`], showing each chunk of a chunked body to `on_chunk` as it
     /// arrives (to pass a streamed response through while it is still being produced).
-    pub fn read_request_observed(
+    pub(crate) fn read_request_observed(
         &mut self,
         body_limit: usize,
         stop: &dyn Fn() -> bool,
@@ -668,11 +668,11 @@ fn trim_ascii_ws(mut s: &[u8]) -> &[u8] {
     s
 }
 
-pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-pub fn reason(status: u16) -> &'static str {
+pub(crate) fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         202 => "Accepted",
@@ -692,7 +692,12 @@ pub fn reason(status: u16) -> &'static str {
 
 /// Builds a whole response in one buffer so it leaves in one write (no Nagle or
 /// delayed-ACK interplay between head and body).
-pub fn response_bytes(status: u16, headers: &[(&str, &str)], body: &[u8], close: bool) -> Vec<u8> {
+pub(crate) fn response_bytes(
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    close: bool,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 + body.len());
     out.extend_from_slice(format!("HTTP/1.1 {status} {}\r\n", reason(status)).as_bytes());
     for (name, value) in headers {
@@ -710,7 +715,7 @@ pub fn response_bytes(status: u16, headers: &[(&str, &str)], body: &[u8], close:
     out
 }
 
-pub fn write_response(
+pub(crate) fn write_response(
     w: &mut impl Write,
     status: u16,
     headers: &[(&str, &str)],
@@ -722,7 +727,7 @@ pub fn write_response(
 }
 
 /// A small JSON string literal (quotes included) for error messages we generate.
-pub fn json_string(s: &str) -> String {
+pub(crate) fn json_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -741,7 +746,7 @@ pub fn json_string(s: &str) -> String {
 }
 
 /// `{"errorMessage":..,"errorType":..}`, the shape Lambda uses for its own errors.
-pub fn error_json(error_type: &str, message: &str) -> Vec<u8> {
+pub(crate) fn error_json(error_type: &str, message: &str) -> Vec<u8> {
     format!(
         "{{\"errorMessage\":{},\"errorType\":{}}}",
         json_string(message),

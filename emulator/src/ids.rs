@@ -16,7 +16,7 @@ fn splitmix64(mut z: u64) -> u64 {
 
 /// A fresh pseudo-random u64. splitmix64 is a bijection, so distinct counter values give
 /// distinct outputs within a process.
-pub fn next_u64() -> u64 {
+pub(crate) fn next_u64() -> u64 {
     let seed = *SEED.get_or_init(|| {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -29,7 +29,7 @@ pub fn next_u64() -> u64 {
 }
 
 /// A UUID v4 string such as `3f1c2a8e-5b7d-4e2f-9a1b-0c6d8e4f2a71`.
-pub fn uuid_v4() -> String {
+pub(crate) fn uuid_v4() -> String {
     let hi = next_u64();
     let lo = next_u64();
     // Version 4 in the high nibble of byte 6; RFC 4122 variant in byte 8.
@@ -46,7 +46,7 @@ pub fn uuid_v4() -> String {
 }
 
 /// An X-Ray trace header as Lambda sends it in `Lambda-Runtime-Trace-Id`.
-pub fn trace_id() -> String {
+pub(crate) fn trace_id() -> String {
     let secs = epoch_ms() / 1000;
     format!(
         "Root=1-{:08x}-{:08x}{:016x};Parent={:016x};Sampled=0",
@@ -57,7 +57,7 @@ pub fn trace_id() -> String {
     )
 }
 
-pub fn epoch_ms() -> u64 {
+pub(crate) fn epoch_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -66,7 +66,7 @@ pub fn epoch_ms() -> u64 {
 
 /// `YYYY/MM/DD` (UTC) for log stream names, from days since the epoch (Howard Hinnant's
 /// civil-from-days algorithm).
-pub fn utc_date(epoch_ms: u64) -> String {
+pub(crate) fn utc_date(epoch_ms: u64) -> String {
     let days = (epoch_ms / 86_400_000) as i64;
     let z = days + 719_468;
     let era = z.div_euclid(146_097);

@@ -8,7 +8,7 @@ use crate::{EmuError, Invocation, OutcomeKind, MAX_RESPONSE_BYTES};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 
-pub fn serve(shared: &Arc<Shared>, port: u16) -> std::io::Result<SocketAddr> {
+pub(crate) fn serve(shared: &Arc<Shared>, port: u16) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(("127.0.0.1", port))?;
     pool::start(shared, listener, Service::Invoke)
 }
@@ -21,7 +21,7 @@ fn is_invoke_path(path: &str) -> bool {
         .is_some_and(|name| !name.is_empty() && !name.contains('/'))
 }
 
-pub fn handle(shared: &Shared, stream: &mut TcpStream, req: Request) -> bool {
+pub(crate) fn handle(shared: &Shared, stream: &mut TcpStream, req: Request) -> bool {
     let keep = req.head.keep_alive() && !matches!(req.body, Body::TooLarge { drained: false });
     let path = req.head.path().to_string();
     if !is_invoke_path(&path) {

@@ -449,7 +449,7 @@ mod signals {
     const SIGINT: i32 = 2;
     const SIGTERM: i32 = 15;
 
-    pub fn install() {
+    pub(crate) fn install() {
         for sig in [SIGINT, SIGTERM] {
             // SAFETY: `signal` is the C library's; the handler is a plain `extern "C"` fn
             // that only performs an atomic store, which is async-signal-safe, and SIGINT
@@ -460,7 +460,7 @@ mod signals {
         }
     }
 
-    pub fn received() -> bool {
+    pub(crate) fn received() -> bool {
         RECEIVED.load(Ordering::SeqCst)
     }
 }

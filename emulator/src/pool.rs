@@ -27,7 +27,7 @@ struct Counts {
     starting: usize,
 }
 
-pub struct Pool {
+pub(crate) struct Pool {
     listener: TcpListener,
     addr: SocketAddr,
     service: Service,
@@ -49,7 +49,7 @@ impl Pool {
     }
 
     /// Ends the spawner and every thread waiting in `accept` (the emulator is stopping).
-    pub fn stop(&self) {
+    pub(crate) fn stop(&self) {
         // Taking the lock orders this after the spawner's check of the stop flag, so the
         // wake-up cannot fall between its check and its wait.
         drop(self.lock());
@@ -78,7 +78,7 @@ impl Pool {
 }
 
 /// Starts serving `listener`; returns once the first threads wait in `accept`.
-pub fn start(
+pub(crate) fn start(
     shared: &Arc<Shared>,
     listener: TcpListener,
     service: Service,

@@ -7,7 +7,7 @@ const PATH: &str = "/usr/local/bin:/usr/bin/:/bin:/opt/bin";
 const LD_LIBRARY_PATH: &str =
     "/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib";
 
-pub fn lambda_env(config: &Config, runtime_api: &str) -> Vec<(String, String)> {
+pub(crate) fn lambda_env(config: &Config, runtime_api: &str) -> Vec<(String, String)> {
     let fixed: [(&str, String); 19] = [
         ("AWS_LAMBDA_RUNTIME_API", runtime_api.to_string()),
         ("AWS_LAMBDA_FUNCTION_NAME", config.function_name.clone()),
@@ -48,7 +48,7 @@ pub fn lambda_env(config: &Config, runtime_api: &str) -> Vec<(String, String)> {
     env
 }
 
-pub fn spawn(mut cmd: Command, env: &[(String, String)]) -> std::io::Result<Child> {
+pub(crate) fn spawn(mut cmd: Command, env: &[(String, String)]) -> std::io::Result<Child> {
     cmd.env_clear();
     cmd.envs(env.iter().map(|(k, v)| (k, v)));
     cmd.spawn()

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 /// Read-timeout tick: how often an idle connection thread looks at the stop flag (Drop
 /// also shuts sockets down, so this is only a backstop).
-pub const POLL: Duration = Duration::from_millis(500);
+pub(crate) const POLL: Duration = Duration::from_millis(500);
 /// A client that stops reading our answer for this long is dropped.
 const WRITE_LIMIT: Duration = Duration::from_secs(10);
 /// How often a long-polling `/next` checks that its client is still there, so the thread
@@ -21,12 +21,12 @@ const LIVENESS_TICK: Duration = Duration::from_millis(100);
 const OK_BODY: &[u8] = b"{\"status\":\"OK\"}";
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Service {
+pub(crate) enum Service {
     Runtime,
     Invoke,
 }
 
-pub fn start(config: Config) -> std::io::Result<(Arc<Shared>, SocketAddr)> {
+pub(crate) fn start(config: Config) -> std::io::Result<(Arc<Shared>, SocketAddr)> {
     let shared = Arc::new(Shared::new(config));
     let listener = TcpListener::bind("127.0.0.1:0")?;
     match pool::start(&shared, listener, Service::Runtime) {
@@ -40,7 +40,7 @@ pub fn start(config: Config) -> std::io::Result<(Arc<Shared>, SocketAddr)> {
 }
 
 /// Serves one accepted connection on the calling (pool) thread.
-pub fn serve_accepted(shared: &Shared, stream: TcpStream, service: Service) {
+pub(crate) fn serve_accepted(shared: &Shared, stream: TcpStream, service: Service) {
     if service == Service::Runtime {
         shared.lock().stats.connections += 1;
     }
@@ -136,13 +136,13 @@ fn reset_on_close(stream: &TcpStream) {
 #[cfg(not(target_os = "linux"))]
 fn reset_on_close(_stream: &TcpStream) {}
 
-pub fn json_ct() -> [(&'static str, &'static str); 1] {
+pub(crate) fn json_ct() -> [(&'static str, &'static str); 1] {
     [("Content-Type", "application/json")]
 }
 
 /// Answers with `close` when the request or the body framing requires it; returns whether
 /// the connection stays open.
-pub fn answer(
+pub(crate) fn answer(
     stream: &mut TcpStream,
     status: u16,
     extra: &[(&str, &str)],

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
 #[derive(Default)]
-pub struct State {
+pub(crate) struct State {
     pub queue: VecDeque<Invocation>,
     /// Handed out by `/next`, not answered yet: when the `/next` answer was written.
     pub pending: HashMap<String, Instant>,
@@ -41,17 +41,17 @@ pub struct State {
 /// many outcomes nobody has waited for yet are kept. Without a bound both grew by one entry per
 /// invocation for the emulator's whole life (found while writing the load test); an id
 /// older than this is simply unknown (400 instead of 403).
-pub const REMEMBERED: usize = 65_536;
+pub(crate) const REMEMBERED: usize = 65_536;
 
 /// The most recent `REMEMBERED` answered request ids.
 #[derive(Default)]
-pub struct RecentIds {
+pub(crate) struct RecentIds {
     set: HashSet<String>,
     order: VecDeque<String>,
 }
 
 impl RecentIds {
-    pub fn insert(&mut self, id: String) -> bool {
+    pub(crate) fn insert(&mut self, id: String) -> bool {
         if !self.set.insert(id.clone()) {
             return false;
         }
@@ -64,7 +64,7 @@ impl RecentIds {
         true
     }
 
-    pub fn contains(&self, id: &str) -> bool {
+    pub(crate) fn contains(&self, id: &str) -> bool {
         self.set.contains(id)
     }
 
@@ -76,7 +76,7 @@ impl RecentIds {
 
 /// Outcomes by request id, until waited for; at most `REMEMBERED` of them (oldest dropped).
 #[derive(Default)]
-pub struct Outcomes {
+pub(crate) struct Outcomes {
     map: HashMap<String, Outcome>,
     order: VecDeque<String>,
     /// `Emulator::outcomes` receivers: each gets a copy of every outcome as it arrives.
@@ -84,7 +84,7 @@ pub struct Outcomes {
 }
 
 impl Outcomes {
-    pub fn insert(&mut self, id: String, outcome: Outcome) -> Option<Outcome> {
+    pub(crate) fn insert(&mut self, id: String, outcome: Outcome) -> Option<Outcome> {
         // A dropped receiver closes its tap.
         self.taps.retain(|tap| tap.send(outcome.clone()).is_ok());
         self.order.push_back(id.clone());
@@ -99,11 +99,11 @@ impl Outcomes {
         old
     }
 
-    pub fn remove(&mut self, id: &str) -> Option<Outcome> {
+    pub(crate) fn remove(&mut self, id: &str) -> Option<Outcome> {
         self.map.remove(id)
     }
 
-    pub fn tap(&mut self) -> std::sync::mpsc::Receiver<Outcome> {
+    pub(crate) fn tap(&mut self) -> std::sync::mpsc::Receiver<Outcome> {
         let (tx, rx) = std::sync::mpsc::channel();
         self.taps.push(tx);
         rx
@@ -111,7 +111,7 @@ impl Outcomes {
 
     /// Peeks without taking.
     #[cfg_attr(not(test), allow(dead_code))]
-    pub fn get(&self, id: &str) -> Option<&Outcome> {
+    pub(crate) fn get(&self, id: &str) -> Option<&Outcome> {
         self.map.get(id)
     }
 
@@ -121,7 +121,7 @@ impl Outcomes {
     }
 }
 
-pub struct Shared {
+pub(crate) struct Shared {
     pub config: Config,
     state: Mutex<State>,
     pub cond: Condvar,
@@ -130,7 +130,7 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(config: Config) -> Shared {
+    pub(crate) fn new(config: Config) -> Shared {
         Shared {
             config,
             state: Mutex::new(State::default()),
@@ -141,7 +141,7 @@ impl Shared {
     }
 
     /// The URL prefix without surrounding slashes, if any.
-    pub fn prefix(&self) -> Option<&str> {
+    pub(crate) fn prefix(&self) -> Option<&str> {
         self.config
             .url_prefix
             .as_deref()
@@ -151,19 +151,23 @@ impl Shared {
 
     /// Locks the state. A poisoned lock (a panicking thread) still holds consistent data
     /// for our purposes, so keep going rather than cascade the panic.
-    pub fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Waits on the condition variable for at most `d`.
-    pub fn wait_for<'a>(&self, guard: MutexGuard<'a, State>, d: Duration) -> MutexGuard<'a, State> {
+    pub(crate) fn wait_for<'a>(
+        &self,
+        guard: MutexGuard<'a, State>,
+        d: Duration,
+    ) -> MutexGuard<'a, State> {
         match self.cond.wait_timeout(guard, d) {
             Ok((g, _)) => g,
             Err(e) => e.into_inner().0,
         }
     }
 
-    pub fn stopping(&self) -> bool {
+    pub(crate) fn stopping(&self) -> bool {
         self.stopping.load(Ordering::Acquire)
     }
 
@@ -191,7 +195,7 @@ impl Shared {
         }
     }
 
-    pub fn enqueue(&self, inv: Invocation) -> String {
+    pub(crate) fn enqueue(&self, inv: Invocation) -> String {
         let id = inv.request_id.clone();
         self.lock().queue.push_back(inv);
         self.cond.notify_all();
@@ -199,41 +203,41 @@ impl Shared {
     }
 
     /// Removes a queued invocation nobody has taken yet.
-    pub fn withdraw(&self, id: &str) {
+    pub(crate) fn withdraw(&self, id: &str) {
         self.lock().queue.retain(|inv| inv.request_id != id);
     }
 
-    pub fn wait_outcome(&self, id: &str, timeout: Duration) -> Result<Outcome, EmuError> {
+    pub(crate) fn wait_outcome(&self, id: &str, timeout: Duration) -> Result<Outcome, EmuError> {
         self.wait_until(timeout, "the invocation's response or error", |st| {
             st.outcomes.remove(id)
         })
     }
 
-    pub fn wait_next(&self, timeout: Duration) -> Result<Instant, EmuError> {
+    pub(crate) fn wait_next(&self, timeout: Duration) -> Result<Instant, EmuError> {
         self.wait_until(timeout, "a GET /next request", |st| {
             st.next_arrivals.pop_front()
         })
     }
 
-    pub fn wait_init_error(&self, timeout: Duration) -> Result<InitError, EmuError> {
+    pub(crate) fn wait_init_error(&self, timeout: Duration) -> Result<InitError, EmuError> {
         self.wait_until(timeout, "a POST /runtime/init/error", |st| {
             st.init_errors.pop_front()
         })
     }
 
-    pub fn inject(&self, fault: Fault) {
+    pub(crate) fn inject(&self, fault: Fault) {
         self.lock().faults.push(fault);
         // A `/next` already long-polling may be the one this fault applies to.
         self.cond.notify_all();
     }
 
-    pub fn stats(&self) -> Stats {
+    pub(crate) fn stats(&self) -> Stats {
         self.lock().stats.clone()
     }
 
     /// Registers a connection (a clone of its stream) for shutdown; returns its id, or
     /// `None` when the emulator is stopping.
-    pub fn register_conn(&self, stream: &TcpStream) -> Option<u64> {
+    pub(crate) fn register_conn(&self, stream: &TcpStream) -> Option<u64> {
         let clone = stream.try_clone().ok()?;
         let id = self.next_conn_id.fetch_add(1, Ordering::Relaxed);
         let mut st = self.lock();
@@ -244,28 +248,28 @@ impl Shared {
         Some(id)
     }
 
-    pub fn unregister_conn(&self, id: u64) {
+    pub(crate) fn unregister_conn(&self, id: u64) {
         self.lock().conns.remove(&id);
     }
 
-    pub fn thread_started(&self) {
+    pub(crate) fn thread_started(&self) {
         self.lock().live_threads += 1;
     }
 
-    pub fn thread_exited(&self) {
+    pub(crate) fn thread_exited(&self) {
         let mut st = self.lock();
         st.live_threads = st.live_threads.saturating_sub(1);
         drop(st);
         self.cond.notify_all();
     }
 
-    pub fn add_pool(&self, pool: Arc<Pool>) {
+    pub(crate) fn add_pool(&self, pool: Arc<Pool>) {
         self.lock().pools.push(pool);
     }
 
     /// Stops everything: wakes waiters, shuts every connection down, ends every accept
     /// pool, and waits (bounded) for the worker threads to exit.
-    pub fn shutdown(&self) {
+    pub(crate) fn shutdown(&self) {
         self.stopping.store(true, Ordering::Release);
         let pools = {
             let mut st = self.lock();

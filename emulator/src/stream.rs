@@ -8,10 +8,10 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-pub const ERROR_TYPE_TRAILER: &str = "lambda-runtime-function-error-type";
-pub const ERROR_BODY_TRAILER: &str = "lambda-runtime-function-error-body";
+pub(crate) const ERROR_TYPE_TRAILER: &str = "lambda-runtime-function-error-type";
+pub(crate) const ERROR_BODY_TRAILER: &str = "lambda-runtime-function-error-body";
 /// The content type of a Function URL streamed response: JSON prelude, 8 NULs, body.
-pub const HTTP_INTEGRATION_CONTENT_TYPE: &str =
+pub(crate) const HTTP_INTEGRATION_CONTENT_TYPE: &str =
     "application/vnd.awslambda.http-integration-response";
 
 /// What a streamed response carried besides its bytes ([`Outcome::body`] holds the bytes,
@@ -50,13 +50,13 @@ impl Outcome {
     }
 }
 
-pub fn is_streaming(head: &Head) -> bool {
+pub(crate) fn is_streaming(head: &Head) -> bool {
     head.header("lambda-runtime-function-response-mode")
         .is_some_and(|m| m.eq_ignore_ascii_case("streaming"))
 }
 
 /// What the emulator keeps of a streamed post; `None` for a buffered one.
-pub fn streamed(req: &Request) -> Option<Streamed> {
+pub(crate) fn streamed(req: &Request) -> Option<Streamed> {
     if !is_streaming(&req.head) {
         return None;
     }
@@ -84,7 +84,7 @@ pub fn streamed(req: &Request) -> Option<Streamed> {
 
 /// A streamed response in progress, for the invoke endpoint to pass through.
 #[derive(Debug, Default)]
-pub struct Live {
+pub(crate) struct Live {
     pub content_type: Option<String>,
     /// Every byte streamed so far.
     pub data: Vec<u8>,
@@ -100,7 +100,7 @@ fn response_id(path: &str) -> Option<&str> {
 
 /// Called by the Runtime API's reader with each chunk of a request body as it arrives:
 /// keeps the bytes of streamed responses to invocations in flight.
-pub fn observe(shared: &Shared, head: &Head, data: &[u8]) {
+pub(crate) fn observe(shared: &Shared, head: &Head, data: &[u8]) {
     if !is_streaming(head) || head.method != "POST" {
         return;
     }
@@ -121,7 +121,7 @@ pub fn observe(shared: &Shared, head: &Head, data: &[u8]) {
 }
 
 /// How the invoke endpoint's wait ended.
-pub enum Served {
+pub(crate) enum Served {
     /// Not a stream (or nothing streamed in time): the caller answers as before.
     Buffered(Box<Result<Outcome, EmuError>>),
     /// The stream was passed through; whether the connection stays open.
@@ -131,7 +131,7 @@ pub enum Served {
 /// Waits for invocation `id`. A streamed response is passed through to `client` as a
 /// chunked HTTP response while the function writes it, its error trailers (if any) as
 /// trailers; anything else is left to the caller.
-pub fn serve(
+pub(crate) fn serve(
     shared: &Shared,
     client: &mut TcpStream,
     id: &str,

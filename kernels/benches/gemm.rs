@@ -249,8 +249,8 @@ mod x86 {
 
     // ---- the shapes -----------------------------------------------------
 
-    /// (m, k, n): the shapes (all-MiniLM-L6-v2: hidden 384, FFN 1536).
-    pub const SHAPES: [(usize, usize, usize); 11] = [
+    /// (m, k, n): the encoder's shapes (all-MiniLM-L6-v2: hidden 384, FFN 1536).
+    pub(crate) const SHAPES: [(usize, usize, usize); 11] = [
         (1, 384, 384),
         (1, 384, 1536),
         (1, 1536, 384),
@@ -385,7 +385,7 @@ mod x86 {
         }
     }
 
-    pub const FORMS: [&str; 6] = [
+    pub(crate) const FORMS: [&str; 6] = [
         "packed-f32",
         "packed-f16",
         "f32-kxn",
@@ -556,25 +556,29 @@ mod x86 {
     /// does.
     #[target_feature(enable = "avx2")]
     unsafe fn read_avx2<const S: usize>(p: *const u8, bytes: usize) -> f32 {
-        use std::arch::x86_64::*;
-        let part = bytes / S / 128 * 128;
-        let mut acc = [[_mm256_setzero_ps(); 4]; S];
-        let mut i = 0;
-        while i < part {
-            for (s, a) in acc.iter_mut().enumerate() {
-                let q = p.add(s * part + i) as *const f32;
-                for (j, v) in a.iter_mut().enumerate() {
-                    *v = _mm256_add_ps(*v, _mm256_loadu_ps(q.add(8 * j)));
+        // SAFETY: the caller's contract: the CPU has AVX2 and `p` is readable for `bytes`
+        // bytes; every load below is at `s * part + i + 32 j` with `i + 128 <= part`.
+        unsafe {
+            use std::arch::x86_64::*;
+            let part = bytes / S / 128 * 128;
+            let mut acc = [[_mm256_setzero_ps(); 4]; S];
+            let mut i = 0;
+            while i < part {
+                for (s, a) in acc.iter_mut().enumerate() {
+                    let q = p.add(s * part + i) as *const f32;
+                    for (j, v) in a.iter_mut().enumerate() {
+                        *v = _mm256_add_ps(*v, _mm256_loadu_ps(q.add(8 * j)));
+                    }
                 }
+                i += 128;
             }
-            i += 128;
+            let mut t = _mm256_setzero_ps();
+            for a in acc {
+                t = _mm256_add_ps(t, _mm256_add_ps(_mm256_add_ps(a[0], a[1]), a[2]));
+                t = _mm256_add_ps(t, a[3]);
+            }
+            _mm256_cvtss_f32(t)
         }
-        let mut t = _mm256_setzero_ps();
-        for a in acc {
-            t = _mm256_add_ps(t, _mm256_add_ps(_mm256_add_ps(a[0], a[1]), a[2]));
-            t = _mm256_add_ps(t, a[3]);
-        }
-        _mm256_cvtss_f32(t)
     }
 
     /// Copies of one B form, together larger than `ROTATE_BYTES`.
@@ -887,7 +891,7 @@ mod x86 {
         }
     }
 
-    pub fn main() {
+    pub(crate) fn main() {
         let be = match std::env::var("GEMM_ISA") {
             Ok(n) => Backend::by_name(&n).unwrap_or_else(|| panic!("no backend {n:?} here")),
             Err(_) => Backend::active(),

@@ -113,7 +113,7 @@ mod x86 {
         g.finish();
     }
 
-    pub fn main() {
+    pub(crate) fn main() {
         assert!(
             is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
             "the trueno comparison needs AVX2+FMA"

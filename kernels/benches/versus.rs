@@ -306,13 +306,16 @@ mod x86 {
             return (bytes / r.ns(0), None);
         }
         let bp: *mut Base = &mut b;
-        // SAFETY (both closures): they run one after the other, never at
-        // once, and each borrows `b` only for the duration of its call.
+        // The two closures run one after the other, never at once, and each
+        // borrows `b` only for the duration of its call.
         let r = duel(
             rounds,
-            &mut [&mut || unsafe { (*bp).map(false) }, &mut || unsafe {
-                (*bp).map(true)
-            }],
+            &mut [
+                // SAFETY: `bp` points to `b`, alive for the duel; no other borrow is live.
+                &mut || unsafe { (*bp).map(false) },
+                // SAFETY: as above.
+                &mut || unsafe { (*bp).map(true) },
+            ],
         );
         (bytes / r.ns(0), Some(bytes / r.ns(1)))
     }
@@ -405,11 +408,16 @@ mod x86 {
         // SAFETY (all closures below): the buffers outlive the duel, and the
         // contenders run one at a time, so no two borrows are live at once.
         let ins = move || -> Vec<&'static [f32]> {
-            (0..reads).map(|k| unsafe { &*slice_of(bufs[k]) }).collect()
+            (0..reads)
+                // SAFETY: the buffer outlives the duel; no `&mut` to it is live meanwhile.
+                .map(|k| unsafe { &*slice_of(bufs[k]) })
+                .collect()
         };
         let o = bufs[3];
         let out = move || -> &'static mut [f32] {
             // axpy's y is buffer 3 and also its second input.
+            // SAFETY: the buffer outlives the duel, and the contender that takes this `&mut`
+            // runs alone, so no other borrow of it is live.
             unsafe { slice_of(o) }
         };
         let mut base_read = || {
@@ -419,6 +427,7 @@ mod x86 {
         let mut base_reg = || {
             let mut i = ins();
             if op == "axpy" {
+                // SAFETY: as for `ins`: buffer 3 outlives the duel, read here only.
                 i[1] = unsafe { &*slice_of(o) };
             }
             // SAFETY: AVX2 checked in main; `out` does not partially overlap an input.
@@ -429,6 +438,7 @@ mod x86 {
             // KERNELS_VS_MISALIGN is set (then NT is skipped).
             unsafe { map_avx2(&ins(), out(), true) }
         };
+        // SAFETY: `bufs[3]` points to a live buffer; only its address is read.
         let aligned = unsafe { ((*bufs[3]).m().as_ptr() as usize).is_multiple_of(32) };
         let mut fs: Vec<&mut dyn FnMut()> = vec![rayo];
         let has_t = trueno.is_some();
@@ -551,6 +561,7 @@ mod x86 {
                     "add",
                     3,
                     Box::new(|k| {
+                        // SAFETY: one contender runs at a time; `o` outlives the duel.
                         black_box(k.add(a, b, unsafe { &mut *op_ptr }).ok());
                     }),
                 ),
@@ -558,6 +569,7 @@ mod x86 {
                     "exp",
                     2,
                     Box::new(|k| {
+                        // SAFETY: as for `add`.
                         black_box(k.exp(a, unsafe { &mut *op_ptr }).ok());
                     }),
                 ),
@@ -567,6 +579,7 @@ mod x86 {
                     1,
                     Box::new(|k| {
                         let side = (n as f64).sqrt() as usize;
+                        // SAFETY: as for `add`.
                         let o = unsafe { &mut *op_ptr };
                         let (m, x) = (&a[..side * side], &b[..side]);
                         black_box(k.matvec(m, side, side, x, &mut o[..side]).ok());
@@ -628,8 +641,8 @@ mod x86 {
                     &mut || {
                         black_box(rayo_kernels::dot(black_box(a), black_box(b)));
                     },
-                    // SAFETY: equal lengths; AVX2+FMA checked in main.
                     &mut || {
+                        // SAFETY: equal lengths; AVX2+FMA checked in main.
                         black_box(unsafe { T::dot(black_box(a), black_box(b)) });
                     },
                 ],
@@ -660,7 +673,7 @@ mod x86 {
         );
     }
 
-    pub fn main() {
+    pub(crate) fn main() {
         assert!(
             is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
             "the trueno comparison needs AVX2+FMA"

@@ -75,7 +75,7 @@ mod x86 {
         t
     }
 
-    pub fn main() {
+    pub(crate) fn main() {
         assert!(
             is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
             "trueno's AVX2 kernel needs AVX2+FMA"
@@ -85,6 +85,7 @@ mod x86 {
         let reps = env("DOT_REPS", 2000);
         let mut cs: Vec<Contender> = vec![
             ("rayo dot", Box::new(|a, b| rayo_kernels::dot(a, b))),
+            // SAFETY: AVX2+FMA asserted above; every call gets two slices of `n` elements.
             ("trueno avx2", Box::new(|a, b| unsafe { T::dot(a, b) })),
         ];
         for name in ["avx2", "avx512"] {

@@ -107,9 +107,14 @@ macro_rules! detect_table {
     ($($f:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)?;)*) => {
         mod detect {
             $(
-                // SAFETY: the caller upholds `Table`'s contract for the
-                // backend this forwards to (the contract is the same for all).
+                /// Detects, then forwards to the active backend's entry.
+                ///
+                /// # Safety
+                /// `Table`'s contract, the same for every backend.
                 pub(super) unsafe fn $f($($arg: $ty),*) $(-> $ret)? {
+                    // SAFETY: the caller upholds `Table`'s contract, which is the same for
+                    // the backend this forwards to; `active()` only returns tables whose
+                    // ISA the CPU has.
                     unsafe { (super::Backend::active().0.$f)($($arg),*) }
                 }
             )*

@@ -66,6 +66,9 @@ macro_rules! nn_ops {
                 }
                 // Racing first calls store the same pointer; no ordering needed.
                 ACTIVE.store(f as *mut (), Ordering::Relaxed);
+                // SAFETY: the caller upholds the op's contract, the same for every backend;
+                // `f` is the first candidate this CPU supports, or the last, which needs
+                // nothing beyond the target's baseline.
                 unsafe { f($($arg),*) }
             }
 

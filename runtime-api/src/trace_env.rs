@@ -39,7 +39,7 @@ mod imp {
         Box::leak(vec![0u8; CAP].into_boxed_slice()).as_mut_ptr()
     }
 
-    pub fn set(id: Option<&str>) {
+    pub(super) fn set(id: Option<&str>) {
         let mut guard = SLOTS.lock().unwrap_or_else(|e| e.into_inner());
         let slots = guard.get_or_insert_with(|| Slots {
             bufs: [leaked_buffer(), leaked_buffer()],
@@ -82,7 +82,7 @@ mod imp {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 mod imp {
-    pub fn set(id: Option<&str>) {
+    pub(super) fn set(id: Option<&str>) {
         match id {
             Some(id) => std::env::set_var(super::NAME, id),
             None => std::env::remove_var(super::NAME),

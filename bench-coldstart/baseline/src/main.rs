@@ -2,6 +2,7 @@
 //! `GET /next`, then wait (`park.rs`). Whatever a real runtime costs on top of this is its
 //! own overhead. It never answers an event, so bench-coldstart measures it with
 //! `--init-only`.
+#![forbid(unsafe_code)]
 #[path = "../../src/park.rs"]
 mod park;
 

@@ -1,6 +1,8 @@
 //! Tokenizer speed: loading vocab.txt (cold start) and encoding sentences of several shapes.
 //! `cargo bench -p rayo-embed --bench tokenizer`; HF tokenizers on the same texts, for scale:
 //! `bootstrap/embed/tokenizer-check/bench_hf.sh`. Needs the model (fetch-model.sh runs first).
+// criterion_group! declares a `pub fn` it gives no doc comment.
+#![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use rayo_embed::tokenizer::{Tokenizer, MAX_SEQ_LEN};

@@ -198,7 +198,7 @@ pub enum Encoding {
 
 /// The operands of one op, checked to be exactly the ones the op takes.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct Args {
+pub(crate) struct Args {
     arrays: [Option<Vec<f32>>; ARRAY_FIELDS],
     scalars: [Option<f32>; SCALAR_FIELDS],
     ints: [Option<usize>; 2],

@@ -8,9 +8,9 @@ use std::time::Duration;
 use rayo_emulator::{Config, Emulator};
 
 /// The bound on every wait in these tests.
-pub const T: Duration = Duration::from_secs(10);
+pub(crate) const T: Duration = Duration::from_secs(10);
 
-pub struct Running {
+pub(crate) struct Running {
     pub emu: Emulator,
     pub child: Child,
 }
@@ -25,7 +25,7 @@ impl Drop for Running {
 impl Running {
     /// Starts an emulator for `config`, with `env` added to the function's environment
     /// (spawn clears the rest), and runs `cmd` under it.
-    pub fn start(mut config: Config, env: &[(&str, &str)], cmd: Command) -> Running {
+    pub(crate) fn start(mut config: Config, env: &[(&str, &str)], cmd: Command) -> Running {
         for (k, v) in env {
             config.env.push((k.to_string(), v.to_string()));
         }

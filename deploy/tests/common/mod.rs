@@ -29,7 +29,7 @@ fn crc32(data: &[u8]) -> u32 {
 }
 
 /// A valid zip with the files stored (no compression), unix mode 0755.
-pub fn stored_zip(files: &[(&str, &[u8])]) -> Vec<u8> {
+pub(crate) fn stored_zip(files: &[(&str, &[u8])]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut central = Vec::new();
     for (name, data) in files {
@@ -85,7 +85,7 @@ pub fn stored_zip(files: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 /// A zip holding one `bootstrap` script whose text varies with `tag`.
-pub fn bootstrap_zip(tag: &str) -> Vec<u8> {
+pub(crate) fn bootstrap_zip(tag: &str) -> Vec<u8> {
     let script = format!("#!/bin/sh\n# rayo deploy test {tag}\nexit 0\n");
     stored_zip(&[("bootstrap", script.as_bytes())])
 }
@@ -93,10 +93,10 @@ pub fn bootstrap_zip(tag: &str) -> Vec<u8> {
 // ---------- temp dir ----------
 
 /// A fresh directory under the target dir's tmp, removed on Drop.
-pub struct TempDir(pub PathBuf);
+pub(crate) struct TempDir(pub PathBuf);
 
 impl TempDir {
-    pub fn new(tag: &str) -> Self {
+    pub(crate) fn new(tag: &str) -> Self {
         let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -107,7 +107,7 @@ impl TempDir {
         TempDir(dir)
     }
 
-    pub fn write(&self, name: &str, data: &[u8]) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, data: &[u8]) -> PathBuf {
         let p = self.0.join(name);
         std::fs::write(&p, data).expect("write temp file");
         p
@@ -122,7 +122,7 @@ impl Drop for TempDir {
 
 // ---------- moto ----------
 
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     l.local_addr().expect("local addr").port()
 }
@@ -130,7 +130,7 @@ pub fn free_port() -> u16 {
 /// How to run moto's server: `$MOTO_SERVER`, else `moto_server` on `PATH`, else
 /// `python3 -m moto.server` when that module imports (pip may put the script off `PATH`).
 /// Fails the test (no skip) when none works.
-pub fn moto_command() -> (PathBuf, Vec<String>) {
+pub(crate) fn moto_command() -> (PathBuf, Vec<String>) {
     let hint =
         "Install it with scripts/deps.sh test (into target/venv) and put target/venv/bin on PATH";
     if let Ok(p) = std::env::var("MOTO_SERVER") {
@@ -168,14 +168,14 @@ pub fn moto_command() -> (PathBuf, Vec<String>) {
 }
 
 /// A `moto_server` child on 127.0.0.1, killed on Drop.
-pub struct Moto {
+pub(crate) struct Moto {
     child: Child,
     pub url: String,
     log: PathBuf,
 }
 
 impl Moto {
-    pub fn start(env: &[(&str, &str)], log_dir: &TempDir) -> Moto {
+    pub(crate) fn start(env: &[(&str, &str)], log_dir: &TempDir) -> Moto {
         let (bin, pre_args) = moto_command();
         let log = log_dir.0.join("moto.log");
         let mut last_err = String::new();
@@ -239,7 +239,7 @@ impl Moto {
 impl Moto {
     /// Sets moto's `INITIAL_NO_AUTH_ACTION_COUNT` at run time (`inf` turns signature checks
     /// off, `0` on) through its `/moto-api/reset-auth` endpoint.
-    pub fn set_auth_after(&self, count: &str) {
+    pub(crate) fn set_auth_after(&self, count: &str) {
         let addr = self.url.trim_start_matches("http://");
         let mut s = TcpStream::connect(addr).expect("connect to moto");
         s.set_read_timeout(Some(Duration::from_secs(10)))
@@ -269,14 +269,14 @@ impl Drop for Moto {
 
 /// A canned answer.
 #[derive(Clone, Debug)]
-pub struct Canned {
+pub(crate) struct Canned {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
 impl Canned {
-    pub fn json(status: u16, body: &str) -> Self {
+    pub(crate) fn json(status: u16, body: &str) -> Self {
         Canned {
             status,
             headers: vec![("Content-Type".into(), "application/json".into())],
@@ -284,7 +284,7 @@ impl Canned {
         }
     }
 
-    pub fn header(mut self, k: &str, v: &str) -> Self {
+    pub(crate) fn header(mut self, k: &str, v: &str) -> Self {
         self.headers.push((k.into(), v.into()));
         self
     }
@@ -292,7 +292,7 @@ impl Canned {
 
 /// One request as the server saw it.
 #[derive(Clone, Debug)]
-pub struct Seen {
+pub(crate) struct Seen {
     pub method: String,
     pub target: String,
     pub headers: Vec<(String, String)>,
@@ -300,7 +300,7 @@ pub struct Seen {
 }
 
 impl Seen {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -310,7 +310,7 @@ impl Seen {
 
 /// Answers requests in order with `script`; once the script runs out it answers 500 with
 /// an `UnscriptedRequest` code. One request per connection (`Connection: close`). Stops on Drop.
-pub struct ScriptServer {
+pub(crate) struct ScriptServer {
     pub url: String,
     pub seen: Arc<Mutex<Vec<Seen>>>,
     stop: Arc<AtomicBool>,
@@ -318,7 +318,7 @@ pub struct ScriptServer {
 }
 
 impl ScriptServer {
-    pub fn start(script: Vec<Canned>) -> Self {
+    pub(crate) fn start(script: Vec<Canned>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let port = listener.local_addr().expect("addr").port();
         listener.set_nonblocking(true).expect("nonblocking");
@@ -350,7 +350,7 @@ impl ScriptServer {
         }
     }
 
-    pub fn requests(&self) -> Vec<Seen> {
+    pub(crate) fn requests(&self) -> Vec<Seen> {
         self.seen.lock().map(|s| s.clone()).unwrap_or_default()
     }
 }

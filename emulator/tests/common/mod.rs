@@ -5,10 +5,10 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-pub const WAIT: Duration = Duration::from_secs(5);
+pub(crate) const WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
-pub struct Resp {
+pub(crate) struct Resp {
     pub status: u16,
     /// Lower-cased names.
     pub headers: Vec<(String, String)>,
@@ -16,7 +16,7 @@ pub struct Resp {
 }
 
 impl Resp {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
         self.headers
             .iter()
@@ -24,18 +24,18 @@ impl Resp {
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
 
-pub struct Client {
+pub(crate) struct Client {
     pub reader: BufReader<TcpStream>,
     pub writer: TcpStream,
 }
 
 impl Client {
-    pub fn connect(addr: SocketAddr) -> Client {
+    pub(crate) fn connect(addr: SocketAddr) -> Client {
         let stream = TcpStream::connect(addr).expect("connect to the emulator");
         stream.set_read_timeout(Some(WAIT)).expect("read timeout");
         // Head and body go out in separate writes; without this Nagle holds the body
@@ -48,16 +48,16 @@ impl Client {
         }
     }
 
-    pub fn send(&mut self, raw: &[u8]) {
+    pub(crate) fn send(&mut self, raw: &[u8]) {
         self.writer.write_all(raw).expect("write request");
     }
 
-    pub fn get(&mut self, path: &str) -> Resp {
+    pub(crate) fn get(&mut self, path: &str) -> Resp {
         self.send(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
         self.read_response().expect("a response")
     }
 
-    pub fn post(&mut self, path: &str, extra_headers: &str, body: &[u8]) -> Resp {
+    pub(crate) fn post(&mut self, path: &str, extra_headers: &str, body: &[u8]) -> Resp {
         let head = format!(
             "POST {path} HTTP/1.1\r\nHost: x\r\n{extra_headers}Content-Length: {}\r\n\r\n",
             body.len()
@@ -68,7 +68,7 @@ impl Client {
     }
 
     /// Reads one response; `Err` says why none could be read (EOF, bad framing...).
-    pub fn read_response(&mut self) -> Result<Resp, String> {
+    pub(crate) fn read_response(&mut self) -> Result<Resp, String> {
         let mut line = String::new();
         let n = self
             .reader
@@ -132,7 +132,7 @@ impl Client {
 
     /// True when the server closes the connection (EOF or reset within the read timeout),
     /// skipping whatever unread bytes remain before it.
-    pub fn is_closed(&mut self) -> bool {
+    pub(crate) fn is_closed(&mut self) -> bool {
         let mut b = [0u8; 4096];
         loop {
             match self.reader.read(&mut b) {
@@ -149,12 +149,12 @@ impl Client {
     }
 }
 
-pub const NEXT: &str = "/2018-06-01/runtime/invocation/next";
+pub(crate) const NEXT: &str = "/2018-06-01/runtime/invocation/next";
 
-pub fn response_path(id: &str) -> String {
+pub(crate) fn response_path(id: &str) -> String {
     format!("/2018-06-01/runtime/invocation/{id}/response")
 }
 
-pub fn error_path(id: &str) -> String {
+pub(crate) fn error_path(id: &str) -> String {
     format!("/2018-06-01/runtime/invocation/{id}/error")
 }

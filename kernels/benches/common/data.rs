@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each includer uses its own part
 
 /// The sizes every op is measured at (L1, L2, L3 and past it on the reference machine), by name.
-pub const SIZES: [(&str, usize); 4] = [
+pub(crate) const SIZES: [(&str, usize); 4] = [
     ("1K", 1 << 10),
     ("16K", 1 << 14),
     ("256K", 1 << 18),
@@ -11,7 +11,7 @@ pub const SIZES: [(&str, usize); 4] = [
 ];
 
 /// Fills `out` from a xorshift32 stream started at `seed`.
-pub fn fill(out: &mut [f32], seed: u32) {
+pub(crate) fn fill(out: &mut [f32], seed: u32) {
     let mut x = seed.wrapping_mul(2_654_435_761) | 1;
     for e in out {
         x ^= x << 13;
@@ -22,7 +22,7 @@ pub fn fill(out: &mut [f32], seed: u32) {
 }
 
 /// `n` values of [`fill`]'s stream.
-pub fn data(n: usize, seed: u32) -> Vec<f32> {
+pub(crate) fn data(n: usize, seed: u32) -> Vec<f32> {
     let mut v = vec![0.0f32; n];
     fill(&mut v, seed);
     v

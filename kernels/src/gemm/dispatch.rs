@@ -78,11 +78,14 @@ static DETECT: GemmTable = GemmTable {
 
 // SAFETY: the caller upholds the table's contract, the same for every backend.
 unsafe fn detect_gemm(x: &Args) {
+    // SAFETY: the caller upholds the table's contract; `detect()` returns a table whose ISA
+    // this CPU has.
     unsafe { (detect().gemm)(x) }
 }
 
 // SAFETY: as above.
 unsafe fn detect_f16(src: *const u16, dst: *mut f32, n: usize) {
+    // SAFETY: as in `detect_gemm`.
     unsafe { (detect().f16_to_f32)(src, dst, n) }
 }
 

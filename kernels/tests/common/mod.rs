@@ -7,33 +7,33 @@ use std::io::Write;
 use rayo_kernels::Backend;
 
 /// xorshift64*: deterministic, no dependency.
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f32 {
+    pub(crate) fn unit(&mut self) -> f32 {
         (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
     }
-    pub fn range(&mut self, lo: f32, hi: f32) -> f32 {
+    pub(crate) fn range(&mut self, lo: f32, hi: f32) -> f32 {
         lo + (hi - lo) * self.unit()
     }
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n as u64) as usize
     }
 }
 
 /// Values that break naive SIMD code: NaN, infinities, signed zeros,
 /// subnormals, the smallest normal.
-pub const SPECIALS: [f32; 9] = [
+pub(crate) const SPECIALS: [f32; 9] = [
     f32::NAN,
     f32::INFINITY,
     f32::NEG_INFINITY,
@@ -47,7 +47,7 @@ pub const SPECIALS: [f32; 9] = [
 
 /// `n` values in [-10, 10); with `specials`, about one in 16 is from
 /// [`SPECIALS`].
-pub fn data(rng: &mut Rng, n: usize, specials: bool) -> Vec<f32> {
+pub(crate) fn data(rng: &mut Rng, n: usize, specials: bool) -> Vec<f32> {
     (0..n)
         .map(|_| {
             if specials && rng.below(16) == 0 {
@@ -61,13 +61,13 @@ pub fn data(rng: &mut Rng, n: usize, specials: bool) -> Vec<f32> {
 
 /// Writes past the test harness's output capture, so a reader of the CI
 /// log always sees which backends did and did not run.
-pub fn say(msg: &str) {
+pub(crate) fn say(msg: &str) {
     let _ = writeln!(std::io::stderr(), "{msg}");
 }
 
 /// Every SIMD backend compiled for this target that this CPU supports; the
 /// ones it does not support are reported as NOT RUN.
-pub fn simd_backends() -> Vec<Backend> {
+pub(crate) fn simd_backends() -> Vec<Backend> {
     let mut out = Vec::new();
     for name in Backend::names().filter(|n| *n != "scalar") {
         match Backend::by_name(name) {
@@ -80,17 +80,17 @@ pub fn simd_backends() -> Vec<Backend> {
     out
 }
 
-pub fn scalar() -> Backend {
+pub(crate) fn scalar() -> Backend {
     Backend::by_name("scalar").expect("the scalar backend is always available")
 }
 
 /// The same value, or both NaN.
-pub fn same(x: f32, y: f32) -> bool {
+pub(crate) fn same(x: f32, y: f32) -> bool {
     x == y && x.is_sign_negative() == y.is_sign_negative() || x.is_nan() && y.is_nan()
 }
 
 /// `x` within `tol` of `y`; non-finite references must match exactly.
-pub fn close(x: f32, y: f32, tol: f64) -> bool {
+pub(crate) fn close(x: f32, y: f32, tol: f64) -> bool {
     if !y.is_finite() {
         return same(x, y) || x == y;
     }

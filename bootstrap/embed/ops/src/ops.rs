@@ -11,12 +11,14 @@ use crate::half::f16_to_f32_slice;
 /// A weight matrix in place in the weight file: row-major `rows x cols`.
 #[derive(Clone, Copy, Debug)]
 pub enum Mat<'a> {
+    /// `f32` values.
     F32(&'a [f32]),
     /// IEEE half bit patterns.
     F16(&'a [u16]),
 }
 
 impl Mat<'_> {
+    /// Elements (`rows * cols`).
     pub fn len(&self) -> usize {
         match self {
             Mat::F32(w) => w.len(),
@@ -24,6 +26,7 @@ impl Mat<'_> {
         }
     }
 
+    /// Whether the matrix has no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -50,9 +53,13 @@ impl Mat<'_> {
 /// A PyTorch `Linear` layer: `y = x Wᵀ + b`, `W` of `n` rows (outputs) by `k` columns.
 #[derive(Clone, Copy, Debug)]
 pub struct Linear<'a> {
+    /// The weight, `n x k`.
     pub w: Mat<'a>,
+    /// The bias, `n` values.
     pub b: &'a [f32],
+    /// Outputs (rows of `W`).
     pub n: usize,
+    /// Inputs (columns of `W`).
     pub k: usize,
 }
 

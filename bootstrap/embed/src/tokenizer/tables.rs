@@ -18,7 +18,7 @@ pub const NFD_UNICODE_VERSION: (u8, u8, u8) = (9, 0, 0);
 
 /// Ranges of code points of one kind: `start << 11 | kind << 8 | combining class`, each
 /// running to the next entry's start. Kinds: 0 Other, 1 Drop, 2 Space, 3 Punct, 4 MnStarter, 5 Mn, 6 Mark.
-pub static KINDS: [u32; 926] = [
+pub(super) static KINDS: [u32; 926] = [
     0x00000100, 0x00004a00, 0x00005900, 0x00006a00, 0x00007100, 0x00010200, 0x00010b00, 0x00018000,
     0x0001d300, 0x00020800, 0x0002db00, 0x00030800, 0x0003db00, 0x0003f900, 0x00050200, 0x00050b00,
     0x00051000, 0x00053b00, 0x00054000, 0x00055b00, 0x00056000, 0x00056900, 0x00057000, 0x0005b300,
@@ -139,7 +139,7 @@ pub static KINDS: [u32; 926] = [
 
 /// Code points with a canonical decomposition, Hangul syllables aside: `code point << 11 |
 /// index into DECOMP_POOL`, sorted.
-pub static DECOMP: [u32; 2060] = [
+pub(super) static DECOMP: [u32; 2060] = [
     0x00060000, 0x00060800, 0x00061000, 0x00061800, 0x00062000, 0x00062800, 0x00063801, 0x00064002,
     0x00064802, 0x00065002, 0x00065802, 0x00066003, 0x00066803, 0x00067003, 0x00067803, 0x00068804,
     0x00069005, 0x00069805, 0x0006a005, 0x0006a805, 0x0006b005, 0x0006c806, 0x0006d006, 0x0006d806,
@@ -403,7 +403,7 @@ pub static DECOMP: [u32; 2060] = [
 /// A decomposition's code points, nonspacing marks dropped: `char | BARRIER | LAST`,
 /// char 0 standing for none. BARRIER (bit 29): a dropped class-0 mark followed it;
 /// LAST (bit 30): the decomposition's last entry.
-pub static DECOMP_POOL: [u32; 1279] = [
+pub(super) static DECOMP_POOL: [u32; 1279] = [
     0x40000041, 0x40000043, 0x40000045, 0x40000049, 0x4000004e, 0x4000004f, 0x40000055, 0x40000059,
     0x40000061, 0x40000063, 0x40000065, 0x40000069, 0x4000006e, 0x4000006f, 0x40000075, 0x40000079,
     0x40000044, 0x40000064, 0x40000047, 0x40000067, 0x40000048, 0x40000068, 0x4000004a, 0x4000006a,

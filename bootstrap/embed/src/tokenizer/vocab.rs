@@ -32,7 +32,7 @@ impl Vocab {
     /// Reads one token per line (`\n`; trailing whitespace trimmed, as HF's `WordPiece::read_file`
     /// does, so CRLF files read the same), its id the line number from 0. The first problem
     /// in file order is the error.
-    pub fn parse(mut bytes: Vec<u8>) -> Result<Vocab, TokenizerError> {
+    pub(super) fn parse(mut bytes: Vec<u8>) -> Result<Vocab, TokenizerError> {
         if let Err(e) = std::str::from_utf8(&bytes) {
             let offset = e.valid_up_to();
             return Err(TokenizerError::NotUtf8 {
@@ -114,18 +114,18 @@ impl Vocab {
         })
     }
 
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.starts.len() - 1
     }
 
     #[inline]
-    pub fn token(&self, id: u32) -> &[u8] {
+    pub(super) fn token(&self, id: u32) -> &[u8] {
         token(&self.bytes, &self.starts, id)
     }
 
     /// The id of `key`, compared byte for byte.
     #[inline]
-    pub fn get(&self, key: &[u8]) -> Option<u32> {
+    pub(super) fn get(&self, key: &[u8]) -> Option<u32> {
         probe(&self.slots, &self.bytes, &self.starts, key, hash(key)).ok()
     }
 

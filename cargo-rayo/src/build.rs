@@ -318,7 +318,7 @@ pub(crate) fn run(t: &Target, opts: &Options) -> Result<Vec<Built>> {
 
 /// `[[package.metadata.rayo.prepare]]`: each command runs in the package's directory unless
 /// every file it `creates` is already there.
-pub fn prepare(t: &Target) -> Result<()> {
+pub(crate) fn prepare(t: &Target) -> Result<()> {
     let pkg = t.pkg();
     for step in &pkg.rayo.prepare {
         let creates: Vec<PathBuf> = step
@@ -362,7 +362,7 @@ pub fn prepare(t: &Target) -> Result<()> {
 /// A task root for running the function here: `[package.metadata.rayo] files` linked at
 /// their zip paths under `root`, so the function finds them as it does in /var/task on
 /// Lambda (an embedding model, say). `None` when the package has no files.
-pub fn task_root(t: &Target, root: &Path) -> Result<Option<PathBuf>> {
+pub(crate) fn task_root(t: &Target, root: &Path) -> Result<Option<PathBuf>> {
     let pkg = t.pkg();
     if pkg.rayo.files.is_empty() {
         return Ok(None);

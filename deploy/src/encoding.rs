@@ -1,4 +1,5 @@
-//! Hex, base64 and percent-encoding: small enough to write here rather than pull in crates.
+//! Hex and percent-encoding, small enough to write here rather than pull in crates; base64 is
+//! rayo-wire's, the one the bootstrap ships.
 
 /// Lowercase hex, as SigV4 wants it.
 pub fn hex(bytes: &[u8]) -> String {
@@ -11,70 +12,24 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Standard base64 with padding (RFC 4648 section 4), as Lambda uses for `ZipFile`,
 /// `CodeSha256` and `X-Amz-Log-Result`.
 pub fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b0 = u32::from(chunk[0]);
-        let b1 = chunk.get(1).copied().map_or(0, u32::from);
-        let b2 = chunk.get(2).copied().map_or(0, u32::from);
-        let n = (b0 << 16) | (b1 << 8) | b2;
-        out.push(B64[(n >> 18) as usize & 63] as char);
-        out.push(B64[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 {
-            B64[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        out.push(if chunk.len() > 2 {
-            B64[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
-    out
+    let mut out = Vec::with_capacity(bytes.len().div_ceil(3) * 4);
+    rayo_wire::base64::encode(bytes, &mut out);
+    // The alphabet and `=` are ASCII.
+    out.into_iter().map(char::from).collect()
 }
 
 /// Decodes standard base64; whitespace is ignored, padding optional. `None` on any other
 /// character or an impossible length.
 pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let mut acc: u32 = 0;
-    let mut bits = 0u32;
-    let mut padding = 0usize;
-    for c in text.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' => {
-                padding += 1;
-                continue;
-            }
-            b' ' | b'\n' | b'\r' | b'\t' => continue,
-            _ => return None,
-        };
-        if padding > 0 {
-            // data after padding
-            return None;
-        }
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    // 6 leftover bits cannot encode a byte: a truncated input.
-    if bits >= 6 || padding > 2 {
-        return None;
-    }
+    let compact: Vec<u8> = text
+        .bytes()
+        .filter(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+        .collect();
+    let mut out = Vec::new();
+    rayo_wire::base64::decode(&compact, rayo_wire::base64::Rules::Lenient, &mut out).ok()?;
     Some(out)
 }
 

@@ -1,5 +1,6 @@
 //! UTC timestamps in the two forms SigV4 needs (`20150830T123600Z` and `20150830`), without a
-//! date crate: only the proleptic Gregorian conversion from Unix seconds is needed.
+//! date crate: only the proleptic Gregorian conversion from Unix seconds is needed, and
+//! rayo-wire has it.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -31,19 +32,10 @@ impl AmzDate {
         Self::from_unix(secs as i64)
     }
 
-    /// Converts seconds since the Unix epoch (days-from-civil inverse, Howard Hinnant's method).
+    /// Converts seconds since the Unix epoch (rayo-wire's civil-from-days).
     pub fn from_unix(secs: i64) -> Self {
-        let days = secs.div_euclid(86_400);
+        let (year, month, day) = rayo_wire::date::civil_from_days(secs.div_euclid(86_400));
         let rem = secs.rem_euclid(86_400);
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        let year = yoe + era * 400 + i64::from(month <= 2);
         AmzDate {
             year,
             month,

@@ -728,21 +728,10 @@ pub(crate) fn write_response(
 
 /// A small JSON string literal (quotes included) for error messages we generate.
 pub(crate) fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    let mut out = Vec::with_capacity(s.len() + 2);
+    rayo_wire::json::push_str(&mut out, s);
+    // Escaping only adds ASCII to valid UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// `{"errorMessage":..,"errorType":..}`, the shape Lambda uses for its own errors.

@@ -165,24 +165,7 @@ impl From<Error> for Diagnostic {
 /// Appends `s` to `out` as a JSON string literal, quotes included. Byte handlers that build
 /// small JSON answers by hand can use it instead of linking a serializer.
 pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
-    for &b in s.as_bytes() {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0..=0x1f | 0x7f => {
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[(b >> 4) as usize]);
-                out.push(HEX[(b & 0xf) as usize]);
-            }
-            _ => out.push(b),
-        }
-    }
-    out.push(b'"');
+    rayo_wire::json::push_str(out, s);
 }
 
 #[cfg(test)]

@@ -197,24 +197,15 @@ pub fn format_record(
     out
 }
 
-/// `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC) for milliseconds since the epoch, written by hand:
-/// the civil-from-days conversion over 400-year eras (proleptic Gregorian calendar).
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC) for milliseconds since the epoch, written by hand
+/// (proleptic Gregorian calendar, rayo-wire's civil-from-days).
 pub fn rfc3339_ms(epoch_ms: u64, out: &mut [u8; 24]) {
     let ms = epoch_ms % 1000;
     let secs = epoch_ms / 1000;
-    let days = secs / 86_400;
     let rem = secs % 86_400;
     let (hour, min, sec) = (rem / 3600, rem % 3600 / 60, rem % 60);
-    // Shift the epoch to 0000-03-01 so that leap days fall at the end of a year.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097; // day of era, 0..=146096
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // 0..=399
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // 0..=365, from March 1st
-    let mp = (5 * doy + 2) / 153; // month from March, 0..=11
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
+    // u64 milliseconds / 86,400,000 always fits in an i64, and is never negative.
+    let (year, month, day) = rayo_wire::date::civil_from_days((secs / 86_400) as i64);
     let mut i = 0;
     let mut put = |v: u64, width: u32, sep: u8| {
         for k in (0..width).rev() {
@@ -224,9 +215,9 @@ pub fn rfc3339_ms(epoch_ms: u64, out: &mut [u8; 24]) {
         out[i] = sep;
         i += 1;
     };
-    put(year.min(9999), 4, b'-');
-    put(month, 2, b'-');
-    put(day, 2, b'T');
+    put((year as u64).min(9999), 4, b'-');
+    put(u64::from(month), 2, b'-');
+    put(u64::from(day), 2, b'T');
     put(hour, 2, b':');
     put(min, 2, b':');
     put(sec, 2, b'.');

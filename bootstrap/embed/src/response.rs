@@ -5,41 +5,9 @@
 use crate::error::Error;
 use crate::request::Encoding;
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Appends the standard base64 of `bytes` (RFC 4648, with `=` padding).
+/// Appends the standard base64 of `bytes` (RFC 4648, with `=` padding): rayo-wire's.
 pub fn base64(bytes: &[u8], out: &mut Vec<u8>) {
-    let (whole, rest) = bytes.as_chunks::<3>();
-    for c in whole {
-        let n = u32::from(c[0]) << 16 | u32::from(c[1]) << 8 | u32::from(c[2]);
-        out.extend_from_slice(&[
-            B64[(n >> 18) as usize & 63],
-            B64[(n >> 12) as usize & 63],
-            B64[(n >> 6) as usize & 63],
-            B64[n as usize & 63],
-        ]);
-    }
-    match *rest {
-        [a] => {
-            let n = u32::from(a) << 16;
-            out.extend_from_slice(&[
-                B64[(n >> 18) as usize & 63],
-                B64[(n >> 12) as usize & 63],
-                b'=',
-                b'=',
-            ]);
-        }
-        [a, b] => {
-            let n = u32::from(a) << 16 | u32::from(b) << 8;
-            out.extend_from_slice(&[
-                B64[(n >> 18) as usize & 63],
-                B64[(n >> 12) as usize & 63],
-                B64[(n >> 6) as usize & 63],
-                b'=',
-            ]);
-        }
-        _ => {}
-    }
+    rayo_wire::base64::encode(bytes, out);
 }
 
 /// Writes the response for `vectors` (`count` rows of `dims`). A non-finite value cannot

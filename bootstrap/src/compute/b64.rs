@@ -3,19 +3,7 @@
 //! Decoding accepts the text with or without `=` padding, and nothing else: no whitespace,
 //! no URL-safe alphabet, no bits set past the end of the data.
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const INVALID: u8 = 0xFF;
-
-/// Maps an input byte to its 6-bit value, or INVALID.
-static DECODE: [u8; 256] = {
-    let mut t = [INVALID; 256];
-    let mut i = 0;
-    while i < 64 {
-        t[ALPHABET[i] as usize] = i as u8;
-        i += 1;
-    }
-    t
-};
+use rayo_wire::base64::{decode, decoded_len, encode, DecodeError, Rules};
 
 /// Why base64 text could not become f32s.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,19 +43,20 @@ impl core::fmt::Display for B64Error {
     }
 }
 
+impl From<DecodeError> for B64Error {
+    fn from(e: DecodeError) -> Self {
+        match e {
+            DecodeError::BadByte { at, byte } => B64Error::BadByte { at, byte },
+            DecodeError::BadLength(n) => B64Error::BadLength(n),
+            DecodeError::TrailingBits => B64Error::TrailingBits,
+        }
+    }
+}
+
 /// Decodes base64 text into little-endian f32s.
 pub(crate) fn decode_f32s(text: &[u8], cap: usize) -> Result<Vec<f32>, B64Error> {
-    let body_len = match text {
-        [.., b'=', b'='] => text.len() - 2,
-        [.., b'='] => text.len() - 1,
-        _ => text.len(),
-    };
-    let padded = body_len != text.len();
-    if (padded && text.len() % 4 != 0) || body_len % 4 == 1 {
-        return Err(B64Error::BadLength(text.len()));
-    }
-    let body = &text[..body_len];
-    let nbytes = body_len / 4 * 3 + (body_len % 4).saturating_sub(1);
+    // The length first, so an oversized array is refused before anything is decoded.
+    let nbytes = decoded_len(text, Rules::Canonical)?;
     if nbytes / 4 > cap {
         return Err(B64Error::TooMany {
             elements: nbytes / 4,
@@ -75,43 +64,7 @@ pub(crate) fn decode_f32s(text: &[u8], cap: usize) -> Result<Vec<f32>, B64Error>
         });
     }
     let mut bytes = Vec::with_capacity(nbytes);
-    let mut chunks = body.chunks_exact(4);
-    for (n, chunk) in chunks.by_ref().enumerate() {
-        let mut acc = 0u32;
-        for (k, &c) in chunk.iter().enumerate() {
-            let v = DECODE[c as usize];
-            if v == INVALID {
-                return Err(B64Error::BadByte {
-                    at: n * 4 + k,
-                    byte: c,
-                });
-            }
-            acc = (acc << 6) | v as u32;
-        }
-        bytes.extend_from_slice(&acc.to_be_bytes()[1..]);
-    }
-    let tail = chunks.remainder();
-    if !tail.is_empty() {
-        let mut acc = 0u32;
-        for (k, &c) in tail.iter().enumerate() {
-            let v = DECODE[c as usize];
-            if v == INVALID {
-                return Err(B64Error::BadByte {
-                    at: body_len - tail.len() + k,
-                    byte: c,
-                });
-            }
-            acc = (acc << 6) | v as u32;
-        }
-        // 2 chars carry 1 byte (+4 spare bits), 3 chars carry 2 bytes (+2 spare bits).
-        let spare = if tail.len() == 2 { 4 } else { 2 };
-        if acc & ((1 << spare) - 1) != 0 {
-            return Err(B64Error::TrailingBits);
-        }
-        acc >>= spare;
-        let out = acc.to_be_bytes();
-        bytes.extend_from_slice(&out[4 - (tail.len() - 1)..]);
-    }
+    decode(text, Rules::Canonical, &mut bytes)?;
     // Checked after the characters, so a bad character is reported as such.
     if nbytes % 4 != 0 {
         return Err(B64Error::NotF32s(nbytes));
@@ -128,35 +81,7 @@ pub(crate) fn encode_f32s(values: &[f32], out: &mut Vec<u8>) {
     for v in values {
         bytes.extend_from_slice(&v.to_le_bytes());
     }
-    out.reserve(bytes.len().div_ceil(3) * 4);
-    let mut chunks = bytes.chunks_exact(3);
-    for c in chunks.by_ref() {
-        let n = (c[0] as u32) << 16 | (c[1] as u32) << 8 | c[2] as u32;
-        for shift in [18, 12, 6, 0] {
-            out.push(ALPHABET[(n >> shift) as usize & 63]);
-        }
-    }
-    match *chunks.remainder() {
-        [a] => {
-            let n = (a as u32) << 16;
-            out.extend_from_slice(&[
-                ALPHABET[(n >> 18) as usize & 63],
-                ALPHABET[(n >> 12) as usize & 63],
-                b'=',
-                b'=',
-            ]);
-        }
-        [a, b] => {
-            let n = (a as u32) << 16 | (b as u32) << 8;
-            out.extend_from_slice(&[
-                ALPHABET[(n >> 18) as usize & 63],
-                ALPHABET[(n >> 12) as usize & 63],
-                ALPHABET[(n >> 6) as usize & 63],
-                b'=',
-            ]);
-        }
-        _ => {}
-    }
+    encode(&bytes, out);
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use super::b64;
 use super::error::ComputeError;
 use super::ops::Output;
 use super::request::Encoding;
+use rayo_wire::json::push_str;
 
 /// Appends the shortest decimal that parses back to exactly `v` (finite `v` only).
 #[inline]
@@ -27,28 +28,6 @@ fn push_number(out: &mut Vec<u8>, v: f32, buf: &mut zmij::Buffer) -> bool {
         out.extend_from_slice(b"null");
         true
     }
-}
-
-/// Appends `s` as a JSON string.
-pub(crate) fn push_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    for c in s.chars() {
-        match c {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            '\n' => out.extend_from_slice(b"\\n"),
-            '\r' => out.extend_from_slice(b"\\r"),
-            '\t' => out.extend_from_slice(b"\\t"),
-            c if (c as u32) < 0x20 => {
-                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes());
-            }
-            c => {
-                let mut tmp = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
-            }
-        }
-    }
-    out.push(b'"');
 }
 
 /// Appends one result object: `{"result":...}` (+ `"non_finite":true` when a NaN or infinity

@@ -84,10 +84,7 @@ fn report(d: Diagnostic) {
         return;
     };
     if let Err(e) = result {
-        crate::log::write(
-            crate::log::Level::Error,
-            format_args!("rayo: could not report the panic to the Runtime API: {e}"),
-        );
+        eprintln!("rayo: could not report the panic to the Runtime API: {e}");
     }
 }
 

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use crate::client::{Client, Posted};
 use crate::endpoint::Endpoint;
 use crate::handler::{Handler, SharedHandler};
-use crate::log::Level;
 use crate::{concurrent, panic, trace_env, Config, Context, Diagnostic, Error};
 
 /// Reads the environment and serves events with `handler` until the Runtime API fails.
@@ -120,16 +119,10 @@ impl Runtime {
     /// Reports a failed initialisation to `/init/error` and exits with status 1: Lambda
     /// shows the error to the caller and will retry in a fresh environment.
     pub fn fail_init(mut self, d: Diagnostic) -> ! {
-        crate::log::write(
-            Level::Error,
-            format_args!("rayo: initialisation failed: {d}"),
-        );
+        eprintln!("rayo: initialisation failed: {d}");
         panic::initialised();
         if let Err(e) = self.client.init_error(&d) {
-            crate::log::write(
-                Level::Error,
-                format_args!("rayo: could not report the init error: {e}"),
-            );
+            eprintln!("rayo: could not report the init error: {e}");
         }
         std::process::exit(1)
     }
@@ -284,13 +277,10 @@ pub(crate) fn serve<R: Respond>(
         let posted = outcome.and_then(|outcome| R::post(client, &ctx.request_id, outcome));
         match posted {
             Ok((_, Posted::Accepted)) => {}
-            Ok((what, Posted::Refused(status))) => crate::log::write(
-                Level::Warn,
-                format_args!(
+            Ok((what, Posted::Refused(status))) => eprintln!(
                     "rayo: the Runtime API refused the {what} for request {} with status {status}; going on",
                     ctx.request_id
                 ),
-            ),
             Err(e) => return e,
         }
     }

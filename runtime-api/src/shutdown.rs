@@ -12,12 +12,12 @@
 //! Nothing of this is linked into a binary that never calls `on_shutdown`.
 
 use std::ffi::c_int;
+use std::io::Write as _;
 use std::sync::Mutex;
 
 use crate::client::Client;
 use crate::context::check_request_id;
 use crate::endpoint::Endpoint;
-use crate::log::Level;
 use crate::Error;
 
 /// The internal extension's name, as Lambda lists it.
@@ -109,9 +109,9 @@ fn wait_then_shut_down(mut extension: Client, id: &str) {
         &[("Lambda-Extension-Identifier", id.as_bytes())],
     ) {
         // Lambda will see an extension that never became ready and fail the init.
-        crate::log::write(
-            Level::Error,
-            format_args!("rayo: the shutdown extension could not tell Lambda it is ready: {e}"),
+        let _ = writeln!(
+            std::io::stderr(),
+            "rayo: the shutdown extension could not tell Lambda it is ready: {e}"
         );
     }
     let set = sigterm_set();

@@ -10,6 +10,10 @@
 //! 2. `n` in blocks of `NV * LANES` columns (one or two 16-column panels):
 //!    `f32` packed panels are used in place; anything else (f16 panels, B in
 //!    either plain layout) is packed into a stack buffer, converting f16.
+//!    Before the panels, the rows of A this block of `k` meets are packed
+//!    (up to [`ABUF`] floats on the stack) tile by tile, `MR` values per step
+//!    of `k` side by side, so the micro-kernel reads A as one sequential
+//!    stream at constant offsets (no per-row address arithmetic in the loop).
 //! 3. `m` in blocks of `MR` rows: the micro-kernel ([`tile`]) keeps an
 //!    `MR × NV` block of accumulators in registers, broadcasting one element
 //!    of A per row and loading `NV` vectors of B per step of `k`. Ragged
@@ -115,10 +119,14 @@ pub(crate) trait Isa<V: Vector>: Load<V, E = u16> {
 
 impl<V: Vector> Isa<V> for SoftHalf {}
 
-/// Bytes of A a row block may take (rows times the block of `k`): A's block
-/// stays in L2 (512 KiB on Zen 3, 1-2 MiB on newer cores) with room for B and
-/// C.
-const A_BLOCK_BYTES: usize = 256 << 10;
+/// Stack buffer for one block of packed A (rows times the block of `k`):
+/// 128 KiB of `f32`, which stays in L2 (512 KiB on Zen 3, 1-2 MiB on newer
+/// cores) with room for B and C. With `k = 384` that is 85 rows, so 128 rows
+/// are two blocks and each B panel is used (or packed) twice.
+const ABUF: usize = 32768;
+
+#[repr(C, align(64))]
+struct ABuf([MaybeUninit<f32>; ABUF]);
 
 /// The whole product. `MR`: rows per micro-tile; `NV`: vectors per tile row
 /// (`NV * LANES` is 16 or 32 columns: one or two panels); `NV1`: vectors of a
@@ -138,6 +146,7 @@ pub(crate) unsafe fn gemm<
 ) {
     const {
         assert!(KC * NV * V::LANES <= BUF && MR >= 1 && MR <= 15 && GV >= NV1);
+        assert!(KC * MR <= ABUF);
     }
     let (m, n, k) = (x.m, x.n, x.k);
     if m == 0 || n == 0 {
@@ -154,10 +163,12 @@ pub(crate) unsafe fn gemm<
     debug_assert!(NV1 * V::LANES == P);
     let mut buf = Buf([const { MaybeUninit::uninit() }; BUF]);
     let bufp = buf.0.as_mut_ptr() as *mut f32;
+    let mut abuf = ABuf([const { MaybeUninit::uninit() }; ABUF]);
+    let abufp = abuf.0.as_mut_ptr() as *mut f32;
     // Equal blocks of k (512 = 2 x 256, not 384 + 128), and of m when A's
-    // rows would not stay in L2 (512 x 512: 2 x 256 rows on AVX2).
+    // rows do not fit the A buffer (128 x 384: 2 x 66 rows on AVX2).
     let kb = k.div_ceil(k.div_ceil(KC));
-    let mc_max = (A_BLOCK_BYTES / (kb * 4) / MR).max(1) * MR;
+    let mc_max = (ABUF / kb / MR).max(1) * MR;
     let mb = m.div_ceil(m.div_ceil(mc_max)).div_ceil(MR) * MR;
     let mut pc = 0;
     while pc < k {
@@ -172,6 +183,7 @@ pub(crate) unsafe fn gemm<
         let mut ic = 0;
         while ic < m {
             let m_end = (ic + mb).min(m);
+            pack_a::<MR>(x.a.add(ic * x.lda + pc), x.lda, m_end - ic, kc, abufp);
             let mut j = 0;
             while j < n {
                 let cols = nb.min(n - j);
@@ -200,8 +212,7 @@ pub(crate) unsafe fn gemm<
                     let done = ((i - ic) / MR) * share;
                     let t = Tile {
                         kc,
-                        a: x.a.add(i * x.lda + pc),
-                        lda: x.lda,
+                        a: abufp.add((i - ic) * kc),
                         b,
                         ps,
                         c: x.c.add(i * x.ldc + j),
@@ -245,13 +256,12 @@ macro_rules! each {
     };
 }
 
-/// One micro-tile's operands: rows of A at `a + r * lda`, `kc` rows of B
-/// panels at `b` (the next panel `ps` elements on), C at `c + r * ldc` with
-/// `cols` valid columns.
+/// One micro-tile's operands: its `R` rows of A packed (`A[r][p]` at
+/// `a + p * R + r`, see [`pack_a`]), `kc` rows of B panels at `b` (the next
+/// panel `ps` elements on), C at `c + r * ldc` with `cols` valid columns.
 struct Tile {
     kc: usize,
     a: *const f32,
-    lda: usize,
     b: *const f32,
     ps: usize,
     c: *mut f32,
@@ -303,12 +313,9 @@ unsafe fn tile<V: Vector, H: Isa<V>, const R: usize, const NV: usize>(t: &Tile) 
         H::prefetch(c.add(t.cols - 1));
     }
     let mut acc: [[V; NV]; R] = zeroed();
-    let mut ar: [*const f32; R] = [t.a; R];
-    for (r, p) in ar.iter_mut().enumerate() {
-        *p = t.a.add(r * t.lda);
-    }
+    let mut ap = t.a;
     let mut bp = t.b;
-    for p in 0..t.kc {
+    for _ in 0..t.kc {
         // Row `p` of the panels, column `p` of A. Unrolled by `each!` with
         // literal indices: written as loops over `R` and `NV`, LLVM at times
         // left the accumulators in memory (a store after every FMA).
@@ -317,7 +324,7 @@ unsafe fn tile<V: Vector, H: Isa<V>, const R: usize, const NV: usize>(t: &Tile) 
             bv[v] = V::load(bp.add((v / vpp) * t.ps + (v % vpp) * V::LANES));
         });
         each!(r < R => {
-            let s = V::splat(*ar[r].add(p));
+            let s = V::splat(*ap.add(r));
             each!(v < NV => {
                 acc[r][v] = s.mul_add(bv[v], acc[r][v]);
             });
@@ -327,6 +334,7 @@ unsafe fn tile<V: Vector, H: Isa<V>, const R: usize, const NV: usize>(t: &Tile) 
             H::prefetch(pfp.wrapping_add(t.ps));
         }
         pfp = pfp.wrapping_add(step);
+        ap = ap.add(R);
         bp = bp.add(P);
     }
     each!(r < R => {
@@ -377,6 +385,41 @@ fn zeroed<T>() -> T {
     // SAFETY: only used for arrays of `Vector`s, plain SIMD data (or f32)
     // for which all-zero bits are a valid value.
     unsafe { core::mem::zeroed() }
+}
+
+/// Packs `rows` rows of A (`kc` elements each, `lda` apart) for the
+/// micro-kernel: tiles of `MR` rows `MR * kc` apart (the last one may have
+/// fewer rows), each with its `R` values for one step of `k` side by side:
+/// `A[t * MR + r][p]` at `dst + t * MR * kc + p * R + r`.
+#[inline(always)]
+unsafe fn pack_a<const MR: usize>(
+    a: *const f32,
+    lda: usize,
+    rows: usize,
+    kc: usize,
+    dst: *mut f32,
+) {
+    let mut i = 0;
+    while i < rows {
+        let r = MR.min(rows - i);
+        let d = dst.add(i * kc);
+        let src = a.add(i * lda);
+        if r == MR {
+            // Constant row count: the row loop unrolls.
+            for p in 0..kc {
+                for q in 0..MR {
+                    *d.add(p * MR + q) = *src.add(q * lda + p);
+                }
+            }
+        } else {
+            for p in 0..kc {
+                for q in 0..r {
+                    *d.add(p * r + q) = *src.add(q * lda + p);
+                }
+            }
+        }
+        i += MR;
+    }
 }
 
 /// Packs the panels of B columns `j .. j + cols`, rows `pc .. pc + kc`, into

@@ -12,7 +12,9 @@
 //!
 //! Structure (after BLIS/OpenBLAS): B is cut into 16-column panels that are
 //! either read in place (a [`PackedB`] in `f32`) or packed per call into a
-//! stack buffer of at most 32 KiB (converting f16 on the way); a
+//! stack buffer of at most 32 KiB (converting f16 on the way), and the rows
+//! of A a block of `k` meets are packed into a 128 KiB stack buffer (about
+//! 160 KiB of stack per call in all); a
 //! register-blocked micro-kernel per instruction set multiplies a few rows of
 //! A with one or two panels over a block of `k` that keeps the panels in L1;
 //! ragged edges run the same kernel with fewer rows or masked columns. One row

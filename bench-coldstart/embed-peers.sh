@@ -39,7 +39,8 @@
 # the reason) with SHARE_RUNS (3) and SHARE_INVOKES (3), since a 128 MB share makes PyTorch's
 # cold start take minutes; ROWS (default rayo,candle,candle-gnu,onnxruntime,
 # sentence-transformers);
-# CANDLE_Z=1; TIMEOUT (per wait, default 900 s); RAYO_EMBED; RAYO_EMBED_SIZE (comma-separated
+# CANDLE_Z=1; CANDLE_PREBUILT=1 (reuse the candle packages already in WORK/pkg instead of
+# building them again); TIMEOUT (per wait, default 900 s); RAYO_EMBED; RAYO_EMBED_SIZE (comma-separated
 # paths counted as rayo's package; default bootstrap.zip beside the bootstrap if present,
 # else its folder); RAYO_ENV (space-separated NAME=VALUE for the rayo row, e.g.
 # RAYO_EMBED_MODEL=/path/embed-model.rayo); QUIET (a 1-min load average: before each CPU setting, wait until the load
@@ -174,11 +175,15 @@ if want rayo; then
 fi
 
 candle_row() { # candle_row NAME PROFILE TRIPLE: build, package and add one candle row
-    step "$1: candle-embed, profile $2, $3 (cargo build; ~10-20 min the first time)"
-    (cd "$PEERS/candle-embed" && cargo build --profile "$2" --target "$3" >&2)
-    fresh_pkg "$1"
-    cp "$PEERS/candle-embed/target/$3/$2/candle-embed" "$PKG/$1/bootstrap"
-    cp "$MODEL/model.safetensors" "$MODEL/tokenizer.json" "$MODEL/config.json" "$PKG/$1/"
+    if [[ "${CANDLE_PREBUILT:-}" == 1 && -x "$PKG/$1/bootstrap" && -f "$PKG/$1/model.safetensors" ]]; then
+        step "$1: CANDLE_PREBUILT=1, reusing $PKG/$1 (built $(date -u -r "$PKG/$1/bootstrap" +%FT%RZ))"
+    else
+        step "$1: candle-embed, profile $2, $3 (cargo build; ~10-20 min the first time)"
+        (cd "$PEERS/candle-embed" && cargo build --profile "$2" --target "$3" >&2)
+        fresh_pkg "$1"
+        cp "$PEERS/candle-embed/target/$3/$2/candle-embed" "$PKG/$1/bootstrap"
+        cp "$MODEL/model.safetensors" "$MODEL/tokenizer.json" "$MODEL/config.json" "$PKG/$1/"
+    fi
     add_row "$1" "$PKG/$1" "RAYON_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false" "$PKG/$1" "$PKG/$1/bootstrap"
 }
 if want candle || want candle-gnu; then

@@ -166,6 +166,7 @@ pub struct Scratch {
     ctx: Vec<f32>,
     tmp: Vec<f32>,
     ffn: Vec<f32>,
+    act: Vec<f32>,
     ops: OpScratch,
 }
 
@@ -384,6 +385,7 @@ impl<'a> Bert<'a> {
         let ctx = grow(&mut s.ctx, t * h);
         let tmp = grow(&mut s.tmp, t * h);
         let ffn = grow(&mut s.ffn, t * f);
+        let act = grow(&mut s.act, t * f);
         let ops = &mut s.ops;
 
         // Embeddings: word + position (from 0 in each sentence) + token type 0, normalised.
@@ -405,7 +407,7 @@ impl<'a> Bert<'a> {
         let (hf, ff) = (h as f64, f as f64);
         let attn_flops: f64 = lens.iter().map(|&l| 4.0 * (l * l) as f64 * hf).sum();
         for layer in &self.layers {
-            ops::linear(x, t, &layer.qkv, qkv, ops);
+            ops::linear(x, t, &layer.qkv, qkv);
             clock.lap(Stage::Qkv, 2.0 * tf * 3.0 * hf * hf);
             let mut start = 0;
             for &len in lens {
@@ -420,7 +422,7 @@ impl<'a> Bert<'a> {
                 start += len;
             }
             clock.lap(Stage::Attention, attn_flops);
-            ops::linear(ctx, t, &layer.out, tmp, ops);
+            ops::linear(ctx, t, &layer.out, tmp);
             clock.lap(Stage::AttnOut, 2.0 * tf * hf * hf);
             ops::add_layer_norm(
                 x,
@@ -430,11 +432,11 @@ impl<'a> Bert<'a> {
                 c.layer_norm_eps,
             );
             clock.lap(Stage::Norm1, 0.0);
-            ops::linear(x, t, &layer.up, ffn, ops);
+            ops::linear(x, t, &layer.up, ffn);
             clock.lap(Stage::Up, 2.0 * tf * hf * ff);
-            ops::gelu(ffn);
+            ops::gelu(ffn, act);
             clock.lap(Stage::Gelu, 0.0);
-            ops::linear(ffn, t, &layer.down, tmp, ops);
+            ops::linear(act, t, &layer.down, tmp);
             clock.lap(Stage::Down, 2.0 * tf * hf * ff);
             ops::add_layer_norm(
                 x,
@@ -449,7 +451,7 @@ impl<'a> Bert<'a> {
         let mut start = 0;
         for (i, &len) in lens.iter().enumerate() {
             let o = &mut out[i * h..(i + 1) * h];
-            ops::mean_rows(&x[start * h..(start + len) * h], o);
+            ops::mean_rows(&x[start * h..(start + len) * h], o, ops);
             if normalize {
                 ops::normalize_l2(o);
             }

@@ -1,12 +1,17 @@
-//! The encoder's numeric operations, in one adapter module: plain reference implementations
-//! today (safe Rust, blocked so that the compiler vectorises them for the baseline target),
-//! the `rayo-kernels` gemm and transformer ops next. Every op the encoder calls is
-//! here with the signature it wants, so that switch is this file alone.
+//! The encoder's numeric operations, in one adapter module over `rayo-kernels`' public API:
+//! `gemm` (f16 or f32 weights read in place, the bias fused), `layer_norm`, the exact `gelu`,
+//! `attention`, `mean_rows_masked`, `normalize_l2`, `f16_to_f32_slice`. Every op the
+//! encoder calls is here with the signature it wants.
+//!
+//! Only the kernels' gemm table and the transformer ops' own dispatch pointers are called:
+//! an op of the main backend table (`add`, `axpy`, ...) would link every op of every
+//! backend into the bootstrap (+73 KB measured, bootstrap/embed/README.md), so the residual
+//! add is a plain loop here.
 //!
 //! Shapes are the caller's contract (the encoder sizes everything from a validated model):
 //! a mismatch is a bug and panics with both sizes, as `rayo-kernels` does.
 
-use crate::half::f16_to_f32_slice;
+use rayo_kernels::{AttentionShape, Layout, MatMut, Rhs};
 
 /// A weight matrix in place in the weight file: row-major `rows x cols`.
 #[derive(Clone, Copy, Debug)]
@@ -16,6 +21,9 @@ pub enum Mat<'a> {
     /// IEEE half bit patterns.
     F16(&'a [u16]),
 }
+
+/// Embedding rows converted at a time (f16 tables).
+const ROW_CHUNK: usize = 512;
 
 impl Mat<'_> {
     /// Elements (`rows * cols`).
@@ -36,17 +44,28 @@ impl Mat<'_> {
     pub fn add_row_to(&self, r: usize, out: &mut [f32]) {
         let n = out.len();
         match self {
-            Mat::F32(w) => {
-                for (o, &v) in out.iter_mut().zip(&w[r * n..(r + 1) * n]) {
-                    *o += v;
-                }
-            }
+            Mat::F32(w) => add_in_place(out, &w[r * n..(r + 1) * n]),
             Mat::F16(w) => {
-                for (o, &v) in out.iter_mut().zip(&w[r * n..(r + 1) * n]) {
-                    *o += crate::half::f16_to_f32(v);
+                let mut buf = [0f32; ROW_CHUNK];
+                for (o, h) in out
+                    .chunks_mut(ROW_CHUNK)
+                    .zip(w[r * n..(r + 1) * n].chunks(ROW_CHUNK))
+                {
+                    let b = &mut buf[..h.len()];
+                    rayo_kernels::f16_to_f32_slice(h, b);
+                    add_in_place(o, b);
                 }
             }
         }
+    }
+}
+
+/// `x += d`, element by element (the compiler vectorises it).
+#[inline]
+fn add_in_place(x: &mut [f32], d: &[f32]) {
+    assert_eq!(x.len(), d.len(), "add: {} and {}", x.len(), d.len());
+    for (v, d) in x.iter_mut().zip(d) {
+        *v += d;
     }
 }
 
@@ -63,284 +82,50 @@ pub struct Linear<'a> {
     pub k: usize,
 }
 
-/// Rows of `W` converted (f16) or read (f32) at a time: 64 x 1536 f32 = 384 KiB, inside L2.
-const PANEL: usize = 64;
-
 /// Scratch the ops need besides their outputs; grows to the largest call, then is reused.
 #[derive(Default)]
 pub struct OpScratch {
-    panel: Vec<f32>,
-    scores: Vec<f32>,
+    attention: Vec<f32>,
+    keep: Vec<bool>,
 }
 
-/// `y (m x n) = x (m x k) · Wᵀ + b` for `lin` (kernel wanted: gemm with B = Wᵀ, i.e. B
-/// given n x k, f32 or f16, bias added to every row; `rayo_kernels::gemm_bt[_f16]`).
-pub fn linear(x: &[f32], m: usize, lin: &Linear, y: &mut [f32], s: &mut OpScratch) {
+/// `y (m x n) = x (m x k) · Wᵀ + b` for `lin`: `rayo_kernels::gemm` with B given as the
+/// `n x k` Linear weight (f16 converted inside the kernel, f32 read in place), the bias
+/// added on the way out.
+pub fn linear(x: &[f32], m: usize, lin: &Linear, y: &mut [f32]) {
     let (n, k) = (lin.n, lin.k);
-    assert_eq!(
-        x.len(),
-        m * k,
-        "linear: x has {} elements, m*k = {m}*{k}",
-        x.len()
-    );
-    assert_eq!(
-        y.len(),
-        m * n,
-        "linear: y has {} elements, m*n = {m}*{n}",
-        y.len()
-    );
-    assert_eq!(
-        lin.w.len(),
-        n * k,
-        "linear: W has {} elements, n*k = {n}*{k}",
-        lin.w.len()
-    );
-    assert_eq!(
-        lin.b.len(),
-        n,
-        "linear: bias has {} elements, n = {n}",
-        lin.b.len()
-    );
-    for j0 in (0..n).step_by(PANEL) {
-        let nb = PANEL.min(n - j0);
-        let w: &[f32] = match lin.w {
-            Mat::F32(w) => &w[j0 * k..(j0 + nb) * k],
-            Mat::F16(h) => {
-                if s.panel.len() < nb * k {
-                    s.panel.resize(nb * k, 0.0);
-                }
-                f16_to_f32_slice(&h[j0 * k..(j0 + nb) * k], &mut s.panel[..nb * k]);
-                &s.panel[..nb * k]
-            }
-        };
-        panel_product(x, m, k, w, nb, &lin.b[j0..j0 + nb], y, n, j0);
-    }
+    let a = rayo_kernels::Mat::new(x, m, k);
+    let b = match lin.w {
+        Mat::F32(w) => Rhs::F32(rayo_kernels::Mat::new(w, n, k), Layout::NxK),
+        Mat::F16(w) => Rhs::F16(rayo_kernels::Mat::new(w, n, k), Layout::NxK),
+    };
+    rayo_kernels::gemm(a, b, Some(lin.b), MatMut::new(y, m, n));
 }
 
-/// `y[:, j0..j0+nb] = x · wᵀ + bias` for a panel `w` of `nb` rows.
-#[allow(clippy::too_many_arguments)]
-fn panel_product(
-    x: &[f32],
-    m: usize,
-    k: usize,
-    w: &[f32],
-    nb: usize,
-    bias: &[f32],
-    y: &mut [f32],
-    n: usize,
-    j0: usize,
-) {
-    let row = |i: usize| &x[i * k..(i + 1) * k];
-    let wrow = |j: usize| &w[j * k..(j + 1) * k];
-    let mut i = 0;
-    while i + 4 <= m {
-        let xs = [row(i), row(i + 1), row(i + 2), row(i + 3)];
-        let mut j = 0;
-        while j + 4 <= nb {
-            let t = tile4x4(xs, [wrow(j), wrow(j + 1), wrow(j + 2), wrow(j + 3)]);
-            for (r, tr) in t.iter().enumerate() {
-                for (c, v) in tr.iter().enumerate() {
-                    y[(i + r) * n + j0 + j + c] = v + bias[j + c];
-                }
-            }
-            j += 4;
-        }
-        for j in j..nb {
-            for (r, xr) in xs.iter().enumerate() {
-                y[(i + r) * n + j0 + j] = dot(xr, wrow(j)) + bias[j];
-            }
-        }
-        i += 4;
-    }
-    for i in i..m {
-        for j in 0..nb {
-            y[i * n + j0 + j] = dot(row(i), wrow(j)) + bias[j];
-        }
-    }
-}
-
-/// Sixteen dot products of four rows of `x` with four rows of `W`, four lanes each: the
-/// lanes are independent sums, so the compiler keeps them in SIMD registers.
-#[inline(always)]
-fn tile4x4(xs: [&[f32]; 4], ws: [&[f32]; 4]) -> [[f32; 4]; 4] {
-    let k = xs[0].len();
-    let q = k / 4;
-    let xc = xs.map(|r| r.as_chunks::<4>().0);
-    let wc = ws.map(|r| r.as_chunks::<4>().0);
-    for c in xc.iter().chain(wc.iter()) {
-        assert_eq!(c.len(), q);
-    }
-    let mut acc = [[[0f32; 4]; 4]; 4];
-    for p in 0..q {
-        let a = [xc[0][p], xc[1][p], xc[2][p], xc[3][p]];
-        let b = [wc[0][p], wc[1][p], wc[2][p], wc[3][p]];
-        for r in 0..4 {
-            for c in 0..4 {
-                for l in 0..4 {
-                    acc[r][c][l] += a[r][l] * b[c][l];
-                }
-            }
-        }
-    }
-    let mut out = [[0f32; 4]; 4];
-    for r in 0..4 {
-        for c in 0..4 {
-            let lanes = acc[r][c];
-            let mut v = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
-            for t in q * 4..k {
-                v += xs[r][t] * ws[c][t];
-            }
-            out[r][c] = v;
-        }
-    }
-    out
-}
-
-/// `Σ a[i] b[i]` in eight lanes.
-#[inline]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len(), "dot: lengths {} and {}", a.len(), b.len());
-    let (ac, at) = a.as_chunks::<8>();
-    let (bc, bt) = b.as_chunks::<8>();
-    let mut acc = [0f32; 8];
-    for (x, y) in ac.iter().zip(bc) {
-        for l in 0..8 {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    let mut v = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (x, y) in at.iter().zip(bt) {
-        v += x * y;
-    }
-    v
-}
-
-/// Per row of `cols`: `x = LayerNorm(x + delta) * gamma + beta` (the residual and the norm
-/// in one pass; kernel wanted: `add` then `layer_norm`, or a fused `add_layer_norm`).
+/// Per row of `gamma.len()`: `x = LayerNorm(x + delta) * gamma + beta` (the residual add,
+/// then `rayo_kernels::layer_norm_in_place`).
 pub fn add_layer_norm(x: &mut [f32], delta: &[f32], gamma: &[f32], beta: &[f32], eps: f32) {
-    assert_eq!(
-        x.len(),
-        delta.len(),
-        "add_layer_norm: x {} and delta {}",
-        x.len(),
-        delta.len()
-    );
-    for (v, d) in x.iter_mut().zip(delta) {
-        *v += d;
-    }
+    add_in_place(x, delta);
     layer_norm(x, gamma, beta, eps);
 }
 
 /// Per row of `gamma.len()`: `(x - mean) / sqrt(var + eps) * gamma + beta`, the biased
-/// variance, as torch's LayerNorm. Mean and variance accumulate in f64.
+/// variance, as torch's LayerNorm (`rayo_kernels::layer_norm_in_place`: f64 accumulation
+/// across f32 blocks, the corrected two-pass variance).
 pub fn layer_norm(x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
-    let cols = gamma.len();
-    assert_eq!(
-        beta.len(),
-        cols,
-        "layer_norm: gamma {cols}, beta {}",
-        beta.len()
-    );
-    assert_eq!(
-        x.len() % cols,
-        0,
-        "layer_norm: x {} is not rows of {cols}",
-        x.len()
-    );
-    for row in x.chunks_exact_mut(cols) {
-        let mean = row.iter().map(|&v| f64::from(v)).sum::<f64>() / cols as f64;
-        let var = row
-            .iter()
-            .map(|&v| {
-                let d = f64::from(v) - mean;
-                d * d
-            })
-            .sum::<f64>()
-            / cols as f64;
-        let inv = 1.0 / (var + f64::from(eps)).sqrt();
-        let (mean, inv) = (mean as f32, inv as f32);
-        for ((v, g), b) in row.iter_mut().zip(gamma).zip(beta) {
-            *v = (*v - mean) * inv * g + b;
-        }
-    }
+    rayo_kernels::layer_norm_in_place(x, gamma, beta, eps);
 }
 
-/// `x += bias` per row (kernel: `add_bias`). Unused while gemm adds the bias itself.
-#[allow(dead_code)]
-pub fn add_bias(x: &mut [f32], bias: &[f32]) {
-    for row in x.chunks_exact_mut(bias.len()) {
-        for (v, b) in row.iter_mut().zip(bias) {
-            *v += b;
-        }
-    }
-}
-
-/// erfc(z) for z >= 0 as `t · exp(-z² + P(t))`, `t = 1/(1 + z/2)`: P is a degree-10
-/// polynomial fitted here (least squares on 200,001 points of [0, 10] against Python's
-/// math.erfc), relative error below 3e-8 before rounding.
-fn erfc_nonneg(z: f64) -> f64 {
-    const P: [f64; 11] = [
-        -1.265_570_671_390_889,
-        1.001_627_312_194_394_6,
-        0.355_314_303_780_671_6,
-        0.219_751_829_462_228_5,
-        -0.684_801_083_914_526_4,
-        1.589_504_334_999_411_8,
-        -3.407_514_881_247_886,
-        4.065_587_104_477_919,
-        -2.660_184_623_602_382_7,
-        0.918_474_757_767_921_9,
-        -0.132_188_358_296_403_07,
-    ];
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let mut p = P[10];
-    for c in P[..10].iter().rev() {
-        p = p * t + c;
-    }
-    t * (p - z * z).exp()
-}
-
-/// BERT's exact GELU, `x Φ(x) = x (1 + erf(x/√2)) / 2`, in place. Written through erfc of a
-/// non-negative argument so that neither tail loses relative accuracy: `x (1 - erfc(z)/2)`
-/// for x >= 0, `x erfc(-z)/2` below (kernel: `gelu` exact, erf form).
-pub fn gelu(x: &mut [f32]) {
-    const FRAC_1_SQRT_2: f64 = std::f64::consts::FRAC_1_SQRT_2;
-    for v in x.iter_mut() {
-        let x64 = f64::from(*v);
-        let z = x64 * FRAC_1_SQRT_2;
-        *v = if z >= 0.0 {
-            // Past z = 6, erfc(z)/2 < 1e-17: gelu(x) is x in f32 (and exp would underflow).
-            if z > 6.0 {
-                *v
-            } else {
-                (x64 * (1.0 - 0.5 * erfc_nonneg(z))) as f32
-            }
-        } else if z < -27.0 {
-            -0.0 // erfc(27) ~ 1e-319: the product is below f32's smallest subnormal
-        } else {
-            (0.5 * x64 * erfc_nonneg(-z)) as f32
-        };
-    }
-}
-
-/// Softmax of one row in place: `exp(x - max) / Σ` (kernel: `softmax_rows`).
-pub fn softmax(x: &mut [f32]) {
-    let max = x.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-    let mut sum = 0f32;
-    for v in x.iter_mut() {
-        *v = (*v - max).exp();
-        sum += *v;
-    }
-    let inv = 1.0 / sum;
-    for v in x.iter_mut() {
-        *v *= inv;
-    }
+/// BERT's exact GELU, `x Φ(x) = x (1 + erf(x/√2)) / 2`, from `x` into `out`
+/// (`rayo_kernels::gelu`, relative error <= 1e-6).
+pub fn gelu(x: &[f32], out: &mut [f32]) {
+    rayo_kernels::gelu(x, out);
 }
 
 /// Self-attention of one sequence of `len` tokens. `qkv` holds one row of `3 * hidden` per
 /// token, [Q | K | V], each `heads x head_dim`; `out` gets one row of `hidden` per token:
 /// per head, `softmax(Q Kᵀ / √head_dim) V`. No mask: a sequence is never padded
-/// (kernel: `attention`).
+/// (`rayo_kernels::attention` on the fused rows).
 pub fn attention(
     qkv: &[f32],
     len: usize,
@@ -363,38 +148,27 @@ pub fn attention(
         "attention: out {} for {len} tokens of {hidden}",
         out.len()
     );
-    let scale = 1.0 / (head_dim as f32).sqrt();
-    if s.scores.len() < len {
-        s.scores.resize(len, 0.0);
+    if len == 0 {
+        return;
     }
-    let scores = &mut s.scores[..len];
-    for h in 0..heads {
-        let (q0, k0, v0) = (
-            h * head_dim,
-            hidden + h * head_dim,
-            2 * hidden + h * head_dim,
-        );
-        for i in 0..len {
-            let q = &qkv[i * stride + q0..i * stride + q0 + head_dim];
-            for (j, sc) in scores.iter_mut().enumerate() {
-                *sc = dot(q, &qkv[j * stride + k0..j * stride + k0 + head_dim]) * scale;
-            }
-            softmax(scores);
-            let o = &mut out[i * hidden + q0..i * hidden + q0 + head_dim];
-            o.fill(0.0);
-            for (j, &p) in scores.iter().enumerate() {
-                let v = &qkv[j * stride + v0..j * stride + v0 + head_dim];
-                for (a, &b) in o.iter_mut().zip(v) {
-                    *a += p * b;
-                }
-            }
-        }
+    let shape = AttentionShape::new(len, heads, head_dim).with_qkv_stride(stride);
+    let need = shape.scratch_len();
+    if s.attention.len() < need {
+        s.attention.resize(need, 0.0);
     }
+    rayo_kernels::attention(
+        &shape,
+        qkv,
+        &qkv[hidden..],
+        &qkv[2 * hidden..],
+        out,
+        &mut s.attention[..need],
+    );
 }
 
-/// `out = mean of the rows of x` (`rows x out.len()`), accumulated in f64 (kernel:
-/// `mean_rows_masked`, with every row kept: sequences are never padded).
-pub fn mean_rows(x: &[f32], out: &mut [f32]) {
+/// `out = mean of the rows of x` (`rows x out.len()`): `rayo_kernels::mean_rows_masked`
+/// with every row kept (sequences are never padded).
+pub fn mean_rows(x: &[f32], out: &mut [f32], s: &mut OpScratch) {
     let cols = out.len();
     assert_eq!(
         x.len() % cols,
@@ -403,25 +177,18 @@ pub fn mean_rows(x: &[f32], out: &mut [f32]) {
         x.len()
     );
     let rows = x.len() / cols;
-    for (c, o) in out.iter_mut().enumerate() {
-        let mut sum = 0f64;
-        for r in 0..rows {
-            sum += f64::from(x[r * cols + c]);
-        }
-        *o = (sum / rows as f64) as f32;
+    if s.keep.len() < rows {
+        s.keep.resize(rows, true);
     }
+    rayo_kernels::mean_rows_masked(x, &s.keep[..rows], out);
 }
 
-/// `x /= max(‖x‖₂, 1e-12)`, as torch.nn.functional.normalize (kernel: `normalize_l2`).
+/// `x /= max(‖x‖₂, 1e-12)`, as torch.nn.functional.normalize
+/// (`rayo_kernels::normalize_l2_in_place`, one row).
 pub fn normalize_l2(x: &mut [f32]) {
-    let norm = x
-        .iter()
-        .map(|&v| f64::from(v) * f64::from(v))
-        .sum::<f64>()
-        .sqrt();
-    let inv = (1.0 / norm.max(1e-12)) as f32;
-    for v in x.iter_mut() {
-        *v *= inv;
+    let cols = x.len();
+    if cols > 0 {
+        rayo_kernels::normalize_l2_in_place(x, cols);
     }
 }
 
@@ -460,7 +227,6 @@ mod tests {
 
     #[test]
     fn linear_matches_the_definition_for_every_small_shape_and_both_dtypes() {
-        let mut s = OpScratch::default();
         for m in 1..=9 {
             for n in [1, 3, 4, 5, 8, 63, 64, 65, 130] {
                 for k in [1, 3, 4, 7, 8, 9, 33] {
@@ -477,7 +243,7 @@ mod tests {
                             k,
                         };
                         let mut y = vec![f32::NAN; m * n];
-                        linear(&x, m, &lin, &mut y, &mut s);
+                        linear(&x, m, &lin, &mut y);
                         let want = linear_f64(&x, m, k, wref, &b);
                         for (i, (&g, &r)) in y.iter().zip(&want).enumerate() {
                             // |error| <= k * 2^-23 * Σ|x||w| (+ the bias): every |value| <= 1.
@@ -518,24 +284,13 @@ mod tests {
     }
 
     #[test]
-    fn erfc_fit_is_within_its_stated_relative_error() {
-        let mut worst = 0f64;
-        for i in 0..=20_000 {
-            let z = i as f64 * 6.0 / 20_000.0;
-            let rel = (erfc_nonneg(z) / erfc_ref(z) - 1.0).abs();
-            worst = worst.max(rel);
-        }
-        assert!(worst < 5e-8, "worst relative error {worst:e}");
-    }
-
-    #[test]
     fn gelu_is_exact_erf_gelu_to_f32_precision() {
         let xs: Vec<f32> = (-2000..=2000)
             .map(|i| i as f32 / 100.0)
             .chain([0.0, -0.0, 1e-30, -1e-30, 50.0, -50.0])
             .collect();
-        let mut got = xs.clone();
-        gelu(&mut got);
+        let mut got = vec![f32::NAN; xs.len()];
+        gelu(&xs, &mut got);
         for (&x, &g) in xs.iter().zip(&got) {
             let x64 = f64::from(x);
             let z = x64 * std::f64::consts::FRAC_1_SQRT_2;
@@ -545,16 +300,16 @@ mod tests {
                 0.5 * x64 * erfc_ref(-z)
             };
             let err = (f64::from(g) - want).abs();
-            // Relative 2e-7 (a little over one f32 rounding), or absolute 1e-37 near zero.
+            // The kernel's stated bound: relative 1e-6, or absolute 1e-37 below x = -13.
             assert!(
-                err <= 2e-7 * want.abs() + 1e-37,
+                err <= 1e-6 * want.abs() + 1e-37,
                 "gelu({x}) = {g}, want {want}"
             );
         }
     }
 
     #[test]
-    fn layer_norm_softmax_mean_normalize_match_their_definitions() {
+    fn layer_norm_mean_normalize_match_their_definitions() {
         let cols = 7;
         let x = rand(3 * cols, 5);
         let g = rand(cols, 6);
@@ -575,18 +330,12 @@ mod tests {
                 assert!((f64::from(y[r * cols + c]) - want).abs() < 1e-5, "{r},{c}");
             }
         }
-        let mut s = vec![1.0f32, 2.0, 3.0, 1000.0, -1000.0];
-        softmax(&mut s);
-        let e: Vec<f64> = [1.0f64, 2.0, 3.0, 1000.0, -1000.0]
-            .iter()
-            .map(|v| (v - 1000.0).exp())
-            .collect();
-        let total: f64 = e.iter().sum();
-        for (g, w) in s.iter().zip(&e) {
-            assert!((f64::from(*g) - w / total).abs() < 1e-7);
-        }
         let mut m = [0f32; 2];
-        mean_rows(&[1.0, 2.0, 3.0, 5.0, 5.0, -1.0], &mut m);
+        mean_rows(
+            &[1.0, 2.0, 3.0, 5.0, 5.0, -1.0],
+            &mut m,
+            &mut OpScratch::default(),
+        );
         assert_eq!(m, [3.0, 2.0]);
         let mut v = [3.0f32, 4.0];
         normalize_l2(&mut v);

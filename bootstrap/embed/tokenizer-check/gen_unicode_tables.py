@@ -273,7 +273,7 @@ def render(ranges, entries, pool, v, diffs):
 
 
 def emit(w, name, vals):
-    w(f"pub static {name}: [u32; {len(vals)}] = [")
+    w(f"pub(super) static {name}: [u32; {len(vals)}] = [")
     for i in range(0, len(vals), 8):
         w("    " + ", ".join(f"0x{x:08x}" for x in vals[i:i + 8]) + ",")
     w("];")

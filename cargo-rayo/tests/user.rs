@@ -253,7 +253,11 @@ fn a_new_user_from_new_to_a_deployable_zip() {
     let zip = std::fs::read(dir.join("bootstrap.zip")).unwrap();
     let b = rayo_deploy::package::check(&zip, x86).expect("a zip Lambda can run");
     // The template's own gate (rayo's 500,000 B goal is not met by the embedding function yet).
-    assert!(b.size <= 600_000, "embed: {} B over the template's budget", b.size);
+    assert!(
+        b.size <= 600_000,
+        "embed: {} B over the template's budget",
+        b.size
+    );
     let weights = r"embed-model.rayo 644 b'RAYO-WT\x00'... ";
     let entries = zip_entries(&dir.join("bootstrap.zip"));
     assert!(

@@ -1,7 +1,9 @@
 //! Base64, for the streaming error trailer and binary HTTP bodies: rayo-wire's, under the
 //! names this crate's modules use.
 
-use rayo_wire::base64::{decode, encode, Rules};
+use rayo_wire::base64::encode;
+#[cfg(any(feature = "http-events", test))]
+use rayo_wire::base64::{decode, Rules};
 
 /// Standard base64 with padding (RFC 4648 section 4).
 pub(crate) fn push_base64(out: &mut Vec<u8>, data: &[u8]) {

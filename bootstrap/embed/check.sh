@@ -127,7 +127,8 @@ else
     for a in x86_64 arm64; do
         cmd=("$X86")
         [ "$a" = arm64 ] && cmd=(qemu-aarch64-static "$ARM")
-        RAYO_EMBED_MODEL="$F16" timeout 300 "$TARGET/release/emulator" --event "$event" --timeout 240 -- \
+        # The emulator gives the bootstrap a Lambda-like environment: the weight file goes in by --env.
+        timeout 300 "$TARGET/release/emulator" --event "$event" --timeout 240 --env "RAYO_EMBED_MODEL=$F16" -- \
             "${cmd[@]}" >"$WORK/arch-$a.json" 2>"$WORK/arch-$a.err" || echo "(emulator exit $? for $a)"
     done
     if python3 - "$WORK/arch-x86_64.json" "$WORK/arch-arm64.json" <<'PY'; then

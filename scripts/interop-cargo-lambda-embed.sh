@@ -60,14 +60,16 @@ command -v curl >/dev/null || die "curl is not on PATH"
 echo "using $(cargo lambda --version 2>&1 | head -n 1)"
 
 BUILT="$TARGET_DIR/lambda/embed/x86_64"
-if [ ! -x "$BUILT/bootstrap" ] || [ ! -f "$BUILT/embed-model.rayo" ]; then
+# cargo rayo build writes the weight file once for both arches, beside their folders.
+MODEL="$TARGET_DIR/lambda/embed/embed-model.rayo"
+if [ ! -x "$BUILT/bootstrap" ] || [ ! -f "$MODEL" ]; then
     echo "== ./build.sh --bin embed --arch x86_64 --no-run"
     ./build.sh --bin embed --arch x86_64 --no-run >"$WORK/build.log" 2>&1 ||
         { tail -20 "$WORK/build.log"; die "./build.sh --bin embed failed"; }
 fi
 TASK="$WORK/task"
 mkdir -p "$TASK"
-cp "$BUILT/bootstrap" "$BUILT/embed-model.rayo" "$TASK/"
+cp "$BUILT/bootstrap" "$MODEL" "$TASK/"
 
 GOOD='{"inputs": ["The weather is lovely today.", "It'"'"'s so sunny outside!", "He drove to the stadium."]}'
 printf '%s' "$GOOD" >"$WORK/good.json"

@@ -113,7 +113,7 @@ mod tests {
         elf.resize(18, 0);
         elf.extend_from_slice(&183u16.to_le_bytes());
         elf.resize(10_000, 7);
-        let zip = write(&[
+        let entries = [
             Entry {
                 name: "bootstrap",
                 mode: 0o755,
@@ -124,24 +124,12 @@ mod tests {
                 mode: 0o644,
                 data: b"[PAD]\n",
             },
-        ])
-        .unwrap();
+        ];
+        let zip = write(&entries).unwrap();
         let b = rayo_deploy::package::check(&zip, rayo_deploy::flow::Architecture::Arm64).unwrap();
         assert_eq!((b.mode, b.size, b.entries), (0o755, 10_000, 2));
         // Same input, same bytes.
-        let again = write(&[
-            Entry {
-                name: "bootstrap",
-                mode: 0o755,
-                data: &elf,
-            },
-            Entry {
-                name: "vocab.txt",
-                mode: 0o644,
-                data: b"[PAD]\n",
-            },
-        ])
-        .unwrap();
+        let again = write(&entries).unwrap();
         assert_eq!(zip, again);
     }
 

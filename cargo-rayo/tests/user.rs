@@ -54,6 +54,15 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// Waits (at most `limit`) until `addr` accepts a TCP connection; panics if it never does.
+fn wait_listening(addr: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(Instant::now() < deadline, "nothing listened on {addr} within {limit:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A child killed on drop, its stderr lines forwarded to a channel (and echoed).
 struct Bg {
     child: Child,
@@ -632,6 +641,15 @@ fn cargo_lambda(app: &Path, bootstrap: &Path) {
         .split_whitespace()
         .find_map(|w| w.strip_prefix("AWS_LAMBDA_RUNTIME_API=").map(String::from))
         .expect("AWS_LAMBDA_RUNTIME_API=value");
+    // cargo-lambda prints the variables before its server listens; a function started in
+    // that window is refused and exits, so wait until the address accepts connections.
+    let addr = api
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("host:port in AWS_LAMBDA_RUNTIME_API")
+        .to_string();
+    wait_listening(&addr, Duration::from_secs(60));
     let mut function = Command::new(bootstrap);
     function
         .env_clear()

@@ -58,7 +58,10 @@ fn free_port() -> u16 {
 fn wait_listening(addr: &str, limit: Duration) {
     let deadline = Instant::now() + limit;
     while std::net::TcpStream::connect(addr).is_err() {
-        assert!(Instant::now() < deadline, "nothing listened on {addr} within {limit:?}");
+        assert!(
+            Instant::now() < deadline,
+            "nothing listened on {addr} within {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }

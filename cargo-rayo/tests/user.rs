@@ -650,9 +650,8 @@ fn cargo_lambda(app: &Path, bootstrap: &Path) {
         .trim_start_matches("http://")
         .split('/')
         .next()
-        .expect("host:port in AWS_LAMBDA_RUNTIME_API")
-        .to_string();
-    wait_listening(&addr, Duration::from_secs(60));
+        .expect("host:port in AWS_LAMBDA_RUNTIME_API");
+    wait_listening(addr, Duration::from_secs(60));
     let mut function = Command::new(bootstrap);
     function
         .env_clear()

@@ -3,13 +3,12 @@
 //! 384 measured faster than 256 and 128 at the encoder's shapes on Zen 3:
 //! `k = 384` is then one block, and C is loaded and stored once).
 //!
-//! f16 B is converted with F16C's `vcvtph2ps` where the CPU has F16C (every
-//! AVX2 CPU we know of does, but it is its own CPUID bit, checked once and
-//! cached); without it the same kernels run with a one-element-at-a-time
-//! conversion.
+//! f16 B is converted with F16C's `vcvtph2ps`: the dispatcher only picks the
+//! AVX2 table where the CPU has F16C too (`arch::x86_64::cpu`), so there is no
+//! second AVX2 gemm with a software conversion (41 KB of code, for CPUs that
+//! do not exist).
 
 use core::arch::x86_64::*;
-use core::sync::atomic::{AtomicU8, Ordering};
 
 use crate::gemm::dispatch::GemmTable;
 use crate::gemm::kernel::{self as g, Isa, Load, F32};
@@ -120,23 +119,6 @@ pub(crate) unsafe fn transpose_panel<L: Load<__m256>>(
     }
 }
 
-/// 0: not checked yet; 1: F16C; 2: no F16C.
-static F16C: AtomicU8 = AtomicU8::new(0);
-
-fn has_f16c() -> bool {
-    match F16C.load(Ordering::Relaxed) {
-        1 => true,
-        2 => false,
-        _ => {
-            // CPUID leaf 1, ECX bit 29. F16C uses the AVX state, which the
-            // AVX2 table's own check has already found enabled by the OS.
-            let yes = __cpuid(1).ecx & (1 << 29) != 0;
-            F16C.store(if yes { 1 } else { 2 }, Ordering::Relaxed);
-            yes
-        }
-    }
-}
-
 /// The kernel instantiation: micro-tile, block and loader.
 macro_rules! instance {
     ($h:ty) => {
@@ -145,37 +127,15 @@ macro_rules! instance {
 }
 
 // SAFETY (all functions below): callers uphold `GemmTable`'s contract, which
-// includes that the CPU supports AVX2 and FMA; F16C is checked before the
-// functions that enable it run.
+// includes that the CPU supports AVX2, FMA and F16C (the AVX2 rung's check).
 #[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn gemm_f16c(x: &Args) {
+unsafe fn gemm(x: &Args) {
     instance!(F16c)(x)
 }
 
-#[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn gemm_soft(x: &Args) {
-    instance!(g::SoftHalf)(x)
-}
-
-unsafe fn gemm(x: &Args) {
-    if has_f16c() {
-        gemm_f16c(x)
-    } else {
-        gemm_soft(x)
-    }
-}
-
 #[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn f16_to_f32_f16c(src: *const u16, dst: *mut f32, n: usize) {
-    g::convert_slice::<__m256, F16c>(src, dst, n)
-}
-
 unsafe fn f16_to_f32(src: *const u16, dst: *mut f32, n: usize) {
-    if has_f16c() {
-        f16_to_f32_f16c(src, dst, n)
-    } else {
-        g::convert_slice::<f32, g::SoftHalf>(src, dst, n)
-    }
+    g::convert_slice::<__m256, F16c>(src, dst, n)
 }
 
 /// The AVX-512 table's tiling (8 rows, two panels per tile, `k` blocks of
@@ -185,11 +145,6 @@ unsafe fn f16_to_f32(src: *const u16, dst: *mut f32, n: usize) {
 #[target_feature(enable = "avx2,fma,f16c")]
 pub(crate) unsafe fn gemm_two_panels(x: &Args) {
     g::gemm::<__m256, F16c, 8, 4, 2, 128, 8>(x)
-}
-
-#[cfg(test)]
-pub(crate) fn f16c() -> bool {
-    has_f16c()
 }
 
 pub(crate) static TABLE: GemmTable = GemmTable {

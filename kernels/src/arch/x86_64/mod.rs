@@ -41,6 +41,11 @@ fn cpu() -> Cpu {
     let osxsave = l1.ecx & (1 << 27) != 0;
     let avx = l1.ecx & (1 << 28) != 0;
     let fma = l1.ecx & (1 << 12) != 0;
+    // F16C (half <-> single conversion) is part of the AVX2 rung: the AVX2
+    // gemm converts f16 weights with it. Every CPU that shipped AVX2 has it
+    // (Intel since Ivy Bridge, AMD since Piledriver); a CPU or hypervisor
+    // that hides it gets the SSE2 table, not a second AVX2 gemm.
+    let f16c = l1.ecx & (1 << 29) != 0;
     if !(osxsave && avx) || max_leaf < 7 {
         return Cpu {
             avx2_fma: false,
@@ -52,7 +57,7 @@ fn cpu() -> Cpu {
     let l7 = __cpuid_count(7, 0);
     let os_avx = xcr0 & XCR0_AVX == XCR0_AVX;
     let os_avx512 = os_avx && xcr0 & XCR0_AVX512 == XCR0_AVX512;
-    let avx2_fma = os_avx && fma && l7.ebx & (1 << 5) != 0;
+    let avx2_fma = os_avx && fma && f16c && l7.ebx & (1 << 5) != 0;
     Cpu {
         avx2_fma,
         // The AVX-512 table reuses nothing from AVX2, but every AVX-512F CPU

@@ -27,7 +27,8 @@ usage() {
     sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
     cat <<'EOF'
 
-Tiers (budget for the stripped binary, both architectures):
+Tiers (budget for the stripped binary, both architectures; without a tier flag, the package's
+[package.metadata.rayo] tier: the embedding function builds --tiny):
   (default)  stable toolchain, release-ultra profile                    500,000 B
   --tiny     pinned nightly, -Zbuild-std=std,panic_abort, no backtrace,  262,144 B
              std's optimize_for_size, no unwind tables
@@ -110,7 +111,10 @@ if [ "$bin" = embed ]; then
     package="rayo-embed"
     [ "$event" != "$DEFAULT_EVENT" ] || event='{"inputs":["The weather is lovely today."]}'
 fi
-args+=(-p "$package" --bin "$bin" --arch "$arch" --tier "${tier:-default}" --linker "$linker")
+# No tier flag: the package's [package.metadata.rayo] tier (the embedding function's is tiny),
+# else the default tier.
+args+=(-p "$package" --bin "$bin" --arch "$arch" --linker "$linker")
+[ -z "$tier" ] || args+=(--tier "$tier")
 [ -z "${RAYO_FEATURES:-}" ] || args+=(--features "$RAYO_FEATURES")
 [ "$run" = 0 ] || args+=(--event "$event")
 

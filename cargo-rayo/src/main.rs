@@ -75,6 +75,7 @@ the project's virtual environment (RAYO_VENV, default TARGET_DIR/venv; ~430 MB).
   --arch A      x86_64, arm64 or all (default: all)
   --tier T      default (stable Rust; budget 500,000 B), tiny (nightly build-std, no
                 backtrace; 262,144 B), tiniest (tiny + panic=immediate-abort; 131,072 B), all
+                (default: [package.metadata.rayo] tier, else default)
   --bin NAME    the binary (inside a workspace: the package that owns it); default: the
                 current package's only binary
   --features F  cargo features
@@ -84,7 +85,8 @@ the project's virtual environment (RAYO_VENV, default TARGET_DIR/venv; ~430 MB).
                 under qemu-aarch64-static when installed)
 
 A budget of your own: [package.metadata.rayo] budget = 600000 (or { default = .., tiny = ..,
-tiniest = .. }). Files beside bootstrap, a layer zip, a prepare command: cargo-rayo/README.md.
+tiniest = .. }); the tier built without --tier: tier = \"tiny\" there. Files beside bootstrap,
+a layer zip, a prepare command: cargo-rayo/README.md.
 Environment: RAYO_RUSTFLAGS (extra rustc flags), RAYO_STABLE_TOOLCHAIN, RAYO_NIGHTLY_TOOLCHAIN.
 Exit status: 0 ok; 1 over budget; 2 usage; 3 a tool is missing or the build failed; 4 the
 --event invocation failed.
@@ -325,7 +327,7 @@ fn cmd_build(args: Vec<OsString>) -> Result<()> {
     let mut sel = Select::default();
     let mut opts = build::Options {
         arches: vec![build::Arch::X86_64, build::Arch::Arm64],
-        tiers: vec![build::Tier::Default],
+        tiers: Vec::new(), // --tier, else the package's `tier`, else default
         all_tiers: false,
         linker: build::Linker::Zig,
         features: None,
@@ -399,6 +401,9 @@ fn cmd_build(args: Vec<OsString>) -> Result<()> {
         }
     }
     let target = sel.target()?;
+    if opts.tiers.is_empty() {
+        opts.tiers = vec![target.pkg().rayo.tier.unwrap_or(build::Tier::Default)];
+    }
     build::run(&target, &opts).map(|_| ())
 }
 
@@ -689,7 +694,7 @@ fn cmd_bench(args: Vec<OsString>) -> ExitCode {
 fn bench_defaults(sel: &Select, tier: Option<&str>) -> Result<Vec<(&'static str, OsString)>> {
     let target = sel.target()?;
     let tier = match tier {
-        None => build::Tier::Default,
+        None => target.pkg().rayo.tier.unwrap_or(build::Tier::Default),
         Some(t) => build::Tier::parse(t).ok_or_else(|| {
             Error::Usage(format!("--tier {t:?} is not one of default, tiny, tiniest"))
         })?,

@@ -64,6 +64,8 @@ pub(crate) struct Metadata {
     pub prepare: Vec<Prepare>,
     /// `tiniest`: the features the tiniest tier builds with.
     pub tiniest: Option<TierFeatures>,
+    /// `tier`: the tier `build` and `bench` use when `--tier` is not given (else `default`).
+    pub tier: Option<crate::build::Tier>,
 }
 
 /// One `[[package.metadata.rayo.prepare]]` step.
@@ -325,9 +327,16 @@ pub(crate) fn metadata(v: &Value) -> std::result::Result<Metadata, String> {
                     features,
                 });
             }
+            "tier" => {
+                m.tier = Some(
+                    as_str(value)
+                        .and_then(crate::build::Tier::parse)
+                        .ok_or("tier: expected \"default\", \"tiny\" or \"tiniest\"")?,
+                );
+            }
             other => {
                 return Err(format!(
-                    "unknown key {other:?} (known: budget, files, layer, prepare, tiniest)"
+                    "unknown key {other:?} (known: budget, files, layer, prepare, tier, tiniest)"
                 ))
             }
         }
@@ -534,7 +543,8 @@ mod tests {
                 "files":{"vocab.txt":"data/vocab.txt"},
                 "layer":{"model/w.rayo":"{target}/rayo-model/w.rayo"},
                 "prepare":[{"run":["sh","fetch.sh","{target}"],"creates":["{target}/rayo-model/w.rayo"]}],
-                "tiniest":{"default-features":false,"features":["neon"]}}"#,
+                "tiniest":{"default-features":false,"features":["neon"]},
+                "tier":"tiny"}"#,
         )
         .unwrap();
         assert_eq!(m.budget.get("default"), Some(&600000));
@@ -552,8 +562,10 @@ mod tests {
                 features: vec!["neon".into()]
             })
         );
+        assert_eq!(m.tier, Some(crate::build::Tier::Tiny));
         let all = parse(r#"{"budget":300000}"#).unwrap();
         assert_eq!(all.budget.len(), 3);
+        assert_eq!(all.tier, None);
     }
 
     #[test]
@@ -569,6 +581,8 @@ mod tests {
             (r#"{"layer":{"a":1}}"#, "expected a source path"),
             (r#"{"prepare":[{"creates":[]}]}"#, "prepare[0].run"),
             (r#"{"tiniest":{"features":"neon"}}"#, "tiniest.features"),
+            (r#"{"tier":"small"}"#, "tier: expected"),
+            (r#"{"tier":2}"#, "tier: expected"),
         ] {
             let e = parse(json).unwrap_err();
             assert!(e.contains(want), "{json}: {e}");

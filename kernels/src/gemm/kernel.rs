@@ -187,23 +187,39 @@ pub(crate) unsafe fn gemm<
             let mut j = 0;
             while j < n {
                 let cols = nb.min(n - j);
-                let (b, ps) = match x.b {
-                    BSrc::PackedF32(p) => (p.add((j / P) * k * P + pc * P), k * P),
+                // f16 panels with a whole first row block are converted by
+                // that block's tile, on the way to its FMAs, into the buffer
+                // the other row blocks read (a separate conversion pass,
+                // with nothing to overlap it, cost m = 16 a sixth of its
+                // time); `cvt` is the f16 source then.
+                let whole = m_end - ic >= MR;
+                let (b, ps, cvt) = match x.b {
+                    BSrc::PackedF32(p) => (p.add((j / P) * k * P + pc * P), k * P, None),
+                    BSrc::PackedF16(p) if whole => {
+                        let src = p.add((j / P) * k * P + pc * P);
+                        (bufp as *const f32, kc * P, Some(src))
+                    }
                     _ => {
                         pack_block::<V, H>(x, pc, kc, j, cols, bufp);
-                        (bufp as *const f32, kc * P)
+                        (bufp as *const f32, kc * P, None)
                     }
                 };
-                // The next block's panels, in place: each row block of A
-                // prefetches its share, so they are in L1 when needed.
+                // The next block's packed panels, in place (f16 read as
+                // pairs in `f32` units): each row block of A prefetches its
+                // share, so they are in L1 when needed.
                 let tiles_here = (m_end - ic).div_ceil(MR);
-                let (pf, pf_total, pf2) = match x.b {
+                let (pf, pf_total, pf2, pf_ps) = match x.b {
                     BSrc::PackedF32(p) if j + nb < n => {
                         let jn = j + nb;
                         let next = p.add((jn / P) * k * P + pc * P);
-                        (next, kc * P, n - jn > P && nb > P)
+                        (next, kc * P, n - jn > P && nb > P, k * P)
                     }
-                    _ => (core::ptr::null(), 0, false),
+                    BSrc::PackedF16(p) if j + nb < n => {
+                        let jn = j + nb;
+                        let next = p.add((jn / P) * k * P + pc * P) as *const f32;
+                        (next, kc * P / 2, n - jn > P && nb > P, k * P / 2)
+                    }
+                    _ => (core::ptr::null(), 0, false, 0),
                 };
                 let share = (pf_total / tiles_here).div_ceil(P) * P;
                 let mut i = ic;
@@ -223,11 +239,21 @@ pub(crate) unsafe fn gemm<
                         pf: pf.wrapping_add(done),
                         pf_len: share.min(pf_total.saturating_sub(done)),
                         pf2,
+                        pf_ps,
+                        src: core::ptr::null(),
+                        sps: k * P,
                     };
-                    if cols > P || nb == P {
-                        tiles::<V, H, MR, NV>(r, &t);
-                    } else {
-                        tiles::<V, H, MR, NV1>(r, &t);
+                    match cvt {
+                        Some(src) if i == ic => {
+                            let t = Tile { src, ..t };
+                            if cols > P || nb == P {
+                                tile::<V, H, MR, NV, true>(&t);
+                            } else {
+                                tile::<V, H, MR, NV1, true>(&t);
+                            }
+                        }
+                        _ if cols > P || nb == P => tiles::<V, H, MR, NV>(r, &t),
+                        _ => tiles::<V, H, MR, NV1>(r, &t),
                     }
                     i += MR;
                 }
@@ -270,10 +296,15 @@ struct Tile {
     load_c: bool,
     bias: *const f32,
     /// Part of the next block of packed panels to prefetch: `pf_len` floats
-    /// (16 a line) at `pf`, and as many again `ps` on if `pf2`.
+    /// (16 a line) at `pf`, and as many again `pf_ps` on if `pf2`.
     pf: *const f32,
     pf_len: usize,
     pf2: bool,
+    pf_ps: usize,
+    /// For a converting tile: the f16 panels (`sps` halves apart) that
+    /// become the `f32` ones at `b`.
+    src: *const u16,
+    sps: usize,
 }
 
 /// [`tile`] with `r <= MR` rows, each count its own instantiation (the
@@ -283,8 +314,8 @@ unsafe fn tiles<V: Vector, H: Isa<V>, const MR: usize, const NV: usize>(r: usize
     macro_rules! arms {
         ($($n:literal)*) => {
             match r {
-                _ if r >= MR => tile::<V, H, MR, NV>(t),
-                $($n if $n < MR => tile::<V, H, $n, NV>(t),)*
+                _ if r >= MR => tile::<V, H, MR, NV, false>(t),
+                $($n if $n < MR => tile::<V, H, $n, NV, false>(t),)*
                 _ => {}
             }
         };
@@ -293,8 +324,10 @@ unsafe fn tiles<V: Vector, H: Isa<V>, const MR: usize, const NV: usize>(r: usize
 }
 
 /// The micro-kernel: `C[0..R][0..cols] (+)= A[0..R][0..kc] · Bblock`.
+/// `CVT`: the panels are read as f16 at `t.src` and stored to `t.b` (a
+/// buffer) as they are converted, for the row blocks after this one.
 #[inline(always)]
-unsafe fn tile<V: Vector, H: Isa<V>, const R: usize, const NV: usize>(t: &Tile) {
+unsafe fn tile<V: Vector, H: Isa<V>, const R: usize, const NV: usize, const CVT: bool>(t: &Tile) {
     let vpp = P / V::LANES;
     // This tile's share of the next B block (packed panels read in place
     // come from L2/L3, and the first row block would wait for them), spread
@@ -315,13 +348,22 @@ unsafe fn tile<V: Vector, H: Isa<V>, const R: usize, const NV: usize>(t: &Tile) 
     let mut acc: [[V; NV]; R] = zeroed();
     let mut ap = t.a;
     let mut bp = t.b;
+    let mut sp = t.src;
     for _ in 0..t.kc {
         // Row `p` of the panels, column `p` of A. Unrolled by `each!` with
         // literal indices: written as loops over `R` and `NV`, LLVM at times
         // left the accumulators in memory (a store after every FMA).
         let mut bv: [V; NV] = zeroed();
         each!(v < NV => {
-            bv[v] = V::load(bp.add((v / vpp) * t.ps + (v % vpp) * V::LANES));
+            let off = (v / vpp) * t.ps + (v % vpp) * V::LANES;
+            bv[v] = if CVT {
+                let x = H::load(sp.add((v / vpp) * t.sps + (v % vpp) * V::LANES));
+                // `b` is the gemm's own buffer (a `*mut` made `*const`).
+                x.store(bp.add(off) as *mut f32);
+                x
+            } else {
+                V::load(bp.add(off))
+            };
         });
         each!(r < R => {
             let s = V::splat(*ap.add(r));
@@ -331,11 +373,14 @@ unsafe fn tile<V: Vector, H: Isa<V>, const R: usize, const NV: usize>(t: &Tile) 
         });
         H::prefetch(pfp);
         if pf2 {
-            H::prefetch(pfp.wrapping_add(t.ps));
+            H::prefetch(pfp.wrapping_add(t.pf_ps));
         }
         pfp = pfp.wrapping_add(step);
         ap = ap.add(R);
         bp = bp.add(P);
+        if CVT {
+            sp = sp.add(P);
+        }
     }
     each!(r < R => {
         store_row(&acc[r], t.c.add(r * t.ldc), t.cols, t.load_c, t.bias);

@@ -99,6 +99,11 @@ pub(crate) unsafe fn soft_part<V: Vector>(p: *const u16, count: usize) -> V {
 /// What a backend adds to the generic kernel: its f16 loads, and hooks with
 /// portable defaults that an ISA may do better.
 pub(crate) trait Isa<V: Vector>: Load<V, E = u16> {
+    /// Packed f16 panels are converted inside the first row block's
+    /// micro-tile instead of in a pass of their own (worth its code where
+    /// the conversion is one instruction; default: no).
+    const FUSE_F16: bool = false;
+
     /// Hints that the cache line at `p` is read soon (default: nothing).
     #[inline(always)]
     unsafe fn prefetch(_p: *const f32) {}
@@ -195,7 +200,7 @@ pub(crate) unsafe fn gemm<
                 let whole = m_end - ic >= MR;
                 let (b, ps, cvt) = match x.b {
                     BSrc::PackedF32(p) => (p.add((j / P) * k * P + pc * P), k * P, None),
-                    BSrc::PackedF16(p) if whole => {
+                    BSrc::PackedF16(p) if H::FUSE_F16 && whole => {
                         let src = p.add((j / P) * k * P + pc * P);
                         (bufp as *const f32, kc * P, Some(src))
                     }
@@ -240,20 +245,16 @@ pub(crate) unsafe fn gemm<
                         pf_len: share.min(pf_total.saturating_sub(done)),
                         pf2,
                         pf_ps,
-                        src: core::ptr::null(),
+                        src: match cvt {
+                            Some(src) if i == ic => src,
+                            _ => core::ptr::null(),
+                        },
                         sps: k * P,
                     };
-                    match cvt {
-                        Some(src) if i == ic => {
-                            let t = Tile { src, ..t };
-                            if cols > P || nb == P {
-                                tile::<V, H, MR, NV, true>(&t);
-                            } else {
-                                tile::<V, H, MR, NV1, true>(&t);
-                            }
-                        }
-                        _ if cols > P || nb == P => tiles::<V, H, MR, NV>(r, &t),
-                        _ => tiles::<V, H, MR, NV1>(r, &t),
+                    if cols > P || nb == P {
+                        tiles::<V, H, MR, NV>(r, &t);
+                    } else {
+                        tiles::<V, H, MR, NV1>(r, &t);
                     }
                     i += MR;
                 }
@@ -314,8 +315,8 @@ unsafe fn tiles<V: Vector, H: Isa<V>, const MR: usize, const NV: usize>(r: usize
     macro_rules! arms {
         ($($n:literal)*) => {
             match r {
-                _ if r >= MR => tile::<V, H, MR, NV, false>(t),
-                $($n if $n < MR => tile::<V, H, $n, NV, false>(t),)*
+                _ if r >= MR => tile::<V, H, MR, MR, NV>(t),
+                $($n if $n < MR => tile::<V, H, MR, $n, NV>(t),)*
                 _ => {}
             }
         };
@@ -324,10 +325,32 @@ unsafe fn tiles<V: Vector, H: Isa<V>, const MR: usize, const NV: usize>(r: usize
 }
 
 /// The micro-kernel: `C[0..R][0..cols] (+)= A[0..R][0..kc] · Bblock`.
-/// `CVT`: the panels are read as f16 at `t.src` and stored to `t.b` (a
-/// buffer) as they are converted, for the row blocks after this one.
+/// With `t.src` set (only for `R = MR` and where `H::FUSE_F16`), the panels
+/// are read as f16 there and stored to `t.b` (the gemm's buffer) as they are
+/// converted, for the row blocks after this one; both loops share the rest.
 #[inline(always)]
-unsafe fn tile<V: Vector, H: Isa<V>, const R: usize, const NV: usize, const CVT: bool>(t: &Tile) {
+unsafe fn tile<V: Vector, H: Isa<V>, const MR: usize, const R: usize, const NV: usize>(t: &Tile) {
+    // C's lines are read (or written) at the end: start fetching them now.
+    for r in 0..R {
+        let c = t.c.add(r * t.ldc);
+        H::prefetch(c);
+        H::prefetch(c.add(t.cols - 1));
+    }
+    let acc = if H::FUSE_F16 && R == MR && !t.src.is_null() {
+        kloop::<V, H, R, NV, true>(t)
+    } else {
+        kloop::<V, H, R, NV, false>(t)
+    };
+    each!(r < R => {
+        store_row(&acc[r], t.c.add(r * t.ldc), t.cols, t.load_c, t.bias);
+    });
+}
+
+/// [`tile`]'s loop over `k`; `CVT`: B from f16 at `t.src`, see there.
+#[inline(always)]
+unsafe fn kloop<V: Vector, H: Isa<V>, const R: usize, const NV: usize, const CVT: bool>(
+    t: &Tile,
+) -> [[V; NV]; R] {
     let vpp = P / V::LANES;
     // This tile's share of the next B block (packed panels read in place
     // come from L2/L3, and the first row block would wait for them), spread
@@ -339,12 +362,6 @@ unsafe fn tile<V: Vector, H: Isa<V>, const R: usize, const NV: usize, const CVT:
         (t.pf, t.pf_len.div_ceil(t.kc))
     };
     let pf2 = NV * V::LANES > P && t.pf2;
-    // C's lines are read (or written) at the end: start fetching them now.
-    for r in 0..R {
-        let c = t.c.add(r * t.ldc);
-        H::prefetch(c);
-        H::prefetch(c.add(t.cols - 1));
-    }
     let mut acc: [[V; NV]; R] = zeroed();
     let mut ap = t.a;
     let mut bp = t.b;
@@ -382,9 +399,7 @@ unsafe fn tile<V: Vector, H: Isa<V>, const R: usize, const NV: usize, const CVT:
             sp = sp.add(P);
         }
     }
-    each!(r < R => {
-        store_row(&acc[r], t.c.add(r * t.ldc), t.cols, t.load_c, t.bias);
-    });
+    acc
 }
 
 /// `C[0..cols] = acc (+ bias) (+ C)`, masked past `cols`.

@@ -30,6 +30,8 @@ impl Load<__m256> for F16c {
 }
 
 impl Isa<__m256> for F16c {
+    const FUSE_F16: bool = true;
+
     #[inline(always)]
     unsafe fn prefetch(p: *const f32) {
         prefetch(p)

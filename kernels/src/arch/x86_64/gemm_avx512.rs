@@ -27,6 +27,8 @@ impl Load<__m512> for Cvt {
 // Prefetch and the 8 x 8 transposes come from AVX2 (every AVX-512F CPU has
 // AVX2, FMA and F16C; the wrappers below enable them).
 impl Isa<__m512> for Cvt {
+    const FUSE_F16: bool = true;
+
     #[inline(always)]
     unsafe fn prefetch(p: *const f32) {
         prefetch(p)

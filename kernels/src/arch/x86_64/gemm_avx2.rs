@@ -100,6 +100,10 @@ pub(crate) unsafe fn transpose_panel<L: Load<__m256>>(
         if c0 + 8 <= w {
             while p + 8 <= kc {
                 let o = tr8(core::array::from_fn(|i| {
+                    // The next panel's rows, 16 on: in flight while this
+                    // panel is transposed and multiplied (a hint; an
+                    // address past B is never read).
+                    prefetch(src.wrapping_add((c0 + i + 16) * ld + p) as *const f32);
                     L::load(src.add((c0 + i) * ld + p))
                 }));
                 for (j, v) in o.iter().enumerate() {

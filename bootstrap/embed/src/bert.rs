@@ -8,9 +8,10 @@
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::format::{Dtype, Header, ModelConfig, TensorInfo};
+use crate::format::{Dtype, Header, Layout, ModelConfig, TensorInfo};
 use crate::mmap::{as_f32s, as_u16s};
 use crate::ops::{self, Linear, Mat, OpScratch};
+use rayo_kernels::{PackedB, Rhs};
 
 /// Tokens per forward pass: ~15 KB of scratch per token at all-MiniLM-L6-v2's sizes, so
 /// ~15 MiB at most; far past the size where gemm stops getting faster with more rows.
@@ -205,21 +206,76 @@ fn vector<'a>(h: &Header, file: &'a [u8], name: &str, len: usize) -> Result<&'a 
         .ok_or_else(|| format!("tensor {name:?} is not 4-byte aligned in memory"))
 }
 
-fn matrix<'a>(
+/// A `rows x cols` f32 or f16 matrix of `h`: its info and bytes in `file`.
+fn matrix_bytes<'a, 'h>(
+    h: &'h Header,
+    file: &'a [u8],
+    name: &str,
+    rows: usize,
+    cols: usize,
+) -> Result<(&'h TensorInfo, &'a [u8]), String> {
+    let t = tensor(h, name)?;
+    check_shape(t, &[rows, cols])?;
+    if t.dtype == Dtype::U8 {
+        return Err(format!("tensor {name:?} is u8; matrices are f32 or f16"));
+    }
+    Ok((t, &file[t.offset..t.offset + t.len]))
+}
+
+fn unaligned(name: &str) -> String {
+    format!("tensor {name:?} is not aligned in memory")
+}
+
+/// An embedding table: row-major, rows looked up one by one.
+fn table<'a>(
     h: &Header,
     file: &'a [u8],
     name: &str,
     rows: usize,
     cols: usize,
 ) -> Result<Mat<'a>, String> {
-    let t = tensor(h, name)?;
-    check_shape(t, &[rows, cols])?;
-    let bytes = &file[t.offset..t.offset + t.len];
-    let unaligned = || format!("tensor {name:?} is not aligned in memory");
+    let (t, bytes) = matrix_bytes(h, file, name, rows, cols)?;
+    if t.layout != Layout::RowMajor {
+        return Err(format!(
+            "tensor {name:?} is in layout {}; embedding tables are rowmajor",
+            t.layout.name()
+        ));
+    }
     match t.dtype {
-        Dtype::F32 => as_f32s(bytes).map(Mat::F32).ok_or_else(unaligned),
-        Dtype::F16 => as_u16s(bytes).map(Mat::F16).ok_or_else(unaligned),
-        Dtype::U8 => Err(format!("tensor {name:?} is u8; matrices are f32 or f16")),
+        Dtype::F32 => as_f32s(bytes).map(Mat::F32),
+        _ => as_u16s(bytes).map(Mat::F16),
+    }
+    .ok_or_else(|| unaligned(name))
+}
+
+/// A Linear weight `n x k` as the gemm's B operand: row-major (`out x in`, transposed by
+/// each product as it goes) or the kernels' packed panels, read in place.
+fn weight<'a>(
+    h: &Header,
+    file: &'a [u8],
+    name: &str,
+    n: usize,
+    k: usize,
+) -> Result<Rhs<'a>, String> {
+    let (t, bytes) = matrix_bytes(h, file, name, n, k)?;
+    let nk = rayo_kernels::Layout::NxK;
+    match (t.layout, t.dtype) {
+        (Layout::RowMajor, Dtype::F32) => as_f32s(bytes)
+            .map(|w| Rhs::F32(rayo_kernels::Mat::new(w, n, k), nk))
+            .ok_or_else(|| unaligned(name)),
+        (Layout::RowMajor, _) => as_u16s(bytes)
+            .map(|w| Rhs::F16(rayo_kernels::Mat::new(w, n, k), nk))
+            .ok_or_else(|| unaligned(name)),
+        (Layout::Panels, dtype) => {
+            let packed = if dtype == Dtype::F32 {
+                PackedB::from_bytes::<f32>(bytes, k, n)
+            } else {
+                PackedB::from_bytes::<u16>(bytes, k, n)
+            };
+            packed
+                .map(Rhs::Packed)
+                .map_err(|e| format!("tensor {name:?}: {e}"))
+        }
     }
 }
 
@@ -233,7 +289,7 @@ impl<'a> Bert<'a> {
         let linear =
             |name: String, n: usize, k: usize, bias: String| -> Result<Linear<'a>, String> {
                 Ok(Linear {
-                    w: matrix(h, file, &name, n, k)?,
+                    w: weight(h, file, &name, n, k)?,
                     b: vector(h, file, &bias, n)?,
                     n,
                     k,
@@ -281,9 +337,9 @@ impl<'a> Bert<'a> {
             ));
         }
         Ok(Bert {
-            word: matrix(h, file, names::WORD, c.vocab, hd)?,
-            position: matrix(h, file, names::POSITION, c.max_positions, hd)?,
-            token_type: matrix(h, file, names::TOKEN_TYPE, c.type_vocab, hd)?,
+            word: table(h, file, names::WORD, c.vocab, hd)?,
+            position: table(h, file, names::POSITION, c.max_positions, hd)?,
+            token_type: table(h, file, names::TOKEN_TYPE, c.type_vocab, hd)?,
             norm: norm(names::NORM_WEIGHT, names::NORM_BIAS)?,
             layers,
             config: c.clone(),

@@ -14,7 +14,7 @@ use miniserde::json::{Number, Value};
 
 use crate::bert::names;
 use crate::error::Error;
-use crate::format::{self, Dtype, ModelConfig, TensorData};
+use crate::format::{self, Dtype, Layout, ModelConfig, TensorData};
 use crate::half::{f16_to_f32, f32_to_f16};
 
 /// How to store the matrices.
@@ -313,10 +313,17 @@ pub fn convert(files: &ModelFiles, opts: &Options) -> Result<(Vec<u8>, Report), 
     let vector = |name: &str, data: Vec<f32>| TensorData {
         name: name.to_string(),
         dtype: Dtype::F32,
+        layout: Layout::RowMajor,
         shape: vec![data.len()],
         data: data.iter().flat_map(|v| v.to_le_bytes()).collect(),
     };
-    let mut matrix = |name: &str, rows: usize, data: Vec<f32>| -> Result<TensorData, Error> {
+    // A table (embeddings, row-major) or, with `layout` Panels, a Linear weight stored as
+    // the gemm kernels' packed panels.
+    let mut matrix = |name: &str,
+                      rows: usize,
+                      data: Vec<f32>,
+                      layout: Layout|
+     -> Result<TensorData, Error> {
         let cols = data.len() / rows;
         let (dtype, bytes) = match opts.precision {
             Precision::F32 => (
@@ -340,17 +347,23 @@ pub fn convert(files: &ModelFiles, opts: &Options) -> Result<(Vec<u8>, Report), 
                 (Dtype::F16, bytes)
             }
         };
+        let data = match layout {
+            Layout::RowMajor => bytes,
+            Layout::Panels => format::to_panels(&bytes, rows, cols, dtype.size()),
+        };
         Ok(TensorData {
             name: name.to_string(),
             dtype,
+            layout,
             shape: vec![rows, cols],
-            data: bytes,
+            data,
         })
     };
 
     out.push(TensorData {
         name: names::VOCAB.to_string(),
         dtype: Dtype::U8,
+        layout: Layout::RowMajor,
         shape: vec![files.vocab_txt.len()],
         data: files.vocab_txt.to_vec(),
     });
@@ -366,12 +379,22 @@ pub fn convert(files: &ModelFiles, opts: &Options) -> Result<(Vec<u8>, Report), 
         "embeddings.position_embeddings.weight",
         &[config.max_positions, h],
     )?;
-    out.push(matrix(names::POSITION, config.max_positions, pos)?);
+    out.push(matrix(
+        names::POSITION,
+        config.max_positions,
+        pos,
+        Layout::RowMajor,
+    )?);
     let typ = take(
         "embeddings.token_type_embeddings.weight",
         &[config.type_vocab, h],
     )?;
-    out.push(matrix(names::TOKEN_TYPE, config.type_vocab, typ)?);
+    out.push(matrix(
+        names::TOKEN_TYPE,
+        config.type_vocab,
+        typ,
+        Layout::RowMajor,
+    )?);
     for i in 0..config.layers {
         let hf = |s: &str| format!("encoder.layer.{i}.{s}");
         let ours = |p: usize| names::layer(i, names::LAYER[p]);
@@ -384,12 +407,13 @@ pub fn convert(files: &ModelFiles, opts: &Options) -> Result<(Vec<u8>, Report), 
             )?);
             qkv_b.extend(take(&hf(&format!("attention.self.{part}.bias")), &[h])?);
         }
-        out.push(matrix(&ours(0), 3 * h, qkv_w)?);
+        out.push(matrix(&ours(0), 3 * h, qkv_w, Layout::Panels)?);
         out.push(vector(&ours(1), qkv_b));
         out.push(matrix(
             &ours(2),
             h,
             take(&hf("attention.output.dense.weight"), &[h, h])?,
+            Layout::Panels,
         )?);
         out.push(vector(
             &ours(3),
@@ -407,6 +431,7 @@ pub fn convert(files: &ModelFiles, opts: &Options) -> Result<(Vec<u8>, Report), 
             &ours(6),
             f,
             take(&hf("intermediate.dense.weight"), &[f, h])?,
+            Layout::Panels,
         )?);
         out.push(vector(
             &ours(7),
@@ -416,6 +441,7 @@ pub fn convert(files: &ModelFiles, opts: &Options) -> Result<(Vec<u8>, Report), 
             &ours(8),
             h,
             take(&hf("output.dense.weight"), &[h, f])?,
+            Layout::Panels,
         )?);
         out.push(vector(&ours(9), take(&hf("output.dense.bias"), &[h])?));
         out.push(vector(
@@ -426,7 +452,7 @@ pub fn convert(files: &ModelFiles, opts: &Options) -> Result<(Vec<u8>, Report), 
     }
     // Last: only a few of its rows are read per request.
     let word = take("embeddings.word_embeddings.weight", &[config.vocab, h])?;
-    out.push(matrix(names::WORD, config.vocab, word)?);
+    out.push(matrix(names::WORD, config.vocab, word, Layout::RowMajor)?);
 
     let ignored = st.keys().filter(|k| !used.contains(k)).cloned().collect();
     let bytes = format::write(&config, &out).map_err(cerr)?;
@@ -590,9 +616,22 @@ mod tests {
             .map_err(|e| e.to_string())
     }
 
+    /// A tensor's values in row-major order (Linear weights are stored as panels).
     fn tensor_f32(file: &[u8], name: &str) -> Vec<f32> {
         let h = read_header(file).unwrap();
         let t = h.tensor(name).unwrap();
+        let values = stored_f32(file, t);
+        if t.layout == Layout::RowMajor {
+            return values;
+        }
+        let (n, k) = (t.shape[0], t.shape[1]);
+        let at = |j: usize, p: usize| values[(j / 16) * 16 * k + 16 * p + j % 16];
+        // Rows past n in the last panel are zero.
+        assert!((n..n.div_ceil(16) * 16).all(|j| (0..k).all(|p| at(j, p) == 0.0)));
+        (0..n).flat_map(|j| (0..k).map(move |p| at(j, p))).collect()
+    }
+
+    fn stored_f32(file: &[u8], t: &format::TensorInfo) -> Vec<f32> {
         match t.dtype {
             Dtype::F32 => file[t.offset..t.offset + t.len]
                 .chunks_exact(4)
@@ -651,12 +690,18 @@ mod tests {
                 Dtype::F32
             };
             assert_eq!(matrix_dtype, want_dtype);
+            let layout = |n: &str| h.tensor(n).unwrap().layout;
+            assert_eq!(layout("layers.0.ffn.up.weight"), Layout::Panels);
+            assert_eq!(layout("layers.0.attention.qkv.weight"), Layout::Panels);
+            assert_eq!(layout("embeddings.word"), Layout::RowMajor);
             assert_eq!(h.tensor("layers.0.ffn.up.bias").unwrap().dtype, Dtype::F32);
             let v = h.tensor("vocab.txt").unwrap();
             assert_eq!(&file[v.offset..v.offset + v.len], VOCAB.as_bytes());
             assert!(h.tensor("pooler.dense.weight").is_none());
-            // What the encoder needs, nothing else: it loads.
-            crate::bert::Bert::new(&h, &file).unwrap();
+            // What the encoder needs, nothing else: it loads (from a 64-byte aligned copy,
+            // as a mapping is: the panels are read in place).
+            let w = crate::Weights::from_bytes(&file, "converted", crate::Verify::Full).unwrap();
+            crate::Model::load(&w).unwrap();
         }
         // The same input gives the same bytes.
         assert_eq!(

@@ -20,8 +20,9 @@ use crate::checksum::checksum;
 
 pub const MAGIC: [u8; 8] = *b"RAYO-WT\0";
 /// The one version this build reads and writes. A reader accepts exactly the versions it
-/// knows: a new layout (packed gemm panels) or a new field is a new version, refused with a
-/// clear error by an older function rather than misread.
+/// knows: a new field is a new version, refused with a clear error by an older function
+/// rather than misread. A new layout needs none: a reader refuses a layout it does not know,
+/// naming the tensor (how builds before the packed panels treat [`Layout::Panels`]).
 pub const VERSION: u32 = 1;
 /// Alignment of every tensor's offset: a cache line, and any SIMD load's alignment.
 pub const ALIGN: usize = 64;
@@ -99,26 +100,72 @@ impl Dtype {
     }
 }
 
-/// How a tensor's elements are ordered. Version 1 knows only row-major (C order: the last
-/// dimension contiguous). The gemm kernels' packed-B panels will be a new layout code (with
-/// the panel width in `layout_param`) in a new file version.
+/// How a tensor's elements are ordered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
+    /// Code 0, parameter 0: C order, the last dimension contiguous.
     RowMajor,
+    /// Code 1, parameter [`PANEL`]: a Linear weight `[n, k]` (f32 or f16) as the gemm
+    /// kernels' packed B (`rayo_kernels::PackedB`, B = Wᵀ): the `n` rows cut into panels of
+    /// 16, panel after panel, each holding its 16 rows' element `p` side by side for every
+    /// `p < k`; `W[j][p]` at index `(j / 16) * 16k + 16p + j % 16`, rows `n..` of the last
+    /// panel zero. Read in place, with no transpose per product.
+    Panels,
 }
+
+/// Rows of a [`Layout::Panels`] panel (`rayo_kernels::PackedB::PANEL`).
+pub const PANEL: usize = 16;
 
 impl Layout {
     pub fn code(self) -> u32 {
         match self {
             Layout::RowMajor => 0,
+            Layout::Panels => 1,
+        }
+    }
+
+    pub fn param(self) -> u32 {
+        match self {
+            Layout::RowMajor => 0,
+            Layout::Panels => PANEL as u32,
         }
     }
 
     pub fn name(self) -> &'static str {
         match self {
             Layout::RowMajor => "rowmajor",
+            Layout::Panels => "panels16",
         }
     }
+
+    /// The bytes a tensor of `shape` and `dtype` takes in this layout, `None` if the layout
+    /// does not apply (panels are 2-dimensional f32 or f16) or the count overflows `u64`.
+    pub fn bytes(self, shape: &[usize], dtype: Dtype) -> Option<u64> {
+        let elements = match (self, shape) {
+            (Layout::RowMajor, _) => shape
+                .iter()
+                .try_fold(1u64, |n, &d| n.checked_mul(d as u64))?,
+            (Layout::Panels, &[n, k]) if dtype != Dtype::U8 => (n.div_ceil(PANEL) as u64)
+                .checked_mul(PANEL as u64)?
+                .checked_mul(k as u64)?,
+            (Layout::Panels, _) => return None,
+        };
+        elements.checked_mul(dtype.size() as u64)
+    }
+}
+
+/// Reorders a row-major `[n, k]` matrix of `size`-byte elements into [`Layout::Panels`]
+/// (the last panel's missing rows zero).
+pub fn to_panels(rows: &[u8], n: usize, k: usize, size: usize) -> Vec<u8> {
+    let mut out = vec![0u8; n.div_ceil(PANEL) * PANEL * k * size];
+    for j in 0..n {
+        for p in 0..k {
+            let from = (j * k + p) * size;
+            let to = ((j / PANEL) * PANEL * k + p * PANEL + j % PANEL) * size;
+            out[to..to + size].copy_from_slice(&rows[from..from + size]);
+        }
+    }
+    out
 }
 
 /// The network's shape and the function's sequence cap, from the file's header.
@@ -396,12 +443,16 @@ fn read_entry(
     };
     let layout_code = u32_at(e, 68);
     let layout_param = u32_at(e, 72);
-    if layout_code != 0 || layout_param != 0 {
-        return bad(format!(
-            "layout {layout_code} (parameter {layout_param}) is not known to this build \
-             (version 1 knows 0 = rowmajor, parameter 0)"
-        ));
-    }
+    let layout = match (layout_code, layout_param) {
+        (0, 0) => Layout::RowMajor,
+        (1, p) if p as usize == PANEL => Layout::Panels,
+        _ => {
+            return bad(format!(
+                "layout {layout_code} (parameter {layout_param}) is not known to this build \
+                 (it knows 0 = rowmajor with parameter 0, 1 = panels with parameter {PANEL})"
+            ))
+        }
+    };
     let ndim = u32_at(e, 76) as usize;
     if ndim == 0 || ndim > MAX_DIMS {
         return bad(format!("{ndim} dimensions, expected 1 to {MAX_DIMS}"));
@@ -422,15 +473,19 @@ fn read_entry(
     if !all_zero(&e[120..ENTRY_LEN]) {
         return bad("reserved bytes 120..128 are not zero".to_string());
     }
-    let elements = shape
-        .iter()
-        .try_fold(1u64, |n, &d| n.checked_mul(d as u64))
-        .and_then(|n| n.checked_mul(dtype.size() as u64));
-    if elements != Some(len) {
+    if layout == Layout::Panels && (ndim != 2 || dtype == Dtype::U8) {
         return bad(format!(
-            "length {len} bytes, but shape {shape:?} of {} is {} bytes",
+            "layout panels16 holds 2-dimensional f32 or f16 matrices, not shape {shape:?} of {}",
+            dtype.name()
+        ));
+    }
+    let bytes = layout.bytes(shape, dtype);
+    if bytes != Some(len) {
+        return bad(format!(
+            "length {len} bytes, but shape {shape:?} of {} in layout {} is {} bytes",
             dtype.name(),
-            elements.map_or("more than 2^64".to_string(), |n| n.to_string())
+            layout.name(),
+            bytes.map_or("more than 2^64".to_string(), |n| n.to_string())
         ));
     }
     if !offset.is_multiple_of(ALIGN as u64) || offset < data_start as u64 {
@@ -450,7 +505,7 @@ fn read_entry(
     Ok(TensorInfo {
         name,
         dtype,
-        layout: Layout::RowMajor,
+        layout,
         shape: shape.to_vec(),
         offset: offset as usize,
         len: len as usize,
@@ -513,6 +568,7 @@ pub fn reseal(file: &mut [u8]) {
 pub struct TensorData {
     pub name: String,
     pub dtype: Dtype,
+    pub layout: Layout,
     pub shape: Vec<usize>,
     pub data: Vec<u8>,
 }
@@ -527,14 +583,15 @@ pub fn write(config: &ModelConfig, tensors: &[TensorData]) -> Result<Vec<u8>, St
     let mut offsets = Vec::with_capacity(tensors.len());
     let mut end = align_up(header_len);
     for t in tensors {
-        let want: usize = t.shape.iter().product::<usize>() * t.dtype.size();
-        if t.data.len() != want || t.shape.is_empty() || t.shape.len() > MAX_DIMS {
+        let want = t.layout.bytes(&t.shape, t.dtype);
+        if want != Some(t.data.len() as u64) || t.shape.is_empty() || t.shape.len() > MAX_DIMS {
             return Err(format!(
-                "tensor {:?}: {} bytes for shape {:?} of {}",
+                "tensor {:?}: {} bytes for shape {:?} of {} in layout {}",
                 t.name,
                 t.data.len(),
                 t.shape,
-                t.dtype.name()
+                t.dtype.name(),
+                t.layout.name()
             ));
         }
         if t.name.is_empty()
@@ -592,7 +649,8 @@ pub fn write(config: &ModelConfig, tensors: &[TensorData]) -> Result<Vec<u8>, St
         let e = TABLE_START + i * ENTRY_LEN;
         out[e..e + t.name.len()].copy_from_slice(t.name.as_bytes());
         put32(&mut out, e + 64, t.dtype.code());
-        put32(&mut out, e + 68, Layout::RowMajor.code());
+        put32(&mut out, e + 68, t.layout.code());
+        put32(&mut out, e + 72, t.layout.param());
         put32(&mut out, e + 76, t.shape.len() as u32);
         for (d, &n) in t.shape.iter().enumerate() {
             put32(&mut out, e + 80 + 4 * d, n as u32);
@@ -628,11 +686,12 @@ mod tests {
     }
 
     fn file() -> Vec<u8> {
-        let t = |name: &str, dtype, shape: Vec<usize>| {
-            let n: usize = shape.iter().product::<usize>() * Dtype::size(dtype);
+        let t = |name: &str, dtype, layout: Layout, shape: Vec<usize>| {
+            let n = layout.bytes(&shape, dtype).unwrap();
             TensorData {
                 name: name.into(),
                 dtype,
+                layout,
                 shape,
                 data: (0..n).map(|i| i as u8).collect(),
             }
@@ -640,9 +699,10 @@ mod tests {
         write(
             &config(),
             &[
-                t("a", Dtype::F32, vec![3]),
-                t("b", Dtype::F16, vec![2, 5]),
-                t("c", Dtype::U8, vec![7]),
+                t("a", Dtype::F32, Layout::RowMajor, vec![3]),
+                t("b", Dtype::F16, Layout::RowMajor, vec![2, 5]),
+                t("c", Dtype::U8, Layout::RowMajor, vec![7]),
+                t("d", Dtype::F16, Layout::Panels, vec![3, 2]),
             ],
         )
         .unwrap()
@@ -655,7 +715,7 @@ mod tests {
         verify_data(&h, &f).unwrap();
         assert_eq!(h.config, config());
         let names: Vec<_> = h.tensors.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(names, ["a", "b", "c", "d"]);
         for t in &h.tensors {
             assert_eq!(t.offset % ALIGN, 0);
         }
@@ -665,6 +725,12 @@ mod tests {
             (Dtype::F16, vec![2, 5], 20)
         );
         assert_eq!(&f[b.offset..b.offset + 3], &[0, 1, 2]);
+        // 3 rows padded to one panel of 16, 2 columns, 2 bytes each.
+        let d = h.tensor("d").unwrap();
+        assert_eq!(
+            (d.layout, d.shape.clone(), d.len),
+            (Layout::Panels, vec![3, 2], 64)
+        );
         assert_eq!(file(), f, "deterministic");
     }
 
@@ -694,6 +760,38 @@ mod tests {
         let mut g = f.clone();
         g.push(0);
         assert!(err(&g).contains("bytes appended"));
+    }
+
+    /// The panels are the kernels' packed B of the weight's transpose, byte for byte.
+    #[test]
+    fn panels_are_the_kernels_packed_b() {
+        for (n, k) in [(3, 2), (16, 5), (40, 7), (1, 1)] {
+            let w: Vec<u16> = (0..n * k)
+                .map(|i| (i as u16).wrapping_mul(40503) | 1)
+                .collect();
+            let rows: Vec<u8> = w.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let ours = to_panels(&rows, n, k, 2);
+            let len = rayo_kernels::PackedB::len(k, n).unwrap();
+            let mut buf = vec![0u16; len + 31];
+            let out = &mut rayo_kernels::PackedB::aligned_mut(&mut buf)[..len];
+            let packed = rayo_kernels::PackedB::pack(
+                rayo_kernels::Mat::new(&w, n, k),
+                rayo_kernels::Layout::NxK,
+                out,
+            )
+            .unwrap();
+            let theirs: Vec<u8> = packed
+                .as_f16()
+                .unwrap()
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect();
+            assert_eq!(ours, theirs, "n {n} k {k}");
+            assert_eq!(
+                Some(ours.len() as u64),
+                Layout::Panels.bytes(&[n, k], Dtype::F16)
+            );
+        }
     }
 
     #[test]
@@ -737,7 +835,24 @@ mod tests {
             err(&g)
         };
         assert!(edit(e0 + 64, &9u32.to_le_bytes()).contains("dtype code 9"));
-        assert!(edit(e0 + 68, &1u32.to_le_bytes()).contains("layout 1"));
+        assert!(edit(e0 + 68, &1u32.to_le_bytes()).contains("layout 1 (parameter 0)"));
+        // Panels of a vector, and of a matrix with a panel width the kernels do not use.
+        let mut panels = 1u32.to_le_bytes().to_vec();
+        panels.extend_from_slice(&16u32.to_le_bytes());
+        let e = edit(e0 + 68, &panels);
+        assert!(
+            e.contains("holds 2-dimensional f32 or f16 matrices, not shape [3]"),
+            "{e}"
+        );
+        let d = e0 + 3 * ENTRY_LEN;
+        let e = edit(d + 72, &8u32.to_le_bytes());
+        assert!(e.contains("layout 1 (parameter 8) is not known"), "{e}");
+        // A row-major length where the panels' is due.
+        let e = edit(d + 104, &12u64.to_le_bytes());
+        assert!(
+            e.contains("length 12 bytes, but shape [3, 2] of f16 in layout panels16 is 64"),
+            "{e}"
+        );
         assert!(edit(e0 + 76, &0u32.to_le_bytes()).contains("0 dimensions"));
         assert!(edit(e0 + 80, &4u32.to_le_bytes()).contains("length 12 bytes, but shape [4]"));
         assert!(edit(e0 + 96, &65u64.to_le_bytes()).contains("not 64-byte aligned"));

@@ -2,7 +2,7 @@
 //! reader's fuzz entry point, and a tiny random BERT to test with.
 
 use crate::bert::names;
-use crate::format::{self, Dtype, ModelConfig, TensorData};
+use crate::format::{self, Dtype, Layout, ModelConfig, TensorData};
 use crate::half::f32_to_f16;
 use crate::{Model, Verify, Weights, Workspace};
 
@@ -77,6 +77,13 @@ pub fn tiny_model(seed: u64, f16: bool) -> Vec<u8> {
 
 /// [`tiny_model`] with `layers` layers (1 makes a file under libFuzzer's 8 KB inputs).
 pub fn tiny_model_with(seed: u64, f16: bool, layers: usize) -> Vec<u8> {
+    tiny_model_in(seed, f16, layers, Layout::Panels)
+}
+
+/// [`tiny_model_with`] with the Linear weights in `linear`'s layout: the converter writes
+/// [`Layout::Panels`]; [`Layout::RowMajor`] (PyTorch's `out x in`) is read as well. The
+/// same seed gives the same weights in either.
+pub fn tiny_model_in(seed: u64, f16: bool, layers: usize, linear: Layout) -> Vec<u8> {
     let vocab = TINY_VOCAB.lines().count();
     let config = ModelConfig {
         model_id: "tiny-bert".to_string(),
@@ -102,6 +109,7 @@ pub fn tiny_model_with(seed: u64, f16: bool, layers: usize) -> Vec<u8> {
     let mut tensors = vec![TensorData {
         name: names::VOCAB.into(),
         dtype: Dtype::U8,
+        layout: Layout::RowMajor,
         shape: vec![TINY_VOCAB.len()],
         data: TINY_VOCAB.as_bytes().to_vec(),
     }];
@@ -111,23 +119,25 @@ pub fn tiny_model_with(seed: u64, f16: bool, layers: usize) -> Vec<u8> {
             tensors.push(TensorData {
                 name,
                 dtype: Dtype::F32,
+                layout: Layout::RowMajor,
                 shape: vec![n],
                 data: v.iter().flat_map(|x| x.to_le_bytes()).collect(),
             });
         };
-    let mut mats: Vec<(String, usize, usize)> = vec![
-        (names::WORD.into(), vocab, h),
-        (names::POSITION.into(), config.max_positions, h),
-        (names::TOKEN_TYPE.into(), config.type_vocab, h),
+    let table = Layout::RowMajor;
+    let mut mats: Vec<(String, usize, usize, Layout)> = vec![
+        (names::WORD.into(), vocab, h, table),
+        (names::POSITION.into(), config.max_positions, h, table),
+        (names::TOKEN_TYPE.into(), config.type_vocab, h, table),
     ];
     vector(names::NORM_WEIGHT.into(), h, 1.0, 0.2, &mut next);
     vector(names::NORM_BIAS.into(), h, 0.0, 0.1, &mut next);
     for i in 0..config.layers {
         let n = |p: usize| names::layer(i, names::LAYER[p]);
-        mats.push((n(0), 3 * h, h));
-        mats.push((n(2), h, h));
-        mats.push((n(6), f, h));
-        mats.push((n(8), h, f));
+        mats.push((n(0), 3 * h, h, linear));
+        mats.push((n(2), h, h, linear));
+        mats.push((n(6), f, h, linear));
+        mats.push((n(8), h, f, linear));
         vector(n(1), 3 * h, 0.0, 0.1, &mut next);
         vector(n(3), h, 0.0, 0.1, &mut next);
         vector(n(4), h, 1.0, 0.2, &mut next);
@@ -137,9 +147,9 @@ pub fn tiny_model_with(seed: u64, f16: bool, layers: usize) -> Vec<u8> {
         vector(n(10), h, 1.0, 0.2, &mut next);
         vector(n(11), h, 0.0, 0.1, &mut next);
     }
-    for (name, rows, cols) in mats {
+    for (name, rows, cols, layout) in mats {
         let v: Vec<f32> = (0..rows * cols).map(|_| next(0.5)).collect();
-        let (dtype, data) = if f16 {
+        let (dtype, data): (Dtype, Vec<u8>) = if f16 {
             (
                 Dtype::F16,
                 v.iter()
@@ -149,9 +159,14 @@ pub fn tiny_model_with(seed: u64, f16: bool, layers: usize) -> Vec<u8> {
         } else {
             (Dtype::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect())
         };
+        let data = match layout {
+            Layout::RowMajor => data,
+            Layout::Panels => format::to_panels(&data, rows, cols, dtype.size()),
+        };
         tensors.push(TensorData {
             name,
             dtype,
+            layout,
             shape: vec![rows, cols],
             data,
         });

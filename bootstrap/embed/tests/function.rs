@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use rayo_embed::fuzzing::tiny_model;
+use rayo_embed::format::Layout;
+use rayo_embed::fuzzing::{tiny_model, tiny_model_in};
 use rayo_embed::{Model, Verify, Weights, Workspace};
 use rayo_emulator::{Config, Emulator, OutcomeKind};
 use serde_json::Value;
@@ -394,5 +395,31 @@ fn real_model_gives_the_model_card_similarities() {
     );
     for (g, w) in got.iter().zip([0.6660, 0.1046, 0.1411]) {
         assert_eq!((g * 1000.0).round(), (w * 1000.0f64).round(), "{got:?}");
+    }
+}
+
+/// Linear weights as the kernels' packed panels (what the converter writes) and as PyTorch's
+/// row-major `out x in` are the same network: the same vectors to float rounding, for f16
+/// and f32 weights and batches that fill the gemm's row blocks.
+#[test]
+fn panels_and_row_major_weights_embed_alike() {
+    let batch: Vec<&str> = (0..20).map(|i| INPUTS[i % 3]).collect();
+    for f16 in [true, false] {
+        let panels = tiny_model_in(5, f16, 2, Layout::Panels);
+        let rows = tiny_model_in(5, f16, 2, Layout::RowMajor);
+        assert_ne!(panels, rows);
+        let (a, b) = (
+            expected(&panels, &batch, true),
+            expected(&rows, &batch, true),
+        );
+        assert_eq!(a.len(), batch.len());
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            for (p, q) in x.iter().zip(y) {
+                assert!(
+                    (p - q).abs() <= 1e-5,
+                    "f16 {f16}, sentence {i}: {x:?} vs {y:?}"
+                );
+            }
+        }
     }
 }

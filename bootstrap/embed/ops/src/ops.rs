@@ -11,7 +11,7 @@
 //! Shapes are the caller's contract (the encoder sizes everything from a validated model):
 //! a mismatch is a bug and panics with both sizes, as `rayo-kernels` does.
 
-use rayo_kernels::{AttentionShape, Layout, MatMut, Rhs};
+use rayo_kernels::{AttentionShape, MatMut, Rhs};
 
 /// A weight matrix in place in the weight file: row-major `rows x cols`.
 #[derive(Clone, Copy, Debug)]
@@ -72,8 +72,9 @@ fn add_in_place(x: &mut [f32], d: &[f32]) {
 /// A PyTorch `Linear` layer: `y = x Wᵀ + b`, `W` of `n` rows (outputs) by `k` columns.
 #[derive(Clone, Copy, Debug)]
 pub struct Linear<'a> {
-    /// The weight, `n x k`.
-    pub w: Mat<'a>,
+    /// The weight as the gemm's B (`k x n`): `W` itself given as `n x k`
+    /// (`Rhs::F32`/`Rhs::F16` with `Layout::NxK`), or packed panels (`Rhs::Packed`).
+    pub w: Rhs<'a>,
     /// The bias, `n` values.
     pub b: &'a [f32],
     /// Outputs (rows of `W`).
@@ -89,17 +90,12 @@ pub struct OpScratch {
     keep: Vec<bool>,
 }
 
-/// `y (m x n) = x (m x k) · Wᵀ + b` for `lin`: `rayo_kernels::gemm` with B given as the
-/// `n x k` Linear weight (f16 converted inside the kernel, f32 read in place), the bias
-/// added on the way out.
+/// `y (m x n) = x (m x k) · Wᵀ + b` for `lin`: `rayo_kernels::gemm` with the Linear
+/// weight as B (f16 converted inside the kernel, f32 read in place), the bias added on the
+/// way out.
 pub fn linear(x: &[f32], m: usize, lin: &Linear, y: &mut [f32]) {
-    let (n, k) = (lin.n, lin.k);
-    let a = rayo_kernels::Mat::new(x, m, k);
-    let b = match lin.w {
-        Mat::F32(w) => Rhs::F32(rayo_kernels::Mat::new(w, n, k), Layout::NxK),
-        Mat::F16(w) => Rhs::F16(rayo_kernels::Mat::new(w, n, k), Layout::NxK),
-    };
-    rayo_kernels::gemm(a, b, Some(lin.b), MatMut::new(y, m, n));
+    let a = rayo_kernels::Mat::new(x, m, lin.k);
+    rayo_kernels::gemm(a, lin.w, Some(lin.b), MatMut::new(y, m, lin.n));
 }
 
 /// Per row of `gamma.len()`: `x = LayerNorm(x + delta) * gamma + beta` (the residual add,
@@ -196,6 +192,7 @@ pub fn normalize_l2(x: &mut [f32]) {
 mod tests {
     use super::*;
     use crate::half::f32_to_f16;
+    use rayo_kernels::{Layout, PackedB};
 
     fn rand(n: usize, seed: u64) -> Vec<f32> {
         let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
@@ -226,7 +223,7 @@ mod tests {
     }
 
     #[test]
-    fn linear_matches_the_definition_for_every_small_shape_and_both_dtypes() {
+    fn linear_matches_the_definition_for_every_small_shape_dtype_and_layout() {
         for m in 1..=9 {
             for n in [1, 3, 4, 5, 8, 63, 64, 65, 130] {
                 for k in [1, 3, 4, 7, 8, 9, 33] {
@@ -235,9 +232,23 @@ mod tests {
                     let b = rand(n, 11);
                     let h: Vec<u16> = w.iter().map(|&v| f32_to_f16(v)).collect();
                     let wh: Vec<f32> = h.iter().map(|&v| crate::half::f16_to_f32(v)).collect();
-                    for (mat, wref) in [(Mat::F32(&w), &w), (Mat::F16(&h), &wh)] {
+                    let len = PackedB::len(k, n).unwrap();
+                    let (mut p32, mut p16) = (vec![0f32; len + 15], vec![0u16; len + 31]);
+                    let (o32, o16) = (
+                        &mut PackedB::aligned_mut(&mut p32)[..len],
+                        &mut PackedB::aligned_mut(&mut p16)[..len],
+                    );
+                    let wm = rayo_kernels::Mat::new(&w, n, k);
+                    let hm = rayo_kernels::Mat::new(&h, n, k);
+                    let weights = [
+                        (Rhs::F32(wm, Layout::NxK), &w),
+                        (Rhs::F16(hm, Layout::NxK), &wh),
+                        (PackedB::pack(wm, Layout::NxK, o32).unwrap().into(), &w),
+                        (PackedB::pack(hm, Layout::NxK, o16).unwrap().into(), &wh),
+                    ];
+                    for (rhs, wref) in weights {
                         let lin = Linear {
-                            w: mat,
+                            w: rhs,
                             b: &b,
                             n,
                             k,

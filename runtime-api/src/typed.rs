@@ -1,12 +1,17 @@
 //! Typed handlers: the event decoded from JSON with miniserde, the result encoded back.
 //!
 //! miniserde's errors carry no detail by design, so when an event does not decode, this
-//! module finds out why on the error path only: it parses the event again as a
-//! `miniserde::json::Value` and replays it into the type's own visitor, step by step, until
-//! the step the type refuses. The success path is miniserde's, unchanged.
+//! module finds out why on the error path only: a small recursive JSON reader feeds the event
+//! into the type's own visitor again, step by step, until the step the type refuses, keeping
+//! the path to it. The success path is miniserde's, unchanged.
+//!
+//! The explainer is built for size (it ships in every typed function): no `format!`, no
+//! `Value` tree, no float parsing or formatting (a number is shown as the event wrote it),
+//! and strings are quoted with the JSON escaper the runtime links anyway.
+
+use std::borrow::Cow;
 
 use miniserde::de::Visitor;
-use miniserde::json::{Number, Value};
 
 use crate::{Context, Diagnostic, LambdaEvent};
 
@@ -37,8 +42,9 @@ pub(crate) fn event<T: miniserde::Deserialize>(
 
 /// Decodes a typed event; an `InvalidEvent` diagnostic says what is wrong with it.
 pub fn decode<T: miniserde::Deserialize>(event: &[u8]) -> Result<T, Diagnostic> {
-    let text = std::str::from_utf8(event)
-        .map_err(|e| Diagnostic::new("InvalidEvent", format!("the event is not UTF-8: {e}")))?;
+    let Ok(text) = std::str::from_utf8(event) else {
+        return Err(not_utf8(event));
+    };
     match miniserde::json::from_str::<T>(text) {
         Ok(value) => Ok(value),
         Err(_) => {
@@ -55,198 +61,633 @@ pub fn decode<T: miniserde::Deserialize>(event: &[u8]) -> Result<T, Diagnostic> 
 /// Nesting deeper than this is not replayed (the replay recurses; the event is untrusted).
 const MAX_DEPTH: usize = 128;
 
+#[cold]
+#[inline(never)]
+fn not_utf8(event: &[u8]) -> Diagnostic {
+    let at = std::str::from_utf8(event).err().map_or(0, |e| e.valid_up_to());
+    let mut out = b"the event is not UTF-8 (an invalid byte sequence at offset ".to_vec();
+    push_number(&mut out, at);
+    out.push(b')');
+    Diagnostic::new("InvalidEvent", into_string(out))
+}
+
 /// Why `text` did not decode into the type behind `visitor`. Not generic, so one copy of it
 /// serves every typed handler in a binary, and it runs only once decoding has failed.
 #[cold]
 #[inline(never)]
 fn explain(type_name: &str, text: &str, visitor: &mut dyn Visitor) -> Diagnostic {
-    let problem = match miniserde::json::from_str::<Value>(text) {
-        Err(_) => format!("it is not valid JSON ({})", preview(text)),
-        Ok(value) => {
-            let mut path = String::from("$");
-            match replay(visitor, &value, &mut path, 0) {
-                Err(problem) => problem,
-                // The replay accepted what miniserde's parser refused: say so rather than guess.
-                Ok(()) => "it does not fit the type (miniserde gives no detail)".to_string(),
-            }
-        }
-    };
-    Diagnostic::new(
-        "InvalidEvent",
-        format!("the event is not a valid {type_name}: {problem}"),
-    )
+    let mut out = b"the event is not a valid ".to_vec();
+    out.extend_from_slice(type_name.as_bytes());
+    out.extend_from_slice(b": ");
+    let mut typed = Reader::new(text, 0);
+    let replayed = typed.document(visitor);
+    // A syntax error anywhere wins over a type's refusal earlier in the text, so the
+    // explanation never blames the type for an event that is not JSON at all.
+    let valid = !matches!(replayed, Err(Stop::Syntax))
+        && !matches!(
+            Reader::new(text, 0).document(<dyn Visitor>::ignore()),
+            Err(Stop::Syntax)
+        );
+    if !valid {
+        out.extend_from_slice(b"it is not valid JSON (");
+        preview(&mut out, text);
+        out.push(b')');
+    } else if replayed.is_ok() {
+        // The replay accepted what miniserde's parser refused: say so rather than guess.
+        out.extend_from_slice(b"it does not fit the type (miniserde gives no detail)");
+    } else {
+        out.extend_from_slice(&typed.message);
+    }
+    Diagnostic::new("InvalidEvent", into_string(out))
 }
 
-/// Feeds `value` to `visitor` as miniserde's parser would; the first refusal becomes a
-/// sentence naming the place (`path`) and the problem.
-fn replay(
-    visitor: &mut dyn Visitor,
-    value: &Value,
-    path: &mut String,
-    depth: usize,
-) -> Result<(), String> {
-    if depth > MAX_DEPTH {
-        return Err(format!(
-            "at {path}: nested deeper than {MAX_DEPTH} levels (not inspected further)"
-        ));
+/// Why the replay stopped: the text is not JSON, or the type refused (the sentence is in
+/// `Reader::message`).
+enum Stop {
+    Syntax,
+    Refused,
+}
+
+type Step = Result<(), Stop>;
+
+/// A value the type refused, as the message describes it.
+enum Got<'a> {
+    Null,
+    Bool(bool),
+    /// The string's value, unescaped.
+    Str(&'a str),
+    /// The number as written, and the kind the visitor was offered.
+    Number(&'a str, NumberKind),
+    /// Where the array starts, to count its elements.
+    Array(usize),
+    Object,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum NumberKind {
+    Nonnegative,
+    Negative,
+    Float,
+}
+
+/// A recursive-descent JSON reader (RFC 8259) that drives a miniserde visitor.
+struct Reader<'t> {
+    text: &'t str,
+    pos: usize,
+    /// `$.a[1]`: where the value being read is.
+    path: Vec<u8>,
+    /// The sentence, once a type refused.
+    message: Vec<u8>,
+}
+
+impl<'t> Reader<'t> {
+    fn new(text: &'t str, pos: usize) -> Self {
+        Reader {
+            text,
+            pos,
+            path: b"$".to_vec(),
+            message: Vec::new(),
+        }
     }
-    let accepted = match value {
-        Value::Null => visitor.null().is_ok(),
-        Value::Bool(b) => visitor.boolean(*b).is_ok(),
-        Value::Number(Number::U64(n)) => visitor.nonnegative(*n).is_ok(),
-        Value::Number(Number::I64(n)) => visitor.negative(*n).is_ok(),
-        Value::Number(Number::F64(n)) => visitor.float(*n).is_ok(),
-        Value::String(s) => visitor.string(s).is_ok(),
-        Value::Array(items) => {
-            let Ok(mut seq) = visitor.seq() else {
-                return Err(wrong_kind(visitor, value, path));
+
+    fn document(&mut self, visitor: &mut dyn Visitor) -> Step {
+        self.value(visitor, 0)?;
+        self.whitespace();
+        if self.pos == self.text.len() {
+            Ok(())
+        } else {
+            Err(Stop::Syntax)
+        }
+    }
+
+    fn peek(&self) -> u8 {
+        self.text.as_bytes().get(self.pos).copied().unwrap_or(0)
+    }
+
+    fn whitespace(&mut self) {
+        while matches!(self.peek(), b' ' | b'\t' | b'\n' | b'\r') {
+            self.pos += 1;
+        }
+    }
+
+    /// Consumes `byte` after optional whitespace.
+    fn expect(&mut self, byte: u8) -> Step {
+        self.whitespace();
+        if self.peek() == byte {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(Stop::Syntax)
+        }
+    }
+
+    /// Starts the sentence: `at $.path: `.
+    fn at(&mut self) -> &mut Vec<u8> {
+        self.message.clear();
+        self.message.extend_from_slice(b"at ");
+        self.message.extend_from_slice(&self.path);
+        self.message.extend_from_slice(b": ");
+        &mut self.message
+    }
+
+    fn value(&mut self, visitor: &mut dyn Visitor, depth: usize) -> Step {
+        if depth > MAX_DEPTH {
+            let m = self.at();
+            m.extend_from_slice(b"nested deeper than ");
+            push_number(m, MAX_DEPTH);
+            m.extend_from_slice(b" levels (not inspected further)");
+            return Err(Stop::Refused);
+        }
+        self.whitespace();
+        let start = self.pos;
+        let (accepted, got) = match self.peek() {
+            b'n' => (self.word("null")? && visitor.null().is_ok(), Got::Null),
+            b't' => (self.word("true")? && visitor.boolean(true).is_ok(), Got::Bool(true)),
+            b'f' => (
+                self.word("false")? && visitor.boolean(false).is_ok(),
+                Got::Bool(false),
+            ),
+            b'"' => {
+                let s = self.string()?;
+                if visitor.string(&s).is_ok() {
+                    return Ok(());
+                }
+                return self.wrong_kind(visitor, &Got::Str(&s));
+            }
+            b'-' | b'0'..=b'9' => match self.number(visitor)? {
+                Ok(()) => return Ok(()),
+                Err(kind) => (false, Got::Number(&self.text[start..self.pos], kind)),
+            },
+            b'[' => return self.array(visitor, depth, start),
+            b'{' => return self.object(visitor, depth),
+            _ => return Err(Stop::Syntax),
+        };
+        if accepted {
+            Ok(())
+        } else {
+            self.wrong_kind(visitor, &got)
+        }
+    }
+
+    /// Consumes the literal `word`; always `Ok(true)` when it is there.
+    fn word(&mut self, word: &str) -> Result<bool, Stop> {
+        if self.text[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(true)
+        } else {
+            Err(Stop::Syntax)
+        }
+    }
+
+    /// Reads a number and offers it to the visitor as miniserde's parser would; the inner
+    /// `Err` is the kind the visitor refused.
+    fn number(&mut self, visitor: &mut dyn Visitor) -> Result<Result<(), NumberKind>, Stop> {
+        let bytes = self.text.as_bytes();
+        let negative = self.peek() == b'-';
+        if negative {
+            self.pos += 1;
+        }
+        let digits = |pos: &mut usize| {
+            let start = *pos;
+            while bytes.get(*pos).is_some_and(u8::is_ascii_digit) {
+                *pos += 1;
+            }
+            *pos - start
+        };
+        let int_start = self.pos;
+        let int_len = digits(&mut self.pos);
+        if int_len == 0 || (int_len > 1 && bytes[int_start] == b'0') {
+            return Err(Stop::Syntax);
+        }
+        let mut integer = true;
+        if self.peek() == b'.' {
+            self.pos += 1;
+            if digits(&mut self.pos) == 0 {
+                return Err(Stop::Syntax);
+            }
+            integer = false;
+        }
+        if matches!(self.peek(), b'e' | b'E') {
+            self.pos += 1;
+            if matches!(self.peek(), b'+' | b'-') {
+                self.pos += 1;
+            }
+            if digits(&mut self.pos) == 0 {
+                return Err(Stop::Syntax);
+            }
+            integer = false;
+        }
+        let magnitude = self.text[int_start..int_start + int_len].parse::<u64>().ok();
+        let (kind, ok) = match (integer, magnitude) {
+            (true, Some(n)) if !negative => (NumberKind::Nonnegative, visitor.nonnegative(n)),
+            // miniserde's rule: a negative integer that does not fit i64 becomes a float.
+            (true, Some(n)) if (n as i64).wrapping_neg() <= 0 => (
+                NumberKind::Negative,
+                visitor.negative((n as i64).wrapping_neg()),
+            ),
+            _ => {
+                let text = &self.text[int_start - usize::from(negative)..self.pos];
+                (NumberKind::Float, visitor.float(rough_float(text)))
+            }
+        };
+        Ok(ok.map_err(|_| kind))
+    }
+
+    /// Reads a string (the reader is at its opening quote), unescaped.
+    fn string(&mut self) -> Result<Cow<'t, str>, Stop> {
+        let bytes = self.text.as_bytes();
+        self.pos += 1;
+        let mut run = self.pos;
+        let mut owned: Option<String> = None;
+        loop {
+            let Some(&b) = bytes.get(self.pos) else {
+                return Err(Stop::Syntax);
             };
-            for (i, item) in items.iter().enumerate() {
+            match b {
+                b'"' => {
+                    let tail = &self.text[run..self.pos];
+                    self.pos += 1;
+                    return Ok(match owned {
+                        None => Cow::Borrowed(tail),
+                        Some(mut s) => {
+                            s.push_str(tail);
+                            Cow::Owned(s)
+                        }
+                    });
+                }
+                b'\\' => {
+                    let s = owned.get_or_insert_with(String::new);
+                    s.push_str(&self.text[run..self.pos]);
+                    self.pos += 1;
+                    let escaped = match bytes.get(self.pos).copied().unwrap_or(0) {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let high = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&high) {
+                                if !self.text[self.pos + 1..].starts_with("\\u") {
+                                    return Err(Stop::Syntax);
+                                }
+                                self.pos += 2;
+                                let low = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&low) {
+                                    return Err(Stop::Syntax);
+                                }
+                                0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                            } else {
+                                high
+                            };
+                            char::from_u32(code).ok_or(Stop::Syntax)?
+                        }
+                        _ => return Err(Stop::Syntax),
+                    };
+                    s.push(escaped);
+                    self.pos += 1;
+                    run = self.pos;
+                }
+                0..=0x1f => return Err(Stop::Syntax),
+                _ => self.pos += 1,
+            }
+        }
+    }
+
+    /// The four hex digits after `\u` (the reader is at the `u`; it ends on the last digit).
+    fn hex4(&mut self) -> Result<u32, Stop> {
+        let digits = self
+            .text
+            .get(self.pos + 1..self.pos + 5)
+            .ok_or(Stop::Syntax)?;
+        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Stop::Syntax);
+        }
+        self.pos += 4;
+        u32::from_str_radix(digits, 16).map_err(|_| Stop::Syntax)
+    }
+
+    fn array(&mut self, visitor: &mut dyn Visitor, depth: usize, start: usize) -> Step {
+        let Ok(mut seq) = visitor.seq() else {
+            return self.wrong_kind(visitor, &Got::Array(start));
+        };
+        self.pos += 1;
+        let mut count = 0;
+        self.whitespace();
+        if self.peek() == b']' {
+            self.pos += 1;
+        } else {
+            loop {
                 let Ok(element) = seq.element() else {
-                    return Err(format!(
-                        "at {path}: an array of {} elements, more than the type takes",
-                        items.len()
-                    ));
+                    let all = count_elements(self.text, start);
+                    let m = self.at();
+                    array_of(m, all);
+                    m.extend_from_slice(b", more than the type takes");
+                    return Err(Stop::Refused);
                 };
-                let len = path.len();
-                path.push_str(&format!("[{i}]"));
-                replay(element, item, path, depth + 1)?;
-                path.truncate(len);
+                let len = self.path.len();
+                self.path.push(b'[');
+                push_number(&mut self.path, count);
+                self.path.push(b']');
+                self.value(element, depth + 1)?;
+                self.path.truncate(len);
+                count += 1;
+                self.whitespace();
+                match self.peek() {
+                    b',' => self.pos += 1,
+                    b']' => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(Stop::Syntax),
+                }
             }
-            if seq.finish().is_err() {
-                return Err(format!(
-                    "at {path}: an array of {} elements, fewer than the type needs",
-                    items.len()
-                ));
-            }
-            return Ok(());
         }
-        Value::Object(fields) => {
-            let Ok(mut map) = visitor.map() else {
-                return Err(wrong_kind(visitor, value, path));
-            };
-            for (key, item) in fields.iter() {
-                let Ok(field) = map.key(key) else {
-                    return Err(format!("at {path}: the key {key:?} is refused"));
-                };
-                let len = path.len();
-                push_key(path, key);
-                replay(field, item, path, depth + 1)?;
-                path.truncate(len);
-            }
-            if map.finish().is_err() {
-                let keys: Vec<&str> = fields.keys().map(String::as_str).collect();
-                let has = if keys.is_empty() {
-                    "it has no fields".to_string()
-                } else {
-                    format!("it has {}", keys.join(", "))
-                };
-                return Err(format!(
-                    "at {path}: a field the type requires is missing ({has})"
-                ));
-            }
-            return Ok(());
+        if seq.finish().is_err() {
+            let m = self.at();
+            array_of(m, Some(count));
+            m.extend_from_slice(b", fewer than the type needs");
+            return Err(Stop::Refused);
         }
-    };
-    if accepted {
         Ok(())
+    }
+
+    fn object(&mut self, visitor: &mut dyn Visitor, depth: usize) -> Step {
+        let Ok(mut map) = visitor.map() else {
+            return self.wrong_kind(visitor, &Got::Object);
+        };
+        self.pos += 1;
+        // The keys seen, for a missing field's message (this is the error path: allocating
+        // is fine).
+        let mut keys: Vec<Cow<'t, str>> = Vec::new();
+        self.whitespace();
+        if self.peek() == b'}' {
+            self.pos += 1;
+        } else {
+            loop {
+                self.whitespace();
+                if self.peek() != b'"' {
+                    return Err(Stop::Syntax);
+                }
+                let key = self.string()?;
+                self.expect(b':')?;
+                let Ok(field) = map.key(&key) else {
+                    let m = self.at();
+                    m.extend_from_slice(b"the key ");
+                    crate::write_json_string(m, &key);
+                    m.extend_from_slice(b" is refused");
+                    return Err(Stop::Refused);
+                };
+                let len = self.path.len();
+                push_key(&mut self.path, &key);
+                self.value(field, depth + 1)?;
+                self.path.truncate(len);
+                keys.push(key);
+                self.whitespace();
+                match self.peek() {
+                    b',' => self.pos += 1,
+                    b'}' => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(Stop::Syntax),
+                }
+            }
+        }
+        if map.finish().is_err() {
+            let m = self.at();
+            m.extend_from_slice(b"a field the type requires is missing (");
+            if keys.is_empty() {
+                m.extend_from_slice(b"it has no fields");
+            } else {
+                m.extend_from_slice(b"it has ");
+                for (i, key) in keys.iter().enumerate() {
+                    if i > 0 {
+                        m.extend_from_slice(b", ");
+                    }
+                    m.extend_from_slice(key.as_bytes());
+                }
+            }
+            m.push(b')');
+            return Err(Stop::Refused);
+        }
+        Ok(())
+    }
+
+    /// What the visitor would have taken instead of `got`, found by offering it one value of
+    /// each kind (the visitor is thrown away afterwards, so what the probes write is
+    /// harmless).
+    fn wrong_kind(&mut self, visitor: &mut dyn Visitor, got: &Got) -> Step {
+        let whole = visitor.nonnegative(0).is_ok();
+        let negative = visitor.negative(-1).is_ok();
+        let float = visitor.float(0.5).is_ok();
+        let mut kinds: Vec<&str> = Vec::new();
+        if visitor.string("").is_ok() {
+            kinds.push("a string");
+        }
+        if float {
+            kinds.push("a number");
+        } else if whole {
+            kinds.push("a whole number");
+        } else if negative {
+            kinds.push("a negative whole number");
+        }
+        if visitor.boolean(false).is_ok() {
+            kinds.push("true or false");
+        }
+        if visitor.seq().is_ok() {
+            kinds.push("an array");
+        }
+        if visitor.map().is_ok() {
+            kinds.push("an object");
+        }
+        if visitor.null().is_ok() {
+            kinds.push("null");
+        }
+        let same_kind = match got {
+            Got::Number(_, NumberKind::Nonnegative) => whole,
+            Got::Number(_, NumberKind::Negative) => negative,
+            Got::Number(_, NumberKind::Float) => float,
+            _ => false,
+        };
+        let text = self.text;
+        let m = self.at();
+        if same_kind {
+            describe(m, text, got);
+            m.extend_from_slice(b" is out of range for the type");
+            return Err(Stop::Refused);
+        }
+        match kinds.split_last() {
+            None => m.extend_from_slice(b"the type takes no value here"),
+            Some((last, first)) => {
+                m.extend_from_slice(b"expected ");
+                for (i, kind) in first.iter().enumerate() {
+                    if i > 0 {
+                        m.extend_from_slice(b", ");
+                    }
+                    m.extend_from_slice(kind.as_bytes());
+                }
+                if !first.is_empty() {
+                    m.extend_from_slice(b" or ");
+                }
+                m.extend_from_slice(last.as_bytes());
+            }
+        }
+        m.extend_from_slice(b", got ");
+        describe(m, text, got);
+        Err(Stop::Refused)
+    }
+}
+
+/// "the string \"x\"", "the number 3.5", "an array of 2 elements", ...
+fn describe(out: &mut Vec<u8>, text: &str, got: &Got) {
+    match got {
+        Got::Null => out.extend_from_slice(b"null"),
+        Got::Bool(true) => out.extend_from_slice(b"true"),
+        Got::Bool(false) => out.extend_from_slice(b"false"),
+        Got::Number(written, _) => {
+            out.extend_from_slice(b"the number ");
+            out.extend_from_slice(written.as_bytes());
+        }
+        Got::Str(s) => {
+            out.extend_from_slice(b"the string ");
+            quote_start(out, s, "...");
+        }
+        Got::Array(start) => array_of(out, count_elements(text, *start)),
+        Got::Object => out.extend_from_slice(b"an object"),
+    }
+}
+
+/// "an array of 3 elements", or "an array" when it is too deep to count.
+fn array_of(out: &mut Vec<u8>, count: Option<usize>) {
+    out.extend_from_slice(b"an array");
+    if let Some(n) = count {
+        out.extend_from_slice(b" of ");
+        push_number(out, n);
+        out.extend_from_slice(b" elements");
+    }
+}
+
+/// The number of elements of the array that starts at `start`, if it reads as JSON.
+fn count_elements(text: &str, start: usize) -> Option<usize> {
+    let mut reader = Reader::new(text, start + 1);
+    let mut count = 0;
+    reader.whitespace();
+    if reader.peek() == b']' {
+        return Some(0);
+    }
+    loop {
+        reader.value(<dyn Visitor>::ignore(), 1).ok()?;
+        count += 1;
+        reader.whitespace();
+        match reader.peek() {
+            b',' => reader.pos += 1,
+            b']' => return Some(count),
+            _ => return None,
+        }
+    }
+}
+
+/// The first 40 characters of `s`, quoted as JSON, with `cut` inside the quotes when cut.
+fn quote_start(out: &mut Vec<u8>, s: &str, cut: &str) {
+    match s.char_indices().nth(40) {
+        None => crate::write_json_string(out, s),
+        Some((end, _)) => {
+            let mut shown = String::with_capacity(end + cut.len());
+            shown.push_str(&s[..end]);
+            shown.push_str(cut);
+            crate::write_json_string(out, &shown);
+        }
+    }
+}
+
+/// A float close to the one `text` (a JSON number) writes: the visitor is only asked whether
+/// it takes a float here, so the replay needs no exact (and large) float parser.
+fn rough_float(text: &str) -> f64 {
+    let (mantissa, exponent) = text.split_once(['e', 'E']).unwrap_or((text, "0"));
+    let mut value = 0.0f64;
+    let mut scale: i32 = 0;
+    let mut fraction = false;
+    for b in mantissa.bytes() {
+        match b {
+            b'0'..=b'9' => {
+                value = value * 10.0 + f64::from(b - b'0');
+                scale -= i32::from(fraction);
+            }
+            b'.' => fraction = true,
+            _ => {}
+        }
+    }
+    let exponent = exponent.parse::<i32>().unwrap_or(if exponent.starts_with('-') {
+        -1000
     } else {
-        Err(wrong_kind(visitor, value, path))
+        1000
+    });
+    let mut e = (scale.saturating_add(exponent)).clamp(-400, 400);
+    while e > 0 {
+        value *= 10.0;
+        e -= 1;
+    }
+    while e < 0 {
+        value /= 10.0;
+        e += 1;
+    }
+    if text.starts_with('-') {
+        -value
+    } else {
+        value
     }
 }
 
 /// `$.name`, or `$["odd key"]` when the key is not a plain identifier.
-fn push_key(path: &mut String, key: &str) {
+fn push_key(path: &mut Vec<u8>, key: &str) {
     let plain = !key.is_empty()
         && key
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if plain {
-        path.push('.');
-        path.push_str(key);
+        path.push(b'.');
+        path.extend_from_slice(key.as_bytes());
     } else {
-        path.push_str(&format!("[{key:?}]"));
-    }
-}
-
-/// What the visitor would have taken instead of `value`, found by offering it one value of
-/// each kind (the visitor is thrown away afterwards, so what the probes write is harmless).
-fn wrong_kind(visitor: &mut dyn Visitor, value: &Value, path: &str) -> String {
-    let whole = visitor.nonnegative(0).is_ok();
-    let negative = visitor.negative(-1).is_ok();
-    let float = visitor.float(0.5).is_ok();
-    let mut kinds: Vec<&str> = Vec::new();
-    if visitor.string("").is_ok() {
-        kinds.push("a string");
-    }
-    match (whole, negative, float) {
-        (_, _, true) => kinds.push("a number"),
-        (true, true, false) => kinds.push("a whole number"),
-        (true, false, false) => kinds.push("a whole number"),
-        (false, true, false) => kinds.push("a negative whole number"),
-        (false, false, false) => {}
-    }
-    if visitor.boolean(false).is_ok() {
-        kinds.push("true or false");
-    }
-    if visitor.seq().is_ok() {
-        kinds.push("an array");
-    }
-    if visitor.map().is_ok() {
-        kinds.push("an object");
-    }
-    if visitor.null().is_ok() {
-        kinds.push("null");
-    }
-    let got = describe(value);
-    let same_kind = match value {
-        Value::Number(Number::U64(_)) => whole,
-        Value::Number(Number::I64(_)) => negative,
-        Value::Number(Number::F64(_)) => float,
-        _ => false,
-    };
-    if same_kind {
-        return format!("at {path}: {got} is out of range for the type");
-    }
-    match kinds.as_slice() {
-        [] => format!("at {path}: the type takes no value here, got {got}"),
-        [one] => format!("at {path}: expected {one}, got {got}"),
-        [first @ .., last] => format!(
-            "at {path}: expected {} or {last}, got {got}",
-            first.join(", ")
-        ),
-    }
-}
-
-/// "the string \"x\"", "the number 3.5", "an array of 2 elements", ...
-fn describe(value: &Value) -> String {
-    match value {
-        Value::Null => "null".to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => {
-            let mut shown: String = s.chars().take(40).collect();
-            if shown.len() < s.len() {
-                shown.push_str("...");
-            }
-            format!("the string {shown:?}")
-        }
-        Value::Array(a) => format!("an array of {} elements", a.len()),
-        Value::Object(_) => "an object".to_string(),
+        path.push(b'[');
+        crate::write_json_string(path, key);
+        path.push(b']');
     }
 }
 
 /// The start of a text that is not JSON, for the message.
-fn preview(text: &str) -> String {
+fn preview(out: &mut Vec<u8>, text: &str) {
     if text.trim().is_empty() {
-        return "it is empty".to_string();
-    }
-    let shown: String = text.chars().take(40).collect();
-    if shown.len() < text.len() {
-        format!("it starts with {shown:?}")
+        out.extend_from_slice(b"it is empty");
+    } else if text.chars().nth(40).is_some() {
+        out.extend_from_slice(b"it starts with ");
+        quote_start(out, text, "");
     } else {
-        format!("it is {shown:?}")
+        out.extend_from_slice(b"it is ");
+        crate::write_json_string(out, text);
     }
+}
+
+fn push_number(out: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// Every byte pushed came from `&str`s and ASCII, so this never fails.
+fn into_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -64,7 +64,9 @@ const MAX_DEPTH: usize = 128;
 #[cold]
 #[inline(never)]
 fn not_utf8(event: &[u8]) -> Diagnostic {
-    let at = std::str::from_utf8(event).err().map_or(0, |e| e.valid_up_to());
+    let at = std::str::from_utf8(event)
+        .err()
+        .map_or(0, |e| e.valid_up_to());
     let mut out = b"the event is not UTF-8 (an invalid byte sequence at offset ".to_vec();
     push_number(&mut out, at);
     out.push(b')');
@@ -202,7 +204,10 @@ impl<'t> Reader<'t> {
         let start = self.pos;
         let (accepted, got) = match self.peek() {
             b'n' => (self.word("null")? && visitor.null().is_ok(), Got::Null),
-            b't' => (self.word("true")? && visitor.boolean(true).is_ok(), Got::Bool(true)),
+            b't' => (
+                self.word("true")? && visitor.boolean(true).is_ok(),
+                Got::Bool(true),
+            ),
             b'f' => (
                 self.word("false")? && visitor.boolean(false).is_ok(),
                 Got::Bool(false),
@@ -277,7 +282,9 @@ impl<'t> Reader<'t> {
             }
             integer = false;
         }
-        let magnitude = self.text[int_start..int_start + int_len].parse::<u64>().ok();
+        let magnitude = self.text[int_start..int_start + int_len]
+            .parse::<u64>()
+            .ok();
         let (kind, ok) = match (integer, magnitude) {
             (true, Some(n)) if !negative => (NumberKind::Nonnegative, visitor.nonnegative(n)),
             // miniserde's rule: a negative integer that does not fit i64 becomes a float.
@@ -621,11 +628,13 @@ fn rough_float(text: &str) -> f64 {
             _ => {}
         }
     }
-    let exponent = exponent.parse::<i32>().unwrap_or(if exponent.starts_with('-') {
-        -1000
-    } else {
-        1000
-    });
+    let exponent = exponent
+        .parse::<i32>()
+        .unwrap_or(if exponent.starts_with('-') {
+            -1000
+        } else {
+            1000
+        });
     let mut e = (scale.saturating_add(exponent)).clamp(-400, 400);
     while e > 0 {
         value *= 10.0;
@@ -819,6 +828,55 @@ mod tests {
         );
         let d = decode::<Odd>(b"\xff").unwrap_err();
         assert!(d.error_message.contains("not UTF-8"), "{d}");
+    }
+
+    /// Mutated events (bytes flipped, inserted, cut) never panic the explainer: each is
+    /// decoded or gets an InvalidEvent with a message that names the type.
+    #[test]
+    fn mutated_events_never_panic_and_always_explain() {
+        let seeds = [
+            r#"{"name":"a","times":2,"ratio":1.5e3,"inner":{"id":7,"tags":["x","\u00e9\n"]},"pair":[-1,true]}"#,
+            r#"{"name":"\ud83d\ude00","times":4294967295,"inner":null,"pair":null,"extra":[{},[],-0.0]}"#,
+            r#"[{"name":1}, "a", 12345678901234567890, -1e400, tru, nul]"#,
+        ];
+        let alphabet = b"{}[]\",:\\ 0123456789-+.eEtrufalsn\x00\xff\xc3\xa9u";
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut explained = 0;
+        for round in 0..30_000 {
+            let mut e = seeds[round % seeds.len()].as_bytes().to_vec();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() as usize) % (e.len() + 1);
+                let c = alphabet[(next() as usize) % alphabet.len()];
+                match next() % 3 {
+                    0 if at < e.len() => e[at] = c,
+                    1 => e.insert(at, c),
+                    _ => e.truncate(at.max(1)),
+                }
+            }
+            if let Err(d) = decode::<Req>(&e) {
+                assert_eq!(d.error_type, "InvalidEvent");
+                let m = &d.error_message;
+                assert!(
+                    (m.starts_with("the event is not a valid rayo_runtime::typed::tests::Req: ")
+                        && m.len() > 60)
+                        || m.starts_with("the event is not UTF-8 (an invalid byte sequence at"),
+                    "{:?}: {}",
+                    String::from_utf8_lossy(&e),
+                    m
+                );
+                explained += 1;
+            }
+        }
+        assert!(
+            explained > 20_000,
+            "{explained} of 30000 mutations explained"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 
 use miniserde::de::Visitor;
 
+use crate::http::push_decimal;
 use crate::{Context, Diagnostic, LambdaEvent};
 
 /// The body of every typed handler form: decode the event, call, encode the result.
@@ -68,7 +69,7 @@ fn not_utf8(event: &[u8]) -> Diagnostic {
         .err()
         .map_or(0, |e| e.valid_up_to());
     let mut out = b"the event is not UTF-8 (an invalid byte sequence at offset ".to_vec();
-    push_number(&mut out, at);
+    push_decimal(&mut out, at);
     out.push(b')');
     Diagnostic::new("InvalidEvent", into_string(out))
 }
@@ -196,7 +197,7 @@ impl<'t> Reader<'t> {
         if depth > MAX_DEPTH {
             let m = self.at();
             m.extend_from_slice(b"nested deeper than ");
-            push_number(m, MAX_DEPTH);
+            push_decimal(m, MAX_DEPTH);
             m.extend_from_slice(b" levels (not inspected further)");
             return Err(Stop::Refused);
         }
@@ -397,7 +398,7 @@ impl<'t> Reader<'t> {
                 };
                 let len = self.path.len();
                 self.path.push(b'[');
-                push_number(&mut self.path, count);
+                push_decimal(&mut self.path, count);
                 self.path.push(b']');
                 self.value(element, depth + 1)?;
                 self.path.truncate(len);
@@ -573,7 +574,7 @@ fn array_of(out: &mut Vec<u8>, count: Option<usize>) {
     out.extend_from_slice(b"an array");
     if let Some(n) = count {
         out.extend_from_slice(b" of ");
-        push_number(out, n);
+        push_decimal(out, n);
         out.extend_from_slice(b" elements");
     }
 }
@@ -678,20 +679,6 @@ fn preview(out: &mut Vec<u8>, text: &str) {
         out.extend_from_slice(b"it is ");
         crate::write_json_string(out, text);
     }
-}
-
-fn push_number(out: &mut Vec<u8>, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
 }
 
 /// Every byte pushed came from `&str`s and ASCII, so this never fails.
